@@ -1,0 +1,207 @@
+import { Observable, Subject, filter, type Subscription } from 'rxjs'
+import { PortabaseError } from '../../src/errors.js'
+import { countMatches, runQuery } from '../../src/query/evaluate.js'
+import { LiveView, type ViewChange } from '../../src/query/live.js'
+import type { Query } from '../../src/query/model.js'
+import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
+import type { Doc, QuerySnapshot, User } from '../../src/types.js'
+import { toTaggedJson } from '../../src/values.js'
+import { applyWrite } from '../../src/write.js'
+import { freezeDoc, type DocumentEvent, type MemoryBackend } from './backend.js'
+import type { MemoryNetwork } from './network.js'
+
+const denied = (what: string): PortabaseError => new PortabaseError('permission-denied', `Access rules deny ${what}`, { provider: 'memory' })
+
+/**
+ * One live query shared by every subscriber of this client that asked for the same query: one
+ * evaluation per write, one immutable snapshot fanned out to all of them.
+ */
+interface SharedQuery {
+  key: string
+  collection: string
+  view: LiveView<Doc>
+  snapshot: QuerySnapshot
+  subscribers: Subject<QuerySnapshot>
+}
+
+export class MemoryDocuments implements DocumentsService {
+  private readonly live = new Map<string, SharedQuery>()
+  private readonly liveByCollection = new Map<string, Set<SharedQuery>>()
+  private readonly subscriptions: Subscription[]
+
+  constructor(
+    private readonly backend: MemoryBackend,
+    private readonly network: MemoryNetwork,
+    private readonly caller: () => User | null,
+  ) {
+    this.subscriptions = [
+      backend.events$.pipe(filter(() => network.online)).subscribe((events) => this.onEvents(events)),
+      // Back online: live queries catch up with what changed meanwhile.
+      network.state$.pipe(filter((s) => s === 'online')).subscribe(() => this.resyncAll()),
+    ]
+  }
+
+  async get(collection: string, id: string, options?: CallOptions): Promise<Doc | null> {
+    await this.network.gate('documents', 'get', options?.signal)
+    const doc = this.backend.collections.get(collection)?.get(id) ?? null
+    if (doc) this.assertReadable(collection, [doc])
+    return doc
+  }
+
+  async query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]> {
+    await this.network.gate('documents', 'query', options?.signal)
+    const docs = runQuery(this.backend.collection(collection).values(), query)
+    this.assertReadable(collection, docs)
+    return docs
+  }
+
+  async count(collection: string, query: Query, options?: CallOptions): Promise<number> {
+    await this.network.gate('documents', 'count', options?.signal)
+    const rules = this.backend.rules.get(collection)
+    if (rules?.read) this.assertReadable(collection, runQuery(this.backend.collection(collection).values(), { ...query, limit: undefined, startAfter: undefined }))
+    return countMatches(this.backend.collection(collection).values(), query.filters)
+  }
+
+  async write(ops: readonly WriteOp[], options: WriteOptions): Promise<void> {
+    await this.network.gate('documents', 'write', options.signal)
+    if (options.atomic) {
+      // Stage every write first; commit only if all pass.
+      const staged = this.stage(ops)
+      this.commit(staged)
+    } else {
+      for (const op of ops) this.commit(this.stage([op]))
+    }
+  }
+
+  watch(collection: string, query: Query): Observable<QuerySnapshot> {
+    return new Observable<QuerySnapshot>((subscriber) => {
+      let shared: SharedQuery
+      try {
+        shared = this.shared(collection, query)
+      } catch (error) {
+        subscriber.error(error)
+        return undefined
+      }
+      const first = shared.snapshot
+      subscriber.next({ ...first, changes: first.docs.map((doc, newIndex) => ({ type: 'added' as const, doc, oldIndex: -1, newIndex })) })
+      const inner = shared.subscribers.subscribe(subscriber)
+      return () => {
+        inner.unsubscribe()
+        if (!shared.subscribers.observed) this.release(shared)
+      }
+    })
+  }
+
+  close(): void {
+    this.subscriptions.forEach((s) => s.unsubscribe())
+    for (const shared of this.live.values()) shared.subscribers.complete()
+    this.live.clear()
+    this.liveByCollection.clear()
+  }
+
+  private stage(ops: readonly WriteOp[]): DocumentEvent[] {
+    const now = new Date(this.backend.clock.now())
+    const pending = new Map<string, Doc | undefined>()
+    const events: DocumentEvent[] = []
+    for (const op of ops) {
+      const key = `${op.collection}/${op.id}`
+      const existing = pending.has(key) ? pending.get(key) : this.backend.collections.get(op.collection)?.get(op.id)
+      let after: Doc | undefined
+      if (op.type === 'delete') {
+        after = undefined
+      } else {
+        if (op.type === 'create' && existing) throw new PortabaseError('already-exists', `Document ${key} already exists`, { provider: 'memory' })
+        if (op.type === 'update' && !existing) throw new PortabaseError('not-found', `No document to update at ${key}`, { provider: 'memory' })
+        const data = applyWrite(existing?.data, op, now)
+        after = freezeDoc(op.id, data, now, this.backend.nextVersion())
+      }
+      this.assertWritable(op.collection, existing ?? null, after ?? null, key)
+      pending.set(key, after)
+      events.push({ collection: op.collection, id: op.id, after })
+    }
+    return events
+  }
+
+  private commit(events: DocumentEvent[]): void {
+    for (const { collection, id, after } of events) {
+      const store = this.backend.collection(collection)
+      if (after) store.set(id, after)
+      else store.delete(id)
+    }
+    this.backend.events$.next(events)
+  }
+
+  private assertWritable(collection: string, existing: Doc | null, doc: Doc | null, key: string): void {
+    const rule = this.backend.rules.get(collection)?.write
+    if (rule && !rule({ auth: this.caller(), doc, existing })) throw denied(`this write to ${key}`)
+  }
+
+  private assertReadable(collection: string, docs: readonly Doc[]): void {
+    const rule = this.backend.rules.get(collection)?.read
+    if (!rule) return
+    const auth = this.caller()
+    for (const doc of docs) if (!rule({ auth, doc, existing: doc })) throw denied(`reading ${collection}/${doc.id}`)
+  }
+
+  private shared(collection: string, query: Query): SharedQuery {
+    const hasRules = this.backend.rules.get(collection)?.read !== undefined
+    // With read rules the result depends on who asks, so the key includes the caller.
+    const key = JSON.stringify([collection, hasRules ? (this.caller()?.uid ?? null) : '', toTaggedJson(query as never)])
+    const existing = this.live.get(key)
+    if (existing) return existing
+    const docs = runQuery(this.backend.collection(collection).values(), query)
+    this.assertReadable(collection, docs)
+    const view = new LiveView<Doc>(query, docs)
+    const shared: SharedQuery = { key, collection, view, snapshot: snapshotOf(docs, []), subscribers: new Subject() }
+    this.live.set(key, shared)
+    let set = this.liveByCollection.get(collection)
+    if (!set) this.liveByCollection.set(collection, (set = new Set()))
+    set.add(shared)
+    return shared
+  }
+
+  private release(shared: SharedQuery): void {
+    this.live.delete(shared.key)
+    this.liveByCollection.get(shared.collection)?.delete(shared)
+  }
+
+  private onEvents(events: DocumentEvent[]): void {
+    const touched = new Map<SharedQuery, ViewChange<Doc>[]>()
+    for (const event of events) {
+      const queries = this.liveByCollection.get(event.collection)
+      if (!queries) continue
+      for (const shared of queries) {
+        let changes = shared.view.apply(event.id, event.after)
+        if (changes === null) changes = shared.view.rerun(this.backend.collection(shared.collection).values())
+        if (changes.length === 0) continue
+        const list = touched.get(shared)
+        if (list) list.push(...changes)
+        else touched.set(shared, changes)
+      }
+    }
+    for (const [shared, changes] of touched) this.emit(shared, changes)
+  }
+
+  private resyncAll(): void {
+    for (const shared of this.live.values()) {
+      const changes = shared.view.rerun(this.backend.collection(shared.collection).values())
+      if (changes.length > 0) this.emit(shared, changes)
+    }
+  }
+
+  private emit(shared: SharedQuery, changes: ViewChange<Doc>[]): void {
+    try {
+      this.assertReadable(shared.collection, changes.filter((c) => c.type !== 'removed').map((c) => c.doc))
+    } catch (error) {
+      shared.subscribers.error(error)
+      this.release(shared)
+      return
+    }
+    shared.snapshot = snapshotOf(shared.view.current, changes)
+    shared.subscribers.next(shared.snapshot)
+  }
+}
+
+function snapshotOf(docs: readonly Doc[], changes: QuerySnapshot['changes']): QuerySnapshot {
+  return Object.freeze({ docs, changes: Object.freeze(changes), fromCache: false, hasPendingWrites: false })
+}

@@ -1,0 +1,61 @@
+import { BehaviorSubject } from 'rxjs'
+import { PortabaseError, type ErrorCode } from '../../src/errors.js'
+import { sleep } from '../../src/links/abort.js'
+import type { ConnectionState } from '../../src/types.js'
+
+export interface FaultFilter {
+  service?: string
+  method?: string
+}
+
+interface PendingFault extends FaultFilter {
+  remaining: number
+  code: ErrorCode
+  retryAfterMs?: number
+}
+
+/**
+ * The simulated network between one memory client and the backend: online/offline, latency, and
+ * injected faults. Every call of the adapter passes through `gate` before it reaches the backend.
+ */
+export class MemoryNetwork {
+  readonly state$ = new BehaviorSubject<ConnectionState>('online')
+  latencyMs = 0
+  private faults: PendingFault[] = []
+  /** Calls that reached the gate, per `service.method`: lets tests count round trips. */
+  readonly calls = new Map<string, number>()
+
+  get online(): boolean {
+    return this.state$.value === 'online'
+  }
+
+  goOffline(): void {
+    this.state$.next('offline')
+  }
+
+  goOnline(): void {
+    this.state$.next('online')
+  }
+
+  /** The next `count` calls matching `filter` fail with `code` (retryable per the code's default). */
+  failNext(count: number, code: ErrorCode, filter: FaultFilter & { retryAfterMs?: number } = {}): void {
+    this.faults.push({ ...filter, remaining: count, code })
+  }
+
+  clearFaults(): void {
+    this.faults = []
+  }
+
+  async gate(service: string, method: string, signal?: AbortSignal): Promise<void> {
+    const key = `${service}.${method}`
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1)
+    if (this.latencyMs > 0) await sleep(this.latencyMs, signal)
+    if (!this.online) throw new PortabaseError('unavailable', `The memory backend is unreachable: the client is offline (${key})`, { provider: 'memory' })
+    const fault = this.faults.find((f) => (f.service === undefined || f.service === service) && (f.method === undefined || f.method === method))
+    if (fault) {
+      fault.remaining -= 1
+      if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault)
+      throw new PortabaseError(fault.code, `Injected fault on ${key}`, { provider: 'memory', retryAfterMs: fault.retryAfterMs })
+    }
+  }
+}

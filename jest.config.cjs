@@ -1,0 +1,19 @@
+/** ts-jest transpiles only (fast); `npm run typecheck` does the type checking. */
+const transform = {
+  '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true }, diagnostics: false }],
+}
+const common = {
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+}
+
+module.exports = {
+  testTimeout: 30_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
+    { ...common, displayName: 'parse', testMatch: ['<rootDir>/test/backends/parse/**/*.test.ts', '<rootDir>/test/parse/**/*.test.ts'] },
+    { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
+  ],
+}

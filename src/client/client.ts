@@ -1,0 +1,78 @@
+import { BehaviorSubject, Subject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs'
+import { invalidArgument } from '../errors.js'
+import type { Link } from '../links/link.js'
+import type { Adapter } from '../spi.js'
+import type { ConnectionState, SyncStatus } from '../types.js'
+import { AuthClient } from './auth.js'
+import { ConfigClient } from './config.js'
+import { DocumentsClient } from './documents.js'
+import { FunctionsClient } from './functions.js'
+import { Pipeline } from './pipeline.js'
+import { StorageClient } from './storage.js'
+
+export interface ClientOptions {
+  adapter: Adapter
+  /** Middleware around every request/response call, outermost first. */
+  links?: Link[]
+}
+
+export interface SyncClient {
+  /** Pending writes and sync activity. Without the offline engine: online state, nothing pending. */
+  readonly status$: Observable<SyncStatus>
+}
+
+export interface PortabaseClient {
+  readonly adapter: Adapter
+  readonly auth: AuthClient
+  readonly db: DocumentsClient
+  readonly storage: StorageClient
+  readonly functions: FunctionsClient
+  readonly config: ConfigClient
+  readonly sync: SyncClient
+  /** Replays the current state. */
+  readonly connection$: Observable<ConnectionState>
+  /** Stops live queries, closes the adapter; later calls fail with `failed-precondition`. */
+  dispose(): Promise<void>
+}
+
+export function createClient(options: ClientOptions): PortabaseClient {
+  const { adapter, links = [] } = options ?? {}
+  if (!adapter || typeof adapter !== 'object' || typeof adapter.name !== 'string') {
+    throw invalidArgument('createClient needs { adapter }, e.g. createClient({ adapter: memory() })')
+  }
+  if (!Array.isArray(links) || links.some((l) => typeof l !== 'function')) throw invalidArgument('links must be an array of links')
+
+  const pipeline = new Pipeline(adapter, links)
+  const disposed$ = new Subject<void>()
+  const connection = new BehaviorSubject<ConnectionState>('connecting')
+  const status = new BehaviorSubject<SyncStatus>({ pending: 0, uploading: false, downloading: false, lastSyncedAt: null, error: null, conflicts: 0 })
+  const connectionSub: Subscription = adapter.connection$.pipe(distinctUntilChanged()).subscribe({
+    next: (state) => {
+      connection.next(state)
+      if (state === 'online') status.next({ ...status.value, lastSyncedAt: new Date() })
+    },
+  })
+  const config = new ConfigClient(adapter, pipeline)
+
+  return {
+    adapter,
+    auth: new AuthClient(adapter, pipeline),
+    db: new DocumentsClient({ adapter, pipeline, disposed$ }),
+    storage: new StorageClient(adapter, pipeline),
+    functions: new FunctionsClient(adapter, pipeline),
+    config,
+    sync: { status$: status.asObservable() },
+    connection$: connection.pipe(distinctUntilChanged()),
+    async dispose() {
+      if (pipeline.isClosed) return
+      pipeline.close()
+      disposed$.next()
+      disposed$.complete()
+      connectionSub.unsubscribe()
+      connection.complete()
+      status.complete()
+      config.close()
+      await adapter.dispose()
+    },
+  }
+}

@@ -1,0 +1,345 @@
+import { catchError, map, Observable, takeUntil, throwError } from 'rxjs'
+import { invalidArgument, toPortabaseError } from '../errors.js'
+import { generateId } from '../ids.js'
+import { cursorOf } from '../query/evaluate.js'
+import { decodeCursor, encodeCursor } from '../query/cursor.js'
+import { DOC_ID, type Direction, type Filter, type FilterOp, type Query } from '../query/model.js'
+import { assertQuery } from '../query/validate.js'
+import { validateWithSchema, type StandardSchemaV1 } from '../schema.js'
+import { isSentinel, type Sentinel, type WriteData } from '../sentinels.js'
+import type { Adapter, WriteOp } from '../spi.js'
+import type { Doc, DocumentData, QuerySnapshot, Value } from '../types.js'
+import { assertCollectionName, assertDocId, assertDocumentData, assertValue } from '../values.js'
+import { requireCapability, type Pipeline } from './pipeline.js'
+
+/** Data for `set`/`add`: the document's fields, any of which may be a write sentinel. */
+export type WriteInput<T> = { [K in keyof T]: T[K] | Sentinel }
+/** Data for `update`: some fields, each a value, a sentinel, or `deleteField()`. */
+export type UpdateInput<T> = { [K in keyof T]?: T[K] | Sentinel }
+
+export interface QueryResult<T> {
+  docs: Doc<T>[]
+  /** Pass to `startAfter()` for the next page; null when this page was the last. */
+  nextCursor: string | null
+}
+
+export interface CollectionOptions<T> {
+  /** Validates `add`/`set` data (Standard Schema: zod, valibot, arktype…). */
+  schema?: StandardSchemaV1<unknown, T>
+}
+
+/** Most writes one batch may hold (Firestore's limit, the lowest among vendors). */
+export const MAX_BATCH_WRITES = 500
+
+/** Shared by every ref of one client. */
+export interface DocumentsContext {
+  adapter: Adapter
+  pipeline: Pipeline
+  /** Emits once when the client is disposed: live queries complete then. */
+  disposed$: Observable<void>
+}
+
+export class DocumentsClient {
+  constructor(private readonly ctx: DocumentsContext) {}
+
+  collection<T = DocumentData>(name: string, options: CollectionOptions<T> = {}): CollectionRef<T> {
+    assertCollectionName(name)
+    return new CollectionRef<T>(this.ctx, name, options)
+  }
+
+  /**
+   * Several writes sent together: all-or-nothing where the adapter declares `transactions`,
+   * otherwise applied in order (a failure stops the rest; earlier writes stay).
+   */
+  async batch(build: (batch: WriteBatch) => void | Promise<void>): Promise<void> {
+    const batch = new WriteBatch()
+    await build(batch)
+    const ops = await batch.collect()
+    if (ops.length === 0) return
+    if (ops.length > MAX_BATCH_WRITES) throw invalidArgument(`A batch holds at most ${MAX_BATCH_WRITES} writes; got ${ops.length}`)
+    const atomic = this.ctx.adapter.capabilities.transactions
+    await write(this.ctx, ops, atomic)
+  }
+}
+
+export class WriteBatch {
+  private readonly pending: Promise<WriteOp>[] = []
+
+  set<T>(ref: DocRef<T>, data: WriteInput<T>): this {
+    this.pending.push(ref.prepareSet(data, 'set'))
+    return this
+  }
+  create<T>(ref: DocRef<T>, data: WriteInput<T>): this {
+    this.pending.push(ref.prepareSet(data, 'create'))
+    return this
+  }
+  update<T>(ref: DocRef<T>, data: UpdateInput<T>): this {
+    this.pending.push(Promise.resolve(ref.prepareUpdate(data)))
+    return this
+  }
+  delete<T>(ref: DocRef<T>): this {
+    this.pending.push(Promise.resolve<WriteOp>({ type: 'delete', collection: ref.collection, id: ref.id }))
+    return this
+  }
+  /** @internal */
+  collect(): Promise<WriteOp[]> {
+    return Promise.all(this.pending)
+  }
+}
+
+function write(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean): Promise<void> {
+  // Replaying set/delete yields the same state; create/update (sentinels) may not.
+  const idempotent = ops.every((op) => op.type === 'set' || op.type === 'delete') && ops.every((op) => op.type === 'delete' || !hasSentinel(op.data))
+  return ctx.pipeline.invoke({
+    service: 'documents',
+    method: 'write',
+    args: [ops],
+    idempotent,
+    run: (op) => ctx.adapter.documents.write(op.args[0] as WriteOp[], { atomic, signal: op.signal }),
+  })
+}
+
+function hasSentinel(data: WriteData): boolean {
+  return Object.values(data).some(isSentinel)
+}
+
+/** Checks write data and that the adapter can apply each sentinel in it. */
+function assertWriteData(adapter: Adapter, data: unknown, isUpdate: boolean): asserts data is WriteData {
+  assertDocumentData(data, true)
+  for (const [field, raw] of Object.entries(data)) {
+    if (!isSentinel(raw)) continue
+    const value = raw as Sentinel
+    const caps = adapter.capabilities
+    switch (value.kind) {
+      case 'serverTimestamp':
+        requireCapability(adapter, caps.serverTimestamp, 'serverTimestamp()')
+        break
+      case 'increment':
+        requireCapability(adapter, caps.increment, 'increment()')
+        if (!Number.isFinite(value.by)) throw invalidArgument(`increment() on ${field} needs a finite number`)
+        break
+      case 'arrayUnion':
+      case 'arrayRemove':
+        requireCapability(adapter, caps.arrayOps, `${value.kind}()`)
+        value.values.forEach((v, i) => assertValue(v, `${field}[${i}]`))
+        break
+      case 'deleteField':
+        if (!isUpdate) throw invalidArgument(`deleteField() on ${field} is only allowed in update()`)
+        break
+    }
+  }
+}
+
+export class QueryRef<T = DocumentData> {
+  /** @internal */
+  constructor(
+    protected readonly ctx: DocumentsContext,
+    readonly collection: string,
+    protected readonly spec: QuerySpec,
+  ) {}
+
+  /** Adds a condition: `where('done', '==', false)`, or a composed `where(or(...))`. */
+  where(field: string, op: FilterOp, value: Value): QueryRef<T>
+  where(filter: Filter): QueryRef<T>
+  where(fieldOrFilter: string | Filter, op?: FilterOp, value?: Value): QueryRef<T> {
+    const filter: Filter =
+      typeof fieldOrFilter === 'string' ? { kind: 'field', field: fieldOrFilter, op: op as FilterOp, value: value as Value } : fieldOrFilter
+    return this.with({ filters: [...this.spec.filters, filter] })
+  }
+
+  orderBy(field: string, direction: Direction = 'asc'): QueryRef<T> {
+    return this.with({ orderBy: [...this.spec.orderBy, { field, direction }] })
+  }
+
+  limit(count: number): QueryRef<T> {
+    return this.with({ limit: count })
+  }
+
+  /** Starts after the position a previous page's `nextCursor` recorded. */
+  startAfter(cursor: string): QueryRef<T> {
+    if (typeof cursor !== 'string' || cursor.length === 0) throw invalidArgument('startAfter() needs a cursor string from a previous page')
+    return this.with({ startAfter: cursor })
+  }
+
+  async get(options: { signal?: AbortSignal } = {}): Promise<QueryResult<T>> {
+    const query = this.build()
+    const docs = await this.ctx.pipeline.invoke({
+      service: 'documents',
+      method: 'query',
+      args: [this.collection, query],
+      idempotent: true,
+      signal: options.signal,
+      run: (op) => this.ctx.adapter.documents.query(op.args[0] as string, op.args[1] as Query, { signal: op.signal }),
+    })
+    const last = docs[docs.length - 1]
+    const full = query.limit !== undefined && docs.length === query.limit
+    return { docs: docs as Doc<T>[], nextCursor: full && last ? encodeCursor(cursorOf(last, query.orderBy)) : null }
+  }
+
+  /** Number of matching documents (ignores limit and cursor). */
+  count(options: { signal?: AbortSignal } = {}): Promise<number> {
+    const query = this.build()
+    return this.ctx.pipeline.invoke({
+      service: 'documents',
+      method: 'count',
+      args: [this.collection, query],
+      idempotent: true,
+      signal: options.signal,
+      run: (op) => this.ctx.adapter.documents.count(op.args[0] as string, op.args[1] as Query, { signal: op.signal }),
+    })
+  }
+
+  /** Live results: the first snapshot, then one per change. Lazy: nothing runs until subscribed. */
+  watch(): Observable<QuerySnapshot<T>> {
+    return deferWatch<T>(this.ctx, this.collection, () => this.build())
+  }
+
+  /** The neutral query the adapter receives. Validates on every call, so errors surface at use. */
+  build(): Query {
+    const { adapter } = this.ctx
+    const orderBy = [...this.spec.orderBy]
+    // The id ends every ordering: results and cursors become total and stable.
+    if (!orderBy.some((o) => o.field === DOC_ID)) orderBy.push({ field: DOC_ID, direction: 'asc' })
+    const query: Query = { filters: this.spec.filters, orderBy }
+    if (this.spec.limit !== undefined) query.limit = this.spec.limit
+    assertQuery(query, adapter.capabilities, adapter.name)
+    if (this.spec.startAfter !== undefined) {
+      const cursor = decodeCursor(this.spec.startAfter)
+      if (cursor.values.length !== orderBy.length - 1) {
+        throw invalidArgument('This cursor was made by a query with a different orderBy')
+      }
+      query.startAfter = cursor
+    }
+    return query
+  }
+
+  private with(patch: Partial<QuerySpec>): QueryRef<T> {
+    return new QueryRef<T>(this.ctx, this.collection, { ...this.spec, ...patch })
+  }
+}
+
+interface QuerySpec {
+  filters: Filter[]
+  orderBy: { field: string; direction: Direction }[]
+  limit?: number
+  startAfter?: string
+}
+
+function deferWatch<T>(ctx: DocumentsContext, collection: string, build: () => Query): Observable<QuerySnapshot<T>> {
+  const { adapter, pipeline } = ctx
+  return new Observable<QuerySnapshot<T>>((subscriber) => {
+    try {
+      pipeline.assertOpen()
+      requireCapability(adapter, adapter.capabilities.realtime, 'Realtime watch()')
+      const query = build()
+      return adapter.documents
+        .watch(collection, query)
+        .pipe(
+          catchError((error: unknown) => throwError(() => toPortabaseError(error, adapter.name))),
+          takeUntil(ctx.disposed$),
+        )
+        .subscribe(subscriber as never)
+    } catch (error) {
+      subscriber.error(error)
+      return undefined
+    }
+  })
+}
+
+export class CollectionRef<T = DocumentData> extends QueryRef<T> {
+  /** @internal */
+  constructor(
+    ctx: DocumentsContext,
+    name: string,
+    private readonly options: CollectionOptions<T>,
+  ) {
+    super(ctx, name, { filters: [], orderBy: [] })
+  }
+
+  /** A reference to one document; without an id, a new client-generated one. */
+  doc(id: string = generateId()): DocRef<T> {
+    assertDocId(id)
+    return new DocRef<T>(this.ctx, this.collection, id, this.options)
+  }
+
+  /** Creates a document with a client-generated id; fails with `already-exists` only on an id clash. */
+  async add(data: WriteInput<T>): Promise<DocRef<T>> {
+    const ref = this.doc()
+    await ref.create(data)
+    return ref
+  }
+}
+
+export class DocRef<T = DocumentData> {
+  /** @internal */
+  constructor(
+    private readonly ctx: DocumentsContext,
+    readonly collection: string,
+    readonly id: string,
+    private readonly options: CollectionOptions<T>,
+  ) {}
+
+  get path(): string {
+    return `${this.collection}/${this.id}`
+  }
+
+  get(options: { signal?: AbortSignal } = {}): Promise<Doc<T> | null> {
+    return this.ctx.pipeline.invoke({
+      service: 'documents',
+      method: 'get',
+      args: [this.collection, this.id],
+      idempotent: true,
+      signal: options.signal,
+      run: (op) => this.ctx.adapter.documents.get(op.args[0] as string, op.args[1] as string, { signal: op.signal }),
+    }) as Promise<Doc<T> | null>
+  }
+
+  /** Creates or replaces the whole document. */
+  async set(data: WriteInput<T>): Promise<void> {
+    await write(this.ctx, [await this.prepareSet(data, 'set')], false)
+  }
+
+  /** Creates the document; `already-exists` if it exists. */
+  async create(data: WriteInput<T>): Promise<void> {
+    await write(this.ctx, [await this.prepareSet(data, 'create')], false)
+  }
+
+  /** Changes some fields; `not-found` if the document does not exist. */
+  async update(data: UpdateInput<T>): Promise<void> {
+    await write(this.ctx, [this.prepareUpdate(data)], false)
+  }
+
+  /** Deletes the document; deleting a missing document succeeds. */
+  async delete(): Promise<void> {
+    await write(this.ctx, [{ type: 'delete', collection: this.collection, id: this.id }], false)
+  }
+
+  /** The document as it changes; null while it does not exist. */
+  watch(): Observable<Doc<T> | null> {
+    const query: Query = {
+      filters: [{ kind: 'field', field: DOC_ID, op: '==', value: this.id }],
+      orderBy: [{ field: DOC_ID, direction: 'asc' }],
+      limit: 1,
+    }
+    return deferWatch<T>(this.ctx, this.collection, () => query).pipe(map((snapshot) => snapshot.docs[0] ?? null))
+  }
+
+  /** @internal validated write op for set/create (schema applied when the data has no sentinels). */
+  async prepareSet(data: WriteInput<T>, type: 'set' | 'create'): Promise<WriteOp> {
+    assertWriteData(this.ctx.adapter, data, false)
+    let checked: WriteData = data
+    if (this.options.schema && !hasSentinel(data)) {
+      checked = (await validateWithSchema(this.options.schema, data, this.collection)) as WriteData
+      assertWriteData(this.ctx.adapter, checked, false)
+    }
+    return { type, collection: this.collection, id: this.id, data: checked }
+  }
+
+  /** @internal */
+  prepareUpdate(data: UpdateInput<T>): WriteOp {
+    assertWriteData(this.ctx.adapter, data, true)
+    if (Object.keys(data).length === 0) throw invalidArgument('update() needs at least one field')
+    return { type: 'update', collection: this.collection, id: this.id, data }
+  }
+}
+

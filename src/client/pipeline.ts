@@ -1,0 +1,63 @@
+import { PortabaseError, toPortabaseError } from '../errors.js'
+import { chain, type Link, type Operation, type ServiceName } from '../links/link.js'
+import type { Adapter } from '../spi.js'
+
+export interface Invocation<T> {
+  service: ServiceName
+  method: string
+  args: readonly unknown[]
+  idempotent: boolean
+  signal?: AbortSignal
+  /** The adapter call; reads args and signal from the operation the links hand down. */
+  run: (op: Operation) => Promise<T>
+}
+
+/**
+ * Sends every request/response call through the link chain and guarantees callers only see
+ * PortabaseError. Also the single place that refuses calls after dispose().
+ */
+export class Pipeline {
+  private readonly send: (op: Operation) => Promise<unknown>
+  private disposed = false
+
+  constructor(
+    private readonly adapter: Adapter,
+    links: readonly Link[],
+  ) {
+    this.send = chain(links, (op) => (op.context.run as (op: Operation) => Promise<unknown>)(op))
+  }
+
+  async invoke<T>(call: Invocation<T>): Promise<T> {
+    this.assertOpen()
+    const op: Operation = {
+      service: call.service,
+      method: call.method,
+      args: call.args,
+      signal: call.signal,
+      idempotent: call.idempotent,
+      context: { run: call.run },
+    }
+    try {
+      return (await this.send(op)) as T
+    } catch (error) {
+      throw toPortabaseError(error, this.adapter.name)
+    }
+  }
+
+  assertOpen(): void {
+    if (this.disposed) throw new PortabaseError('failed-precondition', 'This client has been disposed')
+  }
+
+  close(): void {
+    this.disposed = true
+  }
+
+  get isClosed(): boolean {
+    return this.disposed
+  }
+}
+
+/** Fails with `unsupported` unless the adapter declares the capability. */
+export function requireCapability(adapter: Adapter, enabled: boolean, what: string): void {
+  if (!enabled) throw new PortabaseError('unsupported', `${what} is not supported by the ${adapter.name} adapter`, { provider: adapter.name })
+}

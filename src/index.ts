@@ -1,0 +1,26 @@
+export { createClient, type ClientOptions, type PortabaseClient, type SyncClient } from './client/client.js'
+export type { AuthClient } from './client/auth.js'
+export type { ConfigClient, ConfigValue } from './client/config.js'
+export {
+  MAX_BATCH_WRITES,
+  type CollectionOptions,
+  type CollectionRef,
+  type DocRef,
+  type DocumentsClient,
+  type QueryRef,
+  type QueryResult,
+  type UpdateInput,
+  type WriteBatch,
+  type WriteInput,
+} from './client/documents.js'
+export type { FunctionCallOptions, FunctionsClient } from './client/functions.js'
+export type { StorageClient, UploadTask } from './client/storage.js'
+export { ERROR_CODES, PortabaseError, isPortabaseError, type ErrorCode, type PortabaseErrorOptions } from './errors.js'
+export { generateId } from './ids.js'
+export { chain, retry, timeout, type Link, type NextLink, type Operation, type RetryOptions, type ServiceName } from './links/index.js'
+export { and, or, where } from './query/builders.js'
+export { DOC_ID, FILTER_OPERATORS, type Cursor, type Direction, type FieldFilter, type Filter, type FilterOp, type OrderBy, type Query } from './query/model.js'
+export type { StandardSchemaV1 } from './schema.js'
+export { arrayRemove, arrayUnion, deleteField, increment, isSentinel, serverTimestamp, type Sentinel, type WriteData, type WriteValue } from './sentinels.js'
+export type * from './spi.js'
+export type * from './types.js'

@@ -1,0 +1,27 @@
+export type ServiceName = 'auth' | 'documents' | 'storage' | 'functions' | 'config'
+
+/** One call from the client to the adapter, as links see it. */
+export interface Operation {
+  readonly service: ServiceName
+  readonly method: string
+  readonly args: readonly unknown[]
+  /** Aborts the call; links may replace it with a derived signal (timeout does). */
+  readonly signal?: AbortSignal
+  /** True when sending the operation twice has the same effect as once (reads, set, delete). */
+  readonly idempotent: boolean
+  /** Free-form, for links to pass facts down the chain (attempt number, ids…). */
+  readonly context: Readonly<Record<string, unknown>>
+}
+
+export type NextLink = (op: Operation) => Promise<unknown>
+
+/**
+ * Middleware around every request/response call, like tRPC or Apollo links: do something, call
+ * `next`, do something with the result. Live streams (watch, upload progress) bypass links.
+ */
+export type Link = (op: Operation, next: NextLink) => Promise<unknown>
+
+/** Composes links left to right around a terminal call: the first link is the outermost. */
+export function chain(links: readonly Link[], terminal: NextLink): NextLink {
+  return links.reduceRight<NextLink>((next, link) => (op) => link(op, next), terminal)
+}

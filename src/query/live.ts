@@ -1,0 +1,117 @@
+import { compileQuery, insertionIndex, runQuery, type CompiledQuery, type Evaluable } from './evaluate.js'
+import type { Query } from './model.js'
+
+export interface ViewChange<D> {
+  type: 'added' | 'modified' | 'removed'
+  doc: D
+  oldIndex: number
+  newIndex: number
+}
+
+/**
+ * The result of one live query, kept up to date one document change at a time instead of re-running
+ * the query. Shared by every adapter that gets per-document events (memory, LiveQuery, realtime
+ * channels) and by the offline cache. Indices in changes refer to the previous and the new result.
+ */
+export class LiveView<D extends Evaluable> {
+  private docs: readonly D[]
+  private readonly byId = new Map<string, D>()
+  readonly compiled: CompiledQuery
+
+  constructor(query: Query | CompiledQuery, initial: readonly D[]) {
+    this.compiled = 'accepts' in query ? query : compileQuery(query)
+    this.docs = initial
+    for (const doc of initial) this.byId.set(doc.id, doc)
+  }
+
+  get current(): readonly D[] {
+    return this.docs
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id)
+  }
+
+  /**
+   * Applies the new state of one document (`undefined` when deleted). Returns the changes (possibly
+   * none), or `null` when a limited window lost a member: only the source can say what moves in, so
+   * the caller re-runs the query and calls `reset`.
+   */
+  apply(id: string, after: D | undefined): ViewChange<D>[] | null {
+    const { accepts, compare, limit } = this.compiled
+    const before = this.byId.get(id)
+    if (before !== undefined && before === after) return []
+    const belongs = after !== undefined && accepts(after)
+    if (!before && !belongs) return []
+    const full = this.docs.length >= limit
+    const oldIndex = before ? this.indexOf(before) : -1
+    const rest = before ? this.docs.filter((_, i) => i !== oldIndex) : [...this.docs]
+    if (!belongs) {
+      if (full) return null
+      this.commit(rest, id, undefined)
+      return [{ type: 'removed', doc: before!, oldIndex, newIndex: -1 }]
+    }
+    const newIndex = insertionIndex(rest, after, compare)
+    if (newIndex >= limit) {
+      // Sorts past the end of a full window.
+      if (before) return null
+      return []
+    }
+    rest.splice(newIndex, 0, after)
+    const changes: ViewChange<D>[] = [
+      before ? { type: 'modified', doc: after, oldIndex, newIndex } : { type: 'added', doc: after, oldIndex: -1, newIndex },
+    ]
+    if (rest.length > limit) {
+      const dropped = rest.pop()!
+      this.byId.delete(dropped.id)
+      changes.push({ type: 'removed', doc: dropped, oldIndex: this.indexOf(dropped), newIndex: -1 })
+    }
+    this.commit(rest, id, after)
+    return changes
+  }
+
+  /** Replaces the whole result (after a re-run of the query) and returns the difference. */
+  reset(next: readonly D[]): ViewChange<D>[] {
+    const previous = this.docs
+    const oldIndexById = new Map(previous.map((d, i) => [d.id, i]))
+    const changes: ViewChange<D>[] = []
+    const nextIds = new Set<string>()
+    next.forEach((doc, newIndex) => {
+      nextIds.add(doc.id)
+      const oldIndex = oldIndexById.get(doc.id)
+      if (oldIndex === undefined) changes.push({ type: 'added', doc, oldIndex: -1, newIndex })
+      else if (!sameVersion(previous[oldIndex]!, doc)) changes.push({ type: 'modified', doc, oldIndex, newIndex })
+    })
+    previous.forEach((doc, oldIndex) => {
+      if (!nextIds.has(doc.id)) changes.unshift({ type: 'removed', doc, oldIndex, newIndex: -1 })
+    })
+    this.docs = next
+    this.byId.clear()
+    for (const doc of next) this.byId.set(doc.id, doc)
+    return changes
+  }
+
+  /** Re-runs the query over a source of documents and resets to the result. */
+  rerun(source: Iterable<D>): ViewChange<D>[] {
+    return this.reset(runQuery(source, this.compiled))
+  }
+
+  private indexOf(doc: D): number {
+    // Orderings end with the id, so the position of a member is exact.
+    return insertionIndex(this.docs, doc, this.compiled.compare) - 1
+  }
+
+  private commit(next: D[], id: string, after: D | undefined): void {
+    this.docs = next
+    if (after) this.byId.set(id, after)
+    else this.byId.delete(id)
+  }
+}
+
+/** Documents with a `meta.version` are the same when versions match; others by identity. */
+function sameVersion(a: Evaluable, b: Evaluable): boolean {
+  if (a === b) return true
+  const va = (a as { meta?: { version?: string } }).meta?.version
+  const vb = (b as { meta?: { version?: string } }).meta?.version
+  return va !== undefined && va === vb
+}

@@ -1,0 +1,131 @@
+/**
+ * The adapter SPI: what a vendor implements. Plain objects and neutral types only; validation,
+ * id generation, links and the fluent API live in the client, once.
+ */
+import type { Observable } from 'rxjs'
+import type { Query } from './query/model.js'
+import type { WriteData } from './sentinels.js'
+import type {
+  ConfigScalar,
+  ConnectionState,
+  Doc,
+  DocumentData,
+  EmailPasswordCredentials,
+  ListOptions,
+  ListResult,
+  ProfileUpdate,
+  QuerySnapshot,
+  StoredFile,
+  User,
+} from './types.js'
+import type { FilterOp } from './query/model.js'
+
+/** What an adapter can do, as data: the client refuses the rest with `unsupported`. */
+export interface Capabilities {
+  emailPasswordAuth: boolean
+  anonymousAuth: boolean
+  /** OAuth provider ids `signInWithOAuth` accepts. */
+  oauthProviders: readonly string[]
+  passwordReset: boolean
+  updateProfile: boolean
+  /** Query operators the vendor runs (natively or emulated, see the adapter docs). */
+  queryOperators: readonly FilterOp[]
+  orQueries: boolean
+  /** Queries on dotted paths into nested objects. */
+  nestedFieldQueries: boolean
+  /** `batch()` is all-or-nothing. Without it, batch writes are applied in order, not atomically. */
+  transactions: boolean
+  realtime: boolean
+  serverTimestamp: boolean
+  increment: boolean
+  arrayOps: boolean
+  storage: boolean
+  /** `getUrl` returns a URL that expires after `expiresIn`. */
+  signedUrls: boolean
+  functions: boolean
+  remoteConfig: boolean
+}
+
+export type WriteOp =
+  | { type: 'create'; collection: string; id: string; data: WriteData }
+  | { type: 'set'; collection: string; id: string; data: WriteData }
+  | { type: 'update'; collection: string; id: string; data: WriteData }
+  | { type: 'delete'; collection: string; id: string }
+
+export interface WriteOptions {
+  /** All-or-nothing; only requested when `capabilities.transactions` is true. */
+  atomic: boolean
+  signal?: AbortSignal
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+export interface AuthService {
+  /** Replays the current user to each new subscriber. */
+  readonly user$: Observable<User | null>
+  currentUser(): User | null
+  signUp(credentials: EmailPasswordCredentials): Promise<User>
+  signIn(credentials: EmailPasswordCredentials): Promise<User>
+  signInAnonymously(): Promise<User>
+  signInWithOAuth(options: { provider: string }): Promise<User>
+  signOut(): Promise<void>
+  /** The vendor's ID/session token; `forceRefresh` asks for a new one. Null when signed out. */
+  getIdToken(options: { forceRefresh: boolean }): Promise<string | null>
+  sendPasswordReset(email: string): Promise<void>
+  updateProfile(update: ProfileUpdate): Promise<User>
+}
+
+export interface DocumentsService {
+  get(collection: string, id: string, options?: CallOptions): Promise<Doc | null>
+  /** Runs a validated query; `orderBy` always ends with the document id. */
+  query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]>
+  /** Number of documents matching the filters (cursor and limit ignored). */
+  count(collection: string, query: Query, options?: CallOptions): Promise<number>
+  /** Applies writes in order. `create` fails with `already-exists`, `update` with `not-found`. */
+  write(ops: readonly WriteOp[], options: WriteOptions): Promise<void>
+  /** Live result of a query: emits the first snapshot, then one per change. */
+  watch(collection: string, query: Query): Observable<QuerySnapshot>
+}
+
+export interface UploadRequest {
+  path: string
+  bytes: Uint8Array
+  contentType: string
+  metadata: Record<string, string>
+  onProgress: (bytesTransferred: number) => void
+  signal?: AbortSignal
+}
+
+export interface StorageService {
+  upload(request: UploadRequest): Promise<StoredFile>
+  download(path: string, options?: CallOptions): Promise<Uint8Array>
+  getUrl(path: string, options: { expiresIn: number }): Promise<string>
+  list(prefix: string, options: Required<Pick<ListOptions, 'limit'>> & { cursor: string | null }): Promise<ListResult>
+  delete(path: string): Promise<void>
+  getMetadata(path: string): Promise<StoredFile>
+}
+
+export interface FunctionsService {
+  call(name: string, input: unknown, options: CallOptions & { timeoutMs?: number }): Promise<unknown>
+}
+
+export interface ConfigService {
+  /** The remote values as the server has them now. */
+  fetch(options?: CallOptions): Promise<Record<string, ConfigScalar>>
+}
+
+export interface Adapter {
+  readonly name: string
+  readonly capabilities: Capabilities
+  readonly auth: AuthService
+  readonly documents: DocumentsService
+  readonly storage: StorageService
+  readonly functions: FunctionsService
+  readonly config: ConfigService
+  readonly connection$: Observable<ConnectionState>
+  dispose(): Promise<void>
+}
+
+export type { DocumentData }

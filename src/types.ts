@@ -1,0 +1,105 @@
+/** Values a document may hold: JSON plus Date. */
+export type Primitive = string | number | boolean | null | Date
+export type Value = Primitive | Value[] | { [key: string]: Value }
+export type DocumentData = { [field: string]: Value }
+
+export interface DocMeta {
+  /** Server time of the last write. */
+  updateTime: Date
+  /** Opaque, changes on every write (Firestore updateTime, Parse updatedAt, a version column, …). */
+  version: string
+  /** True when served from a local cache rather than the server. */
+  fromCache: boolean
+  /** True when local writes to this document have not reached the server yet. */
+  hasPendingWrites: boolean
+}
+
+export interface Doc<T = DocumentData> {
+  id: string
+  data: T
+  meta: DocMeta
+}
+
+export interface DocChange<T = DocumentData> {
+  type: 'added' | 'modified' | 'removed'
+  doc: Doc<T>
+  /** Position before the change (-1 for added). */
+  oldIndex: number
+  /** Position after the change (-1 for removed). */
+  newIndex: number
+}
+
+/** One emission of a live query: the whole result plus what changed since the previous one. */
+export interface QuerySnapshot<T = DocumentData> {
+  docs: readonly Doc<T>[]
+  changes: readonly DocChange<T>[]
+  fromCache: boolean
+  hasPendingWrites: boolean
+}
+
+export interface User {
+  uid: string
+  email: string | null
+  displayName: string | null
+  photoURL: string | null
+  isAnonymous: boolean
+  /** `password`, `anonymous`, or an OAuth provider id. */
+  providerId: string
+}
+
+export interface EmailPasswordCredentials {
+  email: string
+  password: string
+}
+
+export interface ProfileUpdate {
+  displayName?: string | null
+  photoURL?: string | null
+}
+
+export type ConnectionState = 'online' | 'offline' | 'connecting'
+
+export interface SyncStatus {
+  pending: number
+  uploading: boolean
+  downloading: boolean
+  lastSyncedAt: Date | null
+  error: Error | null
+  conflicts: number
+}
+
+export interface StoredFile {
+  path: string
+  size: number
+  contentType: string
+  updated: Date
+  /** Custom string metadata set on upload. */
+  metadata: Record<string, string>
+}
+
+export interface UploadProgress {
+  bytesTransferred: number
+  totalBytes: number
+  /** 0..1 */
+  fraction: number
+  state: 'running' | 'success'
+}
+
+export interface UploadOptions {
+  contentType?: string
+  metadata?: Record<string, string>
+  signal?: AbortSignal
+}
+
+export interface ListOptions {
+  limit?: number
+  cursor?: string | null
+}
+
+export interface ListResult {
+  items: StoredFile[]
+  nextCursor: string | null
+}
+
+export type ConfigScalar = string | number | boolean
+export type ConfigSource = 'remote' | 'default' | 'static'

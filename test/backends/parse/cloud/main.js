@@ -1,0 +1,78 @@
+'use strict';
+/**
+ * Cloud code for the Parse test server (test/backends/parse/server.ts).
+ *
+ * Exported as a function of `Parse` instead of using the global `Parse`: the
+ * helper passes it as parse-server's `cloud` option (a function), because a
+ * `cloud` *path* is loaded with import() or require() depending on npm's env
+ * vars, and import() fails inside jest's CommonJS sandbox.
+ *
+ * Functions
+ *   echo    -> returns `request.params` exactly as parse-server decoded them
+ *              (the whole params object, not one field; Dates/Pointers/Files
+ *              round-trip in Parse's JSON encoding).
+ *   whoami  -> { uid: <calling user's objectId> | null }
+ *   fail    -> throws Parse.Error 142 (VALIDATION_ERROR) 'bad input'
+ *   slow    -> waits params.ms milliseconds (0..60000), returns { ok: true }
+ *
+ * Class `owned` (owner-only access; master key bypasses every rule)
+ *   beforeSave   : 119 unless a user is logged in and
+ *                  new object: owner === user.id / existing object: stored owner === user.id
+ *   beforeDelete : 119 unless stored owner === user.id
+ *   afterFind    : 119 if any returned object has owner !== user.id (also for get)
+ *   afterLiveQueryEvent : events about other users' objects are not sent
+ */
+
+/** @param {any} Parse parse-server's Parse (with Parse.Cloud) */
+module.exports = function registerCloudCode(Parse) {
+  const FORBIDDEN = Parse.Error.OPERATION_FORBIDDEN; // 119
+
+  Parse.Cloud.define('echo', (request) => request.params);
+
+  Parse.Cloud.define('whoami', (request) => ({ uid: request.user ? request.user.id : null }));
+
+  Parse.Cloud.define('fail', () => {
+    throw new Parse.Error(Parse.Error.VALIDATION_ERROR, 'bad input'); // 142
+  });
+
+  Parse.Cloud.define('slow', async (request) => {
+    const ms = Math.min(Math.max(Number(request.params.ms) || 0, 0), 60000);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return { ok: true };
+  });
+
+  const uid = (request) => (request.user ? request.user.id : undefined);
+
+  Parse.Cloud.beforeSave('owned', (request) => {
+    if (request.master) return;
+    const me = uid(request);
+    const owner = request.original ? request.original.get('owner') : request.object.get('owner');
+    if (!me || owner !== me) {
+      throw new Parse.Error(FORBIDDEN, 'owned: only the owner may write this object');
+    }
+  });
+
+  Parse.Cloud.beforeDelete('owned', (request) => {
+    if (request.master) return;
+    const me = uid(request);
+    if (!me || request.object.get('owner') !== me) {
+      throw new Parse.Error(FORBIDDEN, 'owned: only the owner may delete this object');
+    }
+  });
+
+  Parse.Cloud.afterFind('owned', (request) => {
+    if (request.master) return request.objects;
+    const me = uid(request);
+    if (request.objects.some((object) => !me || object.get('owner') !== me)) {
+      throw new Parse.Error(FORBIDDEN, 'owned: only the owner may read this object');
+    }
+    return request.objects;
+  });
+
+  // LiveQuery does not run afterFind; keep realtime consistent with reads.
+  Parse.Cloud.afterLiveQueryEvent('owned', (request) => {
+    if (request.useMasterKey) return;
+    const me = request.user ? request.user.id : undefined;
+    if (!me || request.object.get('owner') !== me) request.sendEvent = false;
+  });
+};

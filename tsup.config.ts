@@ -1,0 +1,23 @@
+import { existsSync } from 'node:fs'
+import { defineConfig } from 'tsup'
+
+/** One entry per subpath export; shared code goes to common chunks so `PortabaseError` exists once. */
+const entries: Record<string, string> = {
+  index: 'src/index.ts',
+  memory: 'adapters/memory/index.ts',
+  testing: 'src/testing/index.ts',
+  parse: 'adapters/parse/index.ts',
+}
+
+export default defineConfig({
+  entry: Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file))),
+  format: ['esm', 'cjs'],
+  dts: true,
+  splitting: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  platform: 'neutral',
+  external: ['rxjs', 'parse', 'parse/node'],
+  tsconfig: 'tsconfig.build.json',
+})
