@@ -33,6 +33,8 @@ export interface PortabaseErrorOptions {
   details?: Record<string, unknown>
 }
 
+const BRAND = Symbol.for('portabase.error')
+
 export class PortabaseError extends Error {
   override readonly name = 'PortabaseError'
   readonly code: ErrorCode
@@ -49,6 +51,7 @@ export class PortabaseError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_CODES.has(code)
     this.retryAfterMs = options.retryAfterMs
     this.details = options.details
+    Object.defineProperty(this, BRAND, { value: true })
     // Non-enumerable so loggers that serialise the error do not dump vendor internals.
     Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false, writable: false })
   }
@@ -59,8 +62,10 @@ export class PortabaseError extends Error {
   }
 }
 
+/** True for a PortabaseError, also one from another copy of the package (ESM and CJS builds both loaded). */
 export function isPortabaseError(value: unknown, code?: ErrorCode): value is PortabaseError {
-  return value instanceof PortabaseError && (code === undefined || value.code === code)
+  const branded = value instanceof PortabaseError || (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true)
+  return branded && (code === undefined || (value as PortabaseError).code === code)
 }
 
 /** Shorthand for core validation failures. */
@@ -77,7 +82,7 @@ export function unsupported(what: string, provider: string): PortabaseError {
  * Adapters map vendor errors themselves; this is the last line of defence.
  */
 export function toPortabaseError(error: unknown, provider: string): PortabaseError {
-  if (error instanceof PortabaseError) return error
+  if (isPortabaseError(error)) return error
   if (isAbortError(error)) return new PortabaseError('cancelled', 'The operation was cancelled', { provider, cause: error })
   const message = error instanceof Error ? error.message : 'Unknown error'
   return new PortabaseError('internal', `Unexpected ${provider} error: ${message}`, { provider, cause: error })
