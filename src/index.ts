@@ -17,7 +17,7 @@ export type { FunctionCallOptions, FunctionsClient } from './client/functions.js
 export type { StorageClient, UploadTask } from './client/storage.js'
 export { ERROR_CODES, PortabaseError, isPortabaseError, type ErrorCode, type PortabaseErrorOptions } from './errors.js'
 export { generateId } from './ids.js'
-export { chain, retry, timeout, type Link, type NextLink, type Operation, type RetryOptions, type ServiceName } from './links/index.js'
+export * from './links/index.js'
 export { and, or, where } from './query/builders.js'
 export { DOC_ID, FILTER_OPERATORS, type Cursor, type Direction, type FieldFilter, type Filter, type FilterOp, type OrderBy, type Query } from './query/model.js'
 export type { StandardSchemaV1 } from './schema.js'
