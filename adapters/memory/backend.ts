@@ -1,5 +1,6 @@
 import { Subject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
+import { deepFreeze } from '../../src/freeze.js'
 import type { ConfigScalar, Doc, DocumentData, User } from '../../src/types.js'
 import { systemClock, type Clock } from './clock.js'
 
@@ -145,13 +146,6 @@ export function freezeDoc(id: string, data: DocumentData, updateTime: Date, vers
   })
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-  }
-  return value
-}
 
 export function createMemoryBackend(options: MemoryBackendOptions = {}): MemoryBackend {
   return new MemoryBackend(options)

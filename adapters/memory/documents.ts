@@ -1,7 +1,7 @@
 import { Observable, Subject, filter, type Subscription } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { countMatches, runQuery } from '../../src/query/evaluate.js'
-import { LiveView, type ViewChange } from '../../src/query/live.js'
+import { LiveView, diffResults, type ViewChange } from '../../src/query/live.js'
 import type { Query } from '../../src/query/model.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
 import type { Doc, QuerySnapshot, User } from '../../src/types.js'
@@ -166,20 +166,24 @@ export class MemoryDocuments implements DocumentsService {
   }
 
   private onEvents(events: DocumentEvent[]): void {
-    const touched = new Map<SharedQuery, ViewChange<Doc>[]>()
+    // Results before this commit, per touched query: a batch yields one snapshot whose change
+    // indices refer to the result before and after the whole batch.
+    const before = new Map<SharedQuery, readonly Doc[]>()
     for (const event of events) {
       const queries = this.liveByCollection.get(event.collection)
       if (!queries) continue
       for (const shared of queries) {
-        let changes = shared.view.apply(event.id, event.after)
-        if (changes === null) changes = shared.view.rerun(this.backend.collection(shared.collection).values())
-        if (changes.length === 0) continue
-        const list = touched.get(shared)
-        if (list) list.push(...changes)
-        else touched.set(shared, changes)
+        const previous = shared.view.current
+        const changes = shared.view.apply(event.id, event.after)
+        if (changes === null) shared.view.rerun(this.backend.collection(shared.collection).values())
+        else if (changes.length === 0) continue
+        if (!before.has(shared)) before.set(shared, previous)
       }
     }
-    for (const [shared, changes] of touched) this.emit(shared, changes)
+    for (const [shared, previous] of before) {
+      const changes = diffResults(previous, shared.view.current)
+      if (changes.length > 0) this.emit(shared, changes)
+    }
   }
 
   private resyncAll(): void {

@@ -1,5 +1,6 @@
 import { catchError, map, Observable, takeUntil, throwError } from 'rxjs'
 import { invalidArgument, toPortabaseError } from '../errors.js'
+import { deepFreeze } from '../freeze.js'
 import { generateId } from '../ids.js'
 import { cursorOf } from '../query/evaluate.js'
 import { decodeCursor, encodeCursor } from '../query/cursor.js'
@@ -173,7 +174,8 @@ export class QueryRef<T = DocumentData> {
     })
     const last = docs[docs.length - 1]
     const full = query.limit !== undefined && docs.length === query.limit
-    return { docs: docs as Doc<T>[], nextCursor: full && last ? encodeCursor(cursorOf(last, query.orderBy)) : null }
+    deepFreeze(docs)
+    return { docs: docs as Doc<T>[], nextCursor: full && last ? encodeCursor(cursorOf(last, query.orderBy), query.orderBy) : null }
   }
 
   /** Number of matching documents (ignores limit and cursor). */
@@ -203,13 +205,7 @@ export class QueryRef<T = DocumentData> {
     const query: Query = { filters: this.spec.filters, orderBy }
     if (this.spec.limit !== undefined) query.limit = this.spec.limit
     assertQuery(query, adapter.capabilities, adapter.name)
-    if (this.spec.startAfter !== undefined) {
-      const cursor = decodeCursor(this.spec.startAfter)
-      if (cursor.values.length !== orderBy.length - 1) {
-        throw invalidArgument('This cursor was made by a query with a different orderBy')
-      }
-      query.startAfter = cursor
-    }
+    if (this.spec.startAfter !== undefined) query.startAfter = decodeCursor(this.spec.startAfter, orderBy)
     return query
   }
 
@@ -235,6 +231,7 @@ function deferWatch<T>(ctx: DocumentsContext, collection: string, build: () => Q
       return adapter.documents
         .watch(collection, query)
         .pipe(
+          map((snapshot) => deepFreeze(snapshot)),
           catchError((error: unknown) => throwError(() => toPortabaseError(error, adapter.name))),
           takeUntil(ctx.disposed$),
         )
@@ -291,7 +288,7 @@ export class DocRef<T = DocumentData> {
       idempotent: true,
       signal: options.signal,
       run: (op) => this.ctx.adapter.documents.get(op.args[0] as string, op.args[1] as string, { signal: op.signal }),
-    }) as Promise<Doc<T> | null>
+    }).then(deepFreeze) as Promise<Doc<T> | null>
   }
 
   /** Creates or replaces the whole document. */

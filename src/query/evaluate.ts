@@ -111,25 +111,21 @@ export function cursorOf(doc: Evaluable, orderBy: readonly OrderBy[]): Cursor {
   return { values: orderBy.filter((o) => o.field !== DOC_ID).map((o) => getField(doc, o.field) ?? null), id: doc.id }
 }
 
-/** True when `doc` comes strictly after the cursor position. */
+/** True when `doc` comes strictly after the cursor position (compared field by field, id last). */
 export function compileCursor(cursor: Cursor, orderBy: readonly OrderBy[]): Predicate {
-  const compare = compileOrder(orderBy)
-  // Rebuild a document holding the cursor's values so the query's own comparator applies.
-  const data: DocumentData = {}
-  orderBy.filter((o) => o.field !== DOC_ID).forEach((o, i) => setPath(data, o.field, cursor.values[i] ?? null))
-  const anchor: Evaluable = { id: cursor.id, data }
-  return (doc) => compare(doc, anchor) > 0
-}
-
-function setPath(target: DocumentData, path: string, value: Value): void {
-  const parts = path.split('.')
-  let node: Record<string, Value> = target
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part]
-    if (next === null || typeof next !== 'object' || Array.isArray(next) || next instanceof Date) node[part] = {}
-    node = node[part] as Record<string, Value>
+  let valueIndex = 0
+  const keys = orderBy.map((o) => ({
+    read: fieldReader(o.field),
+    sign: o.direction === 'desc' ? -1 : 1,
+    bound: o.field === DOC_ID ? cursor.id : (cursor.values[valueIndex++] ?? null),
+  }))
+  return (doc) => {
+    for (const key of keys) {
+      const c = compareValues(key.read(doc), key.bound)
+      if (c !== 0) return c * key.sign > 0
+    }
+    return false
   }
-  node[parts[parts.length - 1]!] = value
 }
 
 export interface CompiledQuery {

@@ -52,11 +52,9 @@ export class LiveView<D extends Evaluable> {
       return [{ type: 'removed', doc: before!, oldIndex, newIndex: -1 }]
     }
     const newIndex = insertionIndex(rest, after, compare)
-    if (newIndex >= limit) {
-      // Sorts past the end of a full window.
-      if (before) return null
-      return []
-    }
+    // A member that now sorts last in a full window may have been overtaken by a document outside
+    // it: only the source knows, so ask for a re-run.
+    if (newIndex >= limit || (before && full && newIndex === rest.length)) return before ? null : []
     rest.splice(newIndex, 0, after)
     const changes: ViewChange<D>[] = [
       before ? { type: 'modified', doc: after, oldIndex, newIndex } : { type: 'added', doc: after, oldIndex: -1, newIndex },
@@ -72,19 +70,7 @@ export class LiveView<D extends Evaluable> {
 
   /** Replaces the whole result (after a re-run of the query) and returns the difference. */
   reset(next: readonly D[]): ViewChange<D>[] {
-    const previous = this.docs
-    const oldIndexById = new Map(previous.map((d, i) => [d.id, i]))
-    const changes: ViewChange<D>[] = []
-    const nextIds = new Set<string>()
-    next.forEach((doc, newIndex) => {
-      nextIds.add(doc.id)
-      const oldIndex = oldIndexById.get(doc.id)
-      if (oldIndex === undefined) changes.push({ type: 'added', doc, oldIndex: -1, newIndex })
-      else if (!sameVersion(previous[oldIndex]!, doc)) changes.push({ type: 'modified', doc, oldIndex, newIndex })
-    })
-    previous.forEach((doc, oldIndex) => {
-      if (!nextIds.has(doc.id)) changes.unshift({ type: 'removed', doc, oldIndex, newIndex: -1 })
-    })
+    const changes = diffResults(this.docs, next)
     this.docs = next
     this.byId.clear()
     for (const doc of next) this.byId.set(doc.id, doc)
@@ -114,4 +100,20 @@ function sameVersion(a: Evaluable, b: Evaluable): boolean {
   const va = (a as { meta?: { version?: string } }).meta?.version
   const vb = (b as { meta?: { version?: string } }).meta?.version
   return va !== undefined && va === vb
+}
+
+/** Changes that turn one result into another: removed first, then added/modified in new order. */
+export function diffResults<D extends Evaluable>(previous: readonly D[], next: readonly D[]): ViewChange<D>[] {
+  const oldIndexById = new Map(previous.map((d, i) => [d.id, i]))
+  const nextIds = new Set(next.map((d) => d.id))
+  const changes: ViewChange<D>[] = []
+  previous.forEach((doc, oldIndex) => {
+    if (!nextIds.has(doc.id)) changes.push({ type: 'removed', doc, oldIndex, newIndex: -1 })
+  })
+  next.forEach((doc, newIndex) => {
+    const oldIndex = oldIndexById.get(doc.id)
+    if (oldIndex === undefined) changes.push({ type: 'added', doc, oldIndex: -1, newIndex })
+    else if (!sameVersion(previous[oldIndex]!, doc)) changes.push({ type: 'modified', doc, oldIndex, newIndex })
+  })
+  return changes
 }

@@ -151,7 +151,6 @@ export class Recorder<T> {
 
   private until<R>(check: () => { value: R } | undefined, what: string, timeoutMs: number): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
       const attempt = (): void => {
         try {
           const hit = check()
@@ -167,7 +166,7 @@ export class Recorder<T> {
         clearTimeout(timer)
         this.listeners.delete(attempt)
       }
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         cleanup()
         reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; saw ${this.values.length} emission(s), last: ${preview(this.latest)}`))
       }, timeoutMs)

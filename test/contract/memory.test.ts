@@ -1,7 +1,6 @@
-import { PortabaseError } from '../../src/errors.js'
-import { createMemoryBackend, memory, type MemoryBackend } from '../../adapters/memory/index.js'
+import { memory, type MemoryBackend } from '../../adapters/memory/index.js'
+import { createFixtureBackend } from './memory-fixtures.js'
 import { runContractSuite } from './suite.js'
-import { FIXTURE_CONFIG } from './target.js'
 
 let backend: MemoryBackend
 let collections = 0
@@ -9,27 +8,7 @@ let collections = 0
 runContractSuite({
   name: 'memory',
   async setup() {
-    backend = createMemoryBackend({
-      config: { ...FIXTURE_CONFIG },
-      functions: {
-        echo: (input) => input,
-        whoami: (_input, { auth }) => ({ uid: auth?.uid ?? null }),
-        fail: () => {
-          throw new PortabaseError('invalid-argument', 'bad input')
-        },
-        slow: async (input) => {
-          const ms = (input as { ms?: number } | null)?.ms ?? 0
-          await new Promise((resolve) => setTimeout(resolve, ms))
-          return { ok: true }
-        },
-      },
-      rules: {
-        owned: {
-          read: ({ auth, doc }) => auth !== null && doc?.data.owner === auth.uid,
-          write: ({ auth, doc, existing }) => auth !== null && (existing ? existing.data.owner === auth.uid : doc?.data.owner === auth.uid),
-        },
-      },
-    })
+    backend = createFixtureBackend()
   },
   async teardown() {},
   async createAdapter() {

@@ -1,0 +1,94 @@
+import { isPortabaseError, PortabaseError, type ErrorCode } from '../errors.js'
+import type { Link, ServiceName } from './link.js'
+import { callNext, errorCodeOf, monotonicNow } from './outcome.js'
+import { DEFAULT_LIMITS, secretMatcher, summarise, type SummaryLimits } from './redact.js'
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** One log entry per operation. Safe to serialise: args are redacted copies, errors carry no cause. */
+export interface LogEntry {
+  /** Human-readable line, e.g. `documents.get ok 3.2 ms`; also what winston-style loggers require. */
+  message: string
+  service: ServiceName
+  method: string
+  durationMs: number
+  outcome: 'ok' | 'error'
+  /** The error code, on failure. */
+  code?: ErrorCode
+  /** Failure details: the PortabaseError's own message (secret-free by contract), never its cause. */
+  error?: { code: ErrorCode; message?: string; provider?: string; retryable?: boolean; name?: string }
+  /** A bounded, redacted summary of the operation's arguments. */
+  args: unknown
+}
+
+/** A console-, pino- or winston-like object: each method receives the entry (with its `message`). */
+export type LoggerObject = { [L in LogLevel]: (entry: LogEntry) => void }
+export type LogFunction = (entry: LogEntry, level: LogLevel) => void
+
+export interface LogOptions {
+  logger: LoggerObject | LogFunction
+  /** Level of entries for operations that succeed. Default 'debug'. Failures: 'warn' if cancelled, else 'error'. */
+  level?: LogLevel
+  /** Extra field names whose values are redacted wherever they occur (case-insensitive). */
+  redact?: readonly string[]
+  /** Bounds on the args summary. */
+  limits?: Partial<SummaryLimits>
+  /** Clock in ms, injected for tests. Default performance.now. */
+  now?: () => number
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+
+/**
+ * Structured logging of every operation through a pluggable logger: service, method, duration,
+ * outcome, error code and a redacted summary of the args. Tokens, passwords, keys, secrets,
+ * authorization and any `redact` names are replaced at any depth (write data, query values, function
+ * inputs). A logger that throws never fails the operation.
+ */
+export function log(options: LogOptions): Link {
+  const { logger, level = 'debug', redact = [], now = monotonicNow } = options ?? {}
+  const emit = toEmitter(logger)
+  if (!LEVELS.includes(level)) throw new PortabaseError('invalid-argument', `log() level must be one of ${LEVELS.join(', ')}`)
+  if (!Array.isArray(redact) || redact.some((n) => typeof n !== 'string')) throw new PortabaseError('invalid-argument', 'log() redact must be an array of field names')
+  const isSecret = secretMatcher(redact)
+  const limits: SummaryLimits = { ...DEFAULT_LIMITS, ...options.limits }
+
+  return (op, next) => {
+    const startedAt = now()
+    // Summarised before the call: what was sent, not what an adapter may have done to the args since.
+    const args = summarise(op.args, isSecret, limits)
+    const finish = (entry: Omit<LogEntry, 'message' | 'durationMs' | 'service' | 'method' | 'args'>, entryLevel: LogLevel): void => {
+      const durationMs = Math.round((now() - startedAt) * 100) / 100
+      const outcome = entry.code ? `failed ${entry.code}` : 'ok'
+      const message = `${op.service}.${op.method} ${outcome} ${durationMs} ms`
+      try {
+        emit({ message, service: op.service, method: op.method, durationMs, ...entry, args }, entryLevel)
+      } catch {
+        // Logging must never change the outcome of the operation it describes.
+      }
+    }
+    return callNext(() => next(op)).then(
+      (value) => {
+        finish({ outcome: 'ok' }, level)
+        return value
+      },
+      (error: unknown) => {
+        const code = errorCodeOf(error)
+        const details = isPortabaseError(error)
+          ? { code, message: error.message, provider: error.provider, retryable: error.retryable }
+          : { code, name: error instanceof Error ? error.name : typeof error }
+        finish({ outcome: 'error', code, error: details }, code === 'cancelled' ? 'warn' : 'error')
+        throw error
+      },
+    )
+  }
+}
+
+function toEmitter(logger: LoggerObject | LogFunction): LogFunction {
+  if (typeof logger === 'function') return logger
+  if (typeof logger === 'object' && logger !== null && LEVELS.every((l) => typeof logger[l] === 'function')) {
+    // Called as methods: console and pino need their `this`.
+    return (entry, level) => logger[level](entry)
+  }
+  throw new PortabaseError('invalid-argument', 'log() needs a logger: { debug, info, warn, error } or a function (entry, level) => void')
+}

@@ -1,0 +1,97 @@
+/** Stands in for every value under a secret-looking name. */
+export const REDACTED = '[REDACTED]'
+
+/**
+ * Name fragments that mark a secret, matched case-insensitively with separators ignored, so
+ * `apiKey`, `X-API-KEY`, `refresh_token` and `dbPassword` all match. Over-redacting a harmless field
+ * costs a log detail; under-redacting leaks a credential.
+ */
+const SECRET_FRAGMENTS = ['token', 'password', 'passwd', 'passphrase', 'secret', 'authorization', 'apikey', 'privatekey', 'credential', 'cookie', 'signature']
+const SECRET_NAMES = new Set(['auth', 'pwd', 'pass', 'key', 'keys', 'otp', 'pin'])
+
+export interface SummaryLimits {
+  /** Deeper values print as `[Object]` / `[Array(n)]`. */
+  maxDepth: number
+  /** Longer strings are cut, with the count of characters left out. */
+  maxString: number
+  /** Items or properties past this are counted, not shown. */
+  maxItems: number
+}
+
+export const DEFAULT_LIMITS: SummaryLimits = { maxDepth: 6, maxString: 120, maxItems: 20 }
+
+/** Builds a predicate for secret names: the built-in fragments plus `extra` names (case-insensitive). */
+export function secretMatcher(extra: readonly string[] = []): (name: string) => boolean {
+  const configured = new Set(extra.map((n) => n.toLowerCase()))
+  const isSecretSegment = (segment: string): boolean => {
+    const lower = segment.toLowerCase()
+    if (configured.has(lower)) return true
+    const compact = lower.replace(/[^a-z0-9]/g, '')
+    return SECRET_NAMES.has(compact) || compact.endsWith('key') || compact.endsWith('keys') || SECRET_FRAGMENTS.some((f) => compact.includes(f))
+  }
+  // Field paths (`profile.apiKey`, update keys, filter fields) are secret if any segment is.
+  return (name) => configured.has(name.toLowerCase()) || name.split('.').some(isSecretSegment)
+}
+
+/**
+ * A bounded, JSON-safe copy of `value` for logs, with every value under a secret name replaced by
+ * REDACTED at any depth, in objects and arrays alike. Query-aware: a filter on a secret field
+ * (`{ field: 'password', value }`) has its value redacted, and a cursor (`startAfter`, the sort values
+ * of a document) is never shown. Never returns references into `value`, so a logger that serialises
+ * later cannot see data changed or added after the call.
+ */
+export function summarise(value: unknown, isSecret: (name: string) => boolean, limits: SummaryLimits = DEFAULT_LIMITS): unknown {
+  const path = new Set<object>()
+
+  const visit = (v: unknown, depth: number): unknown => {
+    switch (typeof v) {
+      case 'string':
+        return v.length > limits.maxString ? `${v.slice(0, limits.maxString)}…(+${v.length - limits.maxString} chars)` : v
+      case 'number':
+        return Number.isFinite(v) ? v : String(v)
+      case 'boolean':
+        return v
+      case 'undefined':
+        return null
+      case 'bigint':
+        return `${v}n`
+      case 'function':
+        return '[Function]'
+      case 'symbol':
+        return '[Symbol]'
+    }
+    if (v === null) return null
+    const obj = v as object
+    if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString()
+    if (ArrayBuffer.isView(obj)) return `[${obj.constructor.name} ${obj.byteLength} bytes]`
+    if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`
+    // Errors carry causes, stacks and vendor payloads: name only.
+    if (obj instanceof Error) return `[${obj.name}]`
+    if (obj instanceof Map || obj instanceof Set) return `[${obj.constructor.name}(${obj.size})]`
+    if (path.has(obj)) return '[Circular]'
+    if (depth >= limits.maxDepth) return Array.isArray(obj) ? `[Array(${obj.length})]` : '[Object]'
+    path.add(obj)
+    try {
+      if (Array.isArray(obj)) {
+        const out = obj.slice(0, limits.maxItems).map((item) => visit(item, depth + 1))
+        if (obj.length > limits.maxItems) out.push(`…(+${obj.length - limits.maxItems} items)`)
+        return out
+      }
+      const record = obj as Record<string, unknown>
+      const keys = Object.keys(record)
+      const secretFilter = record.kind === 'field' && typeof record.field === 'string' && isSecret(record.field)
+      const out: Record<string, unknown> = {}
+      for (const key of keys.slice(0, limits.maxItems)) {
+        if (isSecret(key) || (secretFilter && key === 'value')) out[key] = REDACTED
+        else if (key === 'startAfter' && record[key] !== null && typeof record[key] === 'object') out[key] = '[cursor]'
+        else out[key] = visit(record[key], depth + 1)
+      }
+      if (keys.length > limits.maxItems) out['…'] = `+${keys.length - limits.maxItems} keys`
+      return out
+    } finally {
+      path.delete(obj)
+    }
+  }
+
+  return visit(value, 0)
+}
