@@ -18,42 +18,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-
-export interface ParseTestServer {
-  serverURL: string;
-  liveQueryServerURL: string;
-  appId: string;
-  javascriptKey: string;
-  masterKey: string;
-  databaseURI: string;
-  stop(): Promise<void>;
-  /** Stops the HTTP + LiveQuery server and starts it again on the same port, same DB. */
-  restart(): Promise<void>;
-}
-
-export interface StartParseServerOptions {
-  /** External PostgreSQL, e.g. postgres://user:pw@127.0.0.1:5432/db. Default: env PARSE_DATABASE_URI, else embedded PGlite. */
-  databaseURI?: string;
-  /** HTTP port for Parse Server + LiveQuery. Default: a free port. */
-  port?: number;
-  /** LiveQuery classes (regex sources, anchored by parse-server). Default: every non-system class. */
-  liveQueryClassNames?: string[];
-}
+import {
+  ALL_USER_CLASSES,
+  DEFAULT_CONFIG_PARAMS,
+  setConfig,
+  type ParseTestServer,
+  type StartParseServerOptions,
+} from './shared.js';
 
 export interface BackendOptions extends StartParseServerOptions {
   /** Cloud code module exporting `(Parse) => void` (see cloud/main.js). */
   cloudCodePath: string;
 }
-
-/** Remote-config params every test server starts with. */
-export const DEFAULT_CONFIG_PARAMS = { welcome: 'hello', maxItems: 20, featureX: true, ratio: 0.5 } as const;
-
-/**
- * parse-server compiles each entry to `^<entry>$` (pattern support since 5.0),
- * so this covers any class a client creates, and excludes system classes
- * (_User, _Session, _Role, …), which start with '_'.
- */
-export const ALL_USER_CLASSES = '[A-Za-z][A-Za-z0-9_]*';
 
 const HOST = '127.0.0.1';
 const MOUNT_PATH = '/parse';
@@ -63,33 +39,14 @@ const MASTER_KEY = 'portabase-test-master-key';
 /** pg pool size on PGlite (which runs one query at a time anyway). */
 const PGLITE_POOL_MAX = 10;
 
-/**
- * Sets remote-config params (Parse.Config) through the REST API with the master key.
- * `masterKeyOnly` marks params that only master-key reads can see.
- */
-export async function setConfig(
-  server: Pick<ParseTestServer, 'serverURL' | 'appId' | 'masterKey'>,
-  params: Record<string, unknown>,
-  masterKeyOnly?: Record<string, boolean>,
-): Promise<void> {
-  const response = await fetch(`${server.serverURL}/config`, {
-    method: 'PUT',
-    headers: {
-      'X-Parse-Application-Id': server.appId,
-      'X-Parse-Master-Key': server.masterKey,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify(masterKeyOnly ? { params, masterKeyOnly } : { params }),
-  });
-  if (!response.ok) {
-    throw new Error(`Parse test server: setting Parse.Config failed: HTTP ${response.status} ${await response.text()}`);
-  }
-}
-
 export async function runParseBackend(opts: BackendOptions): Promise<ParseTestServer> {
   // Merely loading parse-server creates ./logs in the cwd (its default logger
   // is built at require time); this env var is the only way to prevent that.
   process.env.PARSE_SERVER_LOGS_FOLDER ??= 'null';
+
+  // Silent unless PARSE_LOG_LEVEL (e.g. 'info', 'error') asks for logs on stdout.
+  const logLevel = process.env.PARSE_LOG_LEVEL;
+  const logging = { logsFolder: null, logLevel: logLevel ?? 'error', silent: !logLevel };
 
   const undo: Array<() => Promise<void>> = []; // cleanup steps, run in reverse on failure/stop
   const runUndo = async (): Promise<void> => {
@@ -106,10 +63,14 @@ export async function runParseBackend(opts: BackendOptions): Promise<ParseTestSe
     }
 
     // 2. Code, loaded lazily so the env var above is set before parse-server's first require.
-    const { ParseServer, FileSystemAdapter } = await phase(
-      'Parse Server',
-      () => import('parse-server') as Promise<unknown> as Promise<ParseServerModule>,
-    );
+    const { ParseServer, FileSystemAdapter } = await phase('Parse Server', async () => {
+      const parseServerModule = (await import('parse-server')) as unknown as ParseServerModule;
+      // The constructor logs ~15 deprecation warnings before it applies our
+      // logging options; configure its shared logger first.
+      const { configureLogger } = await import('parse-server/lib/Adapters/Logger/WinstonLogger.js');
+      configureLogger(logging);
+      return parseServerModule;
+    });
     const registerCloudCode = await phase('Parse Server', async () => {
       const load = createRequire(opts.cloudCodePath);
       return load(opts.cloudCodePath) as (Parse: unknown) => void;
@@ -150,9 +111,7 @@ export async function runParseBackend(opts: BackendOptions): Promise<ParseTestSe
       fileUpload: { enableForPublic: true, enableForAnonymousUser: true, enableForAuthenticatedUser: true },
       liveQuery: { classNames: opts.liveQueryClassNames ?? [ALL_USER_CLASSES] },
       sessionLength: 24 * 60 * 60, // 1 day; the default is a year
-      logLevel: 'error',
-      silent: true,
-      logsFolder: null,
+      ...logging,
     };
     const parseServer = await phase('Parse Server', async () => {
       const server = new ParseServer(parseOptions);

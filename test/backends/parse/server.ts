@@ -11,10 +11,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { ChildMessage, ChildRequest } from './child.js';
-import type { ParseTestServer, StartParseServerOptions } from './backend.js';
+import type { ParseTestServer, StartParseServerOptions } from './shared.js';
 
-export type { ParseTestServer, StartParseServerOptions } from './backend.js';
-export { ALL_USER_CLASSES, DEFAULT_CONFIG_PARAMS, setConfig } from './backend.js';
+export type { ParseTestServer, StartParseServerOptions } from './shared.js';
+export { ALL_USER_CLASSES, DEFAULT_CONFIG_PARAMS, setConfig } from './shared.js';
 
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
