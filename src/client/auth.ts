@@ -46,7 +46,7 @@ export class AuthClient {
     const provider = options?.provider
     if (typeof provider !== 'string' || provider.length === 0) throw invalidArgument('signInWithOAuth needs a provider id')
     requireCapability(this.adapter, this.adapter.capabilities.oauthProviders.includes(provider), `OAuth provider "${provider}"`)
-    return this.call('signInWithOAuth', false, () => this.adapter.auth.signInWithOAuth({ provider }))
+    return this.call('signInWithOAuth', false, () => this.adapter.auth.signInWithOAuth({ provider }), [{ provider }])
   }
 
   signOut(): Promise<void> {
@@ -61,7 +61,7 @@ export class AuthClient {
   getIdToken(options: { forceRefresh?: boolean } = {}): Promise<string | null> {
     if (this.tokenInFlight) return this.tokenInFlight
     const forceRefresh = options.forceRefresh === true
-    const request = this.call('getIdToken', true, () => this.adapter.auth.getIdToken({ forceRefresh })).finally(() => {
+    const request = this.call('getIdToken', true, () => this.adapter.auth.getIdToken({ forceRefresh }), [{ forceRefresh }]).finally(() => {
       if (this.tokenInFlight === request) this.tokenInFlight = null
     })
     this.tokenInFlight = request
@@ -87,9 +87,9 @@ export class AuthClient {
     return this.call('updateProfile', true, () => this.adapter.auth.updateProfile(update))
   }
 
-  private call<T>(method: string, idempotent: boolean, run: () => Promise<T>): Promise<T> {
-    // Credentials are not put in `args`: links (loggers) never see them.
-    return this.pipeline.invoke({ service: 'auth', method, args: [], idempotent, run })
+  private call<T>(method: string, idempotent: boolean, run: () => Promise<T>, args: unknown[] = []): Promise<T> {
+    // Credentials and profile data are never put in `args`: links (loggers) never see them.
+    return this.pipeline.invoke({ service: 'auth', method, args, idempotent, run })
   }
 }
 

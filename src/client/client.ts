@@ -72,6 +72,7 @@ export function createClient(options: ClientOptions): PortabaseClient {
       connection.complete()
       status.complete()
       config.close()
+      for (const link of links) link.dispose?.()
       await adapter.dispose()
     },
   }

@@ -105,7 +105,7 @@ export class StorageClient {
     assertStoragePath(path)
     const expiresIn = options.expiresIn ?? 3600
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 7 * 24 * 3600) throw invalidArgument('expiresIn must be 1 s to 7 days, in whole seconds')
-    return this.call('getUrl', [path], undefined, () => this.adapter.storage.getUrl(path, { expiresIn }))
+    return this.call('getUrl', [path, { expiresIn }], undefined, () => this.adapter.storage.getUrl(path, { expiresIn }))
   }
 
   /** Files under a prefix (`'avatars/'`), in path order, a page at a time. */
@@ -116,7 +116,7 @@ export class StorageClient {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw invalidArgument(`list limit must be 1–${MAX_LIST_LIMIT}`)
     const cursor = options.cursor ?? null
     if (cursor !== null && (typeof cursor !== 'string' || cursor.length === 0)) throw invalidArgument('list cursor must be a nextCursor string')
-    return this.call('list', [prefix], undefined, () => this.adapter.storage.list(prefix, { limit, cursor }))
+    return this.call('list', [prefix, { limit, cursor }], undefined, () => this.adapter.storage.list(prefix, { limit, cursor }))
   }
 
   delete(path: string): Promise<void> {

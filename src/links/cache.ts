@@ -3,7 +3,7 @@ import { PortabaseError } from '../errors.js'
 import { cancelledError } from './abort.js'
 import { stableKey } from './key.js'
 import type { Link, NextLink, Operation } from './link.js'
-import { callNext, monotonicNow } from './outcome.js'
+import { callNext, monotonicNow } from './internal.js'
 
 /** An event saying a collection changed elsewhere; without `collection`, anything may have. */
 export interface CollectionChange {

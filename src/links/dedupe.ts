@@ -2,7 +2,7 @@ import { PortabaseError } from '../errors.js'
 import { cancelledError } from './abort.js'
 import { stableKey } from './key.js'
 import type { Link, NextLink, Operation } from './link.js'
-import { callNext } from './outcome.js'
+import { callNext } from './internal.js'
 
 /**
  * Reads dedupe() shares by default: idempotent, side-effect free, and their `args` say everything

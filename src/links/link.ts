@@ -19,7 +19,10 @@ export type NextLink = (op: Operation) => Promise<unknown>
  * Middleware around every request/response call, like tRPC or Apollo links: do something, call
  * `next`, do something with the result. Live streams (watch, upload progress) bypass links.
  */
-export type Link = (op: Operation, next: NextLink) => Promise<unknown>
+export type Link = ((op: Operation, next: NextLink) => Promise<unknown>) & {
+  /** Released by `client.dispose()`: subscriptions, timers. */
+  dispose?: () => void
+}
 
 /** Composes links left to right around a terminal call: the first link is the outermost. */
 export function chain(links: readonly Link[], terminal: NextLink): NextLink {

@@ -1,6 +1,6 @@
 import { isPortabaseError, PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link, ServiceName } from './link.js'
-import { callNext, errorCodeOf, monotonicNow } from './outcome.js'
+import { callNext, errorCodeOf, monotonicNow } from './internal.js'
 import { DEFAULT_LIMITS, secretMatcher, summarise, type SummaryLimits } from './redact.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'

@@ -1,7 +1,7 @@
 import { PortabaseError } from '../errors.js'
 import { cancelledError } from './abort.js'
 import type { Link, Operation } from './link.js'
-import { monotonicNow } from './outcome.js'
+import { monotonicNow } from './internal.js'
 
 export interface RateLimitOptions {
   /** Sustained rate: tokens added to each bucket per second. */
@@ -135,6 +135,8 @@ export function rateLimit(options: RateLimitOptions): Link {
   return async (op, next) => {
     const name = key(op)
     if (name === null) return next(op)
+    // An abandoned call must not spend a token another call could use.
+    if (op.signal?.aborted) throw cancelledError(op.signal)
     const bucket = bucketFor(name)
     refill(bucket)
     if (bucket.queue.length === 0 && bucket.tokens >= 1 - EPSILON) take(bucket)

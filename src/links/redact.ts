@@ -10,7 +10,7 @@ const SECRET_FRAGMENTS = ['token', 'password', 'passwd', 'passphrase', 'secret',
 const SECRET_NAMES = new Set(['auth', 'pwd', 'pass', 'key', 'keys', 'otp', 'pin'])
 
 export interface SummaryLimits {
-  /** Deeper values print as `[Object]` / `[Array(n)]`. */
+  /** Deeper values print as `[Object]` / `[Array(n)]`. Counted from the args list: a write's data starts at depth 3. */
   maxDepth: number
   /** Longer strings are cut, with the count of characters left out. */
   maxString: number
@@ -18,7 +18,7 @@ export interface SummaryLimits {
   maxItems: number
 }
 
-export const DEFAULT_LIMITS: SummaryLimits = { maxDepth: 6, maxString: 120, maxItems: 20 }
+export const DEFAULT_LIMITS: SummaryLimits = { maxDepth: 8, maxString: 120, maxItems: 20 }
 
 /** Builds a predicate for secret names: the built-in fragments plus `extra` names (case-insensitive). */
 export function secretMatcher(extra: readonly string[] = []): (name: string) => boolean {

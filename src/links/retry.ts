@@ -1,7 +1,7 @@
 import { PortabaseError, isPortabaseError } from '../errors.js'
 import { sleep } from './abort.js'
 import type { Link } from './link.js'
-import { monotonicNow } from './outcome.js'
+import { monotonicNow } from './internal.js'
 
 export interface RetryOptions {
   /** Total attempts including the first. Default 3. */

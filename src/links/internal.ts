@@ -1,3 +1,4 @@
+/** Helpers shared by the links; not part of the public API. */
 import { isAbortError, isPortabaseError, type ErrorCode } from '../errors.js'
 
 /** The code a caller will see for this failure: the pipeline maps anything else the same way. */
