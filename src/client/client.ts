@@ -7,6 +7,7 @@ import { AuthClient } from './auth.js'
 import { ConfigClient } from './config.js'
 import { DocumentsClient } from './documents.js'
 import { FunctionsClient } from './functions.js'
+import { browserOnlineSignal, combineConnection } from './connection.js'
 import { Pipeline } from './pipeline.js'
 import { StorageClient } from './storage.js'
 
@@ -14,6 +15,11 @@ export interface ClientOptions {
   adapter: Adapter
   /** Middleware around every request/response call, outermost first. */
   links?: Link[]
+  /**
+   * Device connectivity (true = online) feeding `connection$`. Default: the browser's online/offline
+   * events where they exist. On React Native pass NetInfo's state as an observable.
+   */
+  online$?: Observable<boolean>
 }
 
 export interface SyncClient {
@@ -46,7 +52,8 @@ export function createClient(options: ClientOptions): PortabaseClient {
   const disposed$ = new Subject<void>()
   const connection = new BehaviorSubject<ConnectionState>('connecting')
   const status = new BehaviorSubject<SyncStatus>({ pending: 0, uploading: false, downloading: false, lastSyncedAt: null, error: null, conflicts: 0 })
-  const connectionSub: Subscription = adapter.connection$.pipe(distinctUntilChanged()).subscribe({
+  const device$ = options.online$ ?? browserOnlineSignal()
+  const connectionSub: Subscription = combineConnection(adapter.connection$, device$, pipeline.outcomes).subscribe({
     next: (state) => {
       connection.next(state)
       if (state === 'online') status.next({ ...status.value, lastSyncedAt: new Date() })

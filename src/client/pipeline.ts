@@ -1,4 +1,6 @@
+import { BehaviorSubject } from 'rxjs'
 import { PortabaseError, toPortabaseError } from '../errors.js'
+import type { RequestOutcome } from './connection.js'
 import { chain, type Link, type Operation, type ServiceName } from '../links/link.js'
 import type { Adapter } from '../spi.js'
 
@@ -19,6 +21,8 @@ export interface Invocation<T> {
 export class Pipeline {
   private readonly send: (op: Operation) => Promise<unknown>
   private disposed = false
+  /** Whether the latest request reached the backend: one of the signals behind `connection$`. */
+  readonly outcomes = new BehaviorSubject<RequestOutcome>('ok')
 
   constructor(
     private readonly adapter: Adapter,
@@ -38,9 +42,13 @@ export class Pipeline {
       context: { run: call.run },
     }
     try {
-      return (await this.send(op)) as T
+      const result = (await this.send(op)) as T
+      if (this.outcomes.value !== 'ok') this.outcomes.next('ok')
+      return result
     } catch (error) {
-      throw toPortabaseError(error, this.adapter.name)
+      const failure = toPortabaseError(error, this.adapter.name)
+      if (failure.code === 'unavailable' && this.outcomes.value !== 'unavailable') this.outcomes.next('unavailable')
+      throw failure
     }
   }
 
@@ -50,6 +58,7 @@ export class Pipeline {
 
   close(): void {
     this.disposed = true
+    this.outcomes.complete()
   }
 
   get isClosed(): boolean {
