@@ -166,23 +166,39 @@ export class MemoryDocuments implements DocumentsService {
   }
 
   private onEvents(events: DocumentEvent[]): void {
-    // Results before this commit, per touched query: a batch yields one snapshot whose change
-    // indices refer to the result before and after the whole batch.
-    const before = new Map<SharedQuery, readonly Doc[]>()
+    if (events.length === 1) {
+      // One write (every set/update/delete outside a batch): the view's own changes are the snapshot's.
+      const event = events[0]!
+      const queries = this.liveByCollection.get(event.collection)
+      if (!queries) return
+      // Update every view before any subscriber runs: a subscriber that writes starts a nested
+      // round, which must find all views already past this event.
+      const ready: [SharedQuery, ViewChange<Doc>[]][] = []
+      for (const shared of queries) {
+        const changes = shared.view.apply(event.id, event.after) ?? shared.view.rerun(this.backend.collection(shared.collection).values())
+        if (changes.length > 0) ready.push([shared, changes])
+      }
+      for (const [shared, changes] of ready) this.emit(shared, changes)
+      return
+    }
+    // A batch yields one snapshot per query whose change indices refer to the result before and
+    // after the whole batch: a query touched once keeps the view's changes; touched twice or more, diff.
+    const touched = new Map<SharedQuery, { previous: readonly Doc[]; changes: ViewChange<Doc>[] | null }>()
     for (const event of events) {
       const queries = this.liveByCollection.get(event.collection)
       if (!queries) continue
       for (const shared of queries) {
         const previous = shared.view.current
-        const changes = shared.view.apply(event.id, event.after)
-        if (changes === null) shared.view.rerun(this.backend.collection(shared.collection).values())
-        else if (changes.length === 0) continue
-        if (!before.has(shared)) before.set(shared, previous)
+        const changes = shared.view.apply(event.id, event.after) ?? shared.view.rerun(this.backend.collection(shared.collection).values())
+        if (changes.length === 0) continue
+        const entry = touched.get(shared)
+        if (entry) entry.changes = null
+        else touched.set(shared, { previous, changes })
       }
     }
-    for (const [shared, previous] of before) {
-      const changes = diffResults(previous, shared.view.current)
-      if (changes.length > 0) this.emit(shared, changes)
+    for (const [shared, { previous, changes }] of touched) {
+      const final = changes ?? diffResults(previous, shared.view.current)
+      if (final.length > 0) this.emit(shared, final)
     }
   }
 
@@ -195,7 +211,7 @@ export class MemoryDocuments implements DocumentsService {
 
   private emit(shared: SharedQuery, changes: ViewChange<Doc>[]): void {
     try {
-      this.assertReadable(shared.collection, changes.filter((c) => c.type !== 'removed').map((c) => c.doc))
+      if (this.backend.rules.get(shared.collection)?.read) this.assertReadable(shared.collection, changes.filter((c) => c.type !== 'removed').map((c) => c.doc))
     } catch (error) {
       shared.subscribers.error(error)
       this.release(shared)
@@ -207,5 +223,5 @@ export class MemoryDocuments implements DocumentsService {
 }
 
 function snapshotOf(docs: readonly Doc[], changes: QuerySnapshot['changes']): QuerySnapshot {
-  return Object.freeze({ docs, changes: Object.freeze(changes), fromCache: false, hasPendingWrites: false })
+  return Object.freeze({ docs: Object.freeze(docs), changes: Object.freeze(changes), fromCache: false, hasPendingWrites: false })
 }

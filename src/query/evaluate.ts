@@ -1,5 +1,5 @@
 import type { DocumentData, Value } from '../types.js'
-import { compareValues, typeRank, valuesEqual } from './compare.js'
+import { compareStrings, compareValues, typeRank, valuesEqual } from './compare.js'
 import { DOC_ID, type Cursor, type Filter, type OrderBy, type Query } from './model.js'
 
 /** What the evaluator needs of a document: its id and its data. */
@@ -95,12 +95,22 @@ export function compileFilters(filters: readonly Filter[]): Predicate {
   return compileFilter({ kind: 'and', filters: [...filters] })
 }
 
+/** compareValues with the scalar cases first (same order, no type-rank dispatch for numbers and strings). */
+export function compareSortValues(a: Value | undefined, b: Value | undefined): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b
+  if (typeof a === 'string' && typeof b === 'string') return a === b ? 0 : compareStrings(a, b)
+  return compareValues(a, b)
+}
+
 export function compileOrder(orderBy: readonly OrderBy[]): Comparator {
-  const keys = orderBy.map((o) => ({ read: fieldReader(o.field), sign: o.direction === 'desc' ? -1 : 1 }))
+  const reads = orderBy.map((o) => fieldReader(o.field))
+  const desc = orderBy.map((o) => o.direction === 'desc')
+  const n = reads.length
   return (a, b) => {
-    for (const key of keys) {
-      const c = compareValues(key.read(a), key.read(b))
-      if (c !== 0) return c * key.sign
+    for (let i = 0; i < n; i++) {
+      const read = reads[i]!
+      const c = compareSortValues(read(a), read(b))
+      if (c !== 0) return desc[i] ? -c : c
     }
     return 0
   }
@@ -134,6 +144,8 @@ export interface CompiledQuery {
   /** Filters plus the cursor: what a result must satisfy to be on this page. */
   accepts: Predicate
   limit: number
+  /** The first sort key: lets a top-k pass reject most documents with one field read and one comparison. */
+  lead: { field: string; direct: boolean; read: (doc: Evaluable) => Value | undefined; desc: boolean } | null
 }
 
 export function compileQuery(query: Query): CompiledQuery {
@@ -145,6 +157,14 @@ export function compileQuery(query: Query): CompiledQuery {
     compare,
     accepts: after ? (doc) => matches(doc) && after(doc) : matches,
     limit: query.limit ?? Infinity,
+    lead: query.orderBy[0]
+      ? {
+          field: query.orderBy[0].field,
+          direct: query.orderBy[0].field !== DOC_ID && !query.orderBy[0].field.includes('.'),
+          read: fieldReader(query.orderBy[0].field),
+          desc: query.orderBy[0].direction === 'desc',
+        }
+      : null,
   }
 }
 
@@ -172,11 +192,36 @@ export function runQuery<D extends Evaluable>(docs: Iterable<D>, query: Query | 
     for (const doc of docs) if (accepts(doc)) out.push(doc)
     return out.sort(compare)
   }
+  const { lead } = compiled
+  if (!lead) {
+    for (const doc of docs) {
+      if (out.length === limit && compare(doc, out[limit - 1]!) >= 0) continue
+      if (!accepts(doc)) continue
+      out.splice(insertionIndex(out, doc, compare), 0, doc)
+      if (out.length > limit) out.pop()
+    }
+    return out
+  }
+  const { field, direct, read, desc } = lead
+  // Once the window is full, `bound` is the first sort value of its last member: a document
+  // strictly worse on that key is rejected without the full comparator or the filters.
+  let full = false
+  let bound: Value | undefined
   for (const doc of docs) {
-    if (out.length === limit && compare(doc, out[limit - 1]!) >= 0) continue
+    if (full) {
+      const v = direct ? doc.data[field] : read(doc)
+      let c = typeof v === 'number' && typeof bound === 'number' ? v - bound : compareSortValues(v, bound)
+      if (desc) c = -c
+      if (c > 0) continue
+      if (c === 0 && compare(doc, out[limit - 1]!) >= 0) continue
+    }
     if (!accepts(doc)) continue
     out.splice(insertionIndex(out, doc, compare), 0, doc)
     if (out.length > limit) out.pop()
+    if (out.length === limit) {
+      full = true
+      bound = read(out[limit - 1]!)
+    }
   }
   return out
 }

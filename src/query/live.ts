@@ -45,7 +45,8 @@ export class LiveView<D extends Evaluable> {
     if (!before && !belongs) return []
     const full = this.docs.length >= limit
     const oldIndex = before ? this.indexOf(before) : -1
-    const rest = before ? this.docs.filter((_, i) => i !== oldIndex) : [...this.docs]
+    const rest = this.docs.slice()
+    if (before) rest.splice(oldIndex, 1)
     if (!belongs) {
       if (full) return null
       this.commit(rest, id, undefined)
