@@ -7,6 +7,7 @@ const entries: Record<string, string> = {
   memory: 'adapters/memory/index.ts',
   testing: 'src/testing/index.ts',
   parse: 'adapters/parse/index.ts',
+  firebase: 'adapters/firebase/index.ts',
 }
 
 export default defineConfig({
@@ -18,6 +19,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['rxjs', 'parse', 'parse/node'],
+  // Vendor SDKs are optional peer dependencies: never bundled.
+  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/],
   tsconfig: 'tsconfig.build.json',
 })

@@ -17,6 +17,7 @@ const expectedExport: Record<string, string> = {
   './memory': 'memory',
   './testing': 'createTestClient',
   './parse': 'parse',
+  './firebase': 'firebase',
 }
 
 const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json')
