@@ -33,6 +33,11 @@ export interface Capabilities {
   orQueries: boolean
   /** Queries on dotted paths into nested objects. */
   nestedFieldQueries: boolean
+  /**
+   * One field may hold values of different types across documents of a collection. SQL-backed
+   * vendors (Parse, Supabase) type each column: a second type fails with `invalid-argument`.
+   */
+  mixedFieldTypes: boolean
   /** `batch()` is all-or-nothing. Without it, batch writes are applied in order, not atomically. */
   transactions: boolean
   realtime: boolean

@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { deepFreeze } from '../../src/freeze.js'
+import { typeRank } from '../../src/query/compare.js'
 import type { ConfigScalar, Doc, DocumentData, User } from '../../src/types.js'
 import { systemClock, type Clock } from './clock.js'
 
@@ -84,6 +85,7 @@ export class MemoryBackend {
   /** Committed document changes, in commit order. */
   readonly events$ = new Subject<DocumentEvent[]>()
   private versionCounter = 0
+  private readonly schemas = new Map<string, Map<string, number>>()
 
   constructor(options: MemoryBackendOptions = {}) {
     this.clock = options.clock ?? systemClock
@@ -101,6 +103,19 @@ export class MemoryBackend {
       this.collections.set(name, docs)
     }
     return docs
+  }
+
+  /** Field → type rank per collection, learnt from the data on first use (typed-fields mode). */
+  fieldTypes(collection: string): Map<string, number> {
+    let types = this.schemas.get(collection)
+    if (!types) {
+      types = new Map()
+      for (const doc of this.collection(collection).values()) {
+        for (const [field, value] of Object.entries(doc.data)) if (value !== null && !types.has(field)) types.set(field, typeRank(value))
+      }
+      this.schemas.set(collection, types)
+    }
+    return types
   }
 
   nextVersion(): string {

@@ -4,7 +4,8 @@ import { countMatches, runQuery } from '../../src/query/evaluate.js'
 import { LiveView, diffResults, type ViewChange } from '../../src/query/live.js'
 import type { Query } from '../../src/query/model.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
-import type { Doc, QuerySnapshot, User } from '../../src/types.js'
+import { typeRank } from '../../src/query/compare.js'
+import type { Doc, DocumentData, QuerySnapshot, User } from '../../src/types.js'
 import { toTaggedJson } from '../../src/values.js'
 import { applyWrite } from '../../src/write.js'
 import { freezeDoc, type DocumentEvent, type MemoryBackend } from './backend.js'
@@ -33,6 +34,8 @@ export class MemoryDocuments implements DocumentsService {
     private readonly backend: MemoryBackend,
     private readonly network: MemoryNetwork,
     private readonly caller: () => User | null,
+    /** Behave like a typed-column vendor (capability `mixedFieldTypes: false`). */
+    private readonly typedFields = false,
   ) {
     this.subscriptions = [
       backend.events$.pipe(filter(() => network.online)).subscribe((events) => this.onEvents(events)),
@@ -113,6 +116,7 @@ export class MemoryDocuments implements DocumentsService {
         if (op.type === 'create' && existing) throw new PortabaseError('already-exists', `Document ${key} already exists`, { provider: 'memory' })
         if (op.type === 'update' && !existing) throw new PortabaseError('not-found', `No document to update at ${key}`, { provider: 'memory' })
         const data = applyWrite(existing?.data, op, now)
+        if (this.typedFields) this.assertFieldTypes(op.collection, data)
         after = freezeDoc(op.id, data, now, this.backend.nextVersion())
       }
       this.assertWritable(op.collection, existing ?? null, after ?? null, key)
@@ -129,6 +133,20 @@ export class MemoryDocuments implements DocumentsService {
       else store.delete(id)
     }
     this.backend.events$.next(events)
+  }
+
+  /** Each field keeps the type it was first written with, as a typed column would. */
+  private assertFieldTypes(collection: string, data: DocumentData): void {
+    const types = this.backend.fieldTypes(collection)
+    for (const [field, value] of Object.entries(data)) {
+      if (value === null) continue
+      const rank = typeRank(value)
+      const known = types.get(field)
+      if (known === undefined) types.set(field, rank)
+      else if (known !== rank) {
+        throw new PortabaseError('invalid-argument', `Field ${field} of ${collection} holds another type; this backend types its fields`, { provider: 'memory', details: { field } })
+      }
+    }
   }
 
   private assertWritable(collection: string, existing: Doc | null, doc: Doc | null, key: string): void {

@@ -31,6 +31,7 @@ export const memoryCapabilities: Capabilities = Object.freeze({
   queryOperators: FILTER_OPERATORS,
   orQueries: true,
   nestedFieldQueries: true,
+  mixedFieldTypes: true,
   transactions: true,
   realtime: true,
   serverTimestamp: true,
@@ -51,10 +52,11 @@ export function memory(options: MemoryOptions = {}): MemoryAdapter {
   const network = new MemoryNetwork()
   const auth = new MemoryAuth(backend, network, oauth)
   const caller = () => auth.caller()
-  const documents = new MemoryDocuments(backend, network, caller)
+  const declared: Capabilities = Object.freeze({ ...memoryCapabilities, oauthProviders: Object.keys(oauth), ...capabilities })
+  const documents = new MemoryDocuments(backend, network, caller, !declared.mixedFieldTypes)
   return {
     name: 'memory',
-    capabilities: Object.freeze({ ...memoryCapabilities, oauthProviders: Object.keys(oauth), ...capabilities }),
+    capabilities: declared,
     backend,
     network,
     auth,

@@ -346,11 +346,11 @@ export function documentTests(env: SuiteEnv): void {
       const { app, col } = await freshCollection()
       await seed(col, { keep: { v: 1 }, bump: { v: 1 }, gone: { v: 1 } })
       await app.db.batch((b) => {
-        b.set(col.doc('added'), { v: 'new' })
+        b.set(col.doc('added'), { v: 3 })
         b.update(col.doc('bump'), { v: 2 })
         b.delete(col.doc('gone'))
       })
-      expect((await col.doc('added').get())?.data).toEqual({ v: 'new' })
+      expect((await col.doc('added').get())?.data).toEqual({ v: 3 })
       expect((await col.doc('bump').get())?.data).toEqual({ v: 2 })
       expect(await col.doc('gone').get()).toBeNull()
       expect((await col.doc('keep').get())?.data).toEqual({ v: 1 })

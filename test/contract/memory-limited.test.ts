@@ -25,6 +25,7 @@ runContractSuite({
         queryOperators: ['==', '<', '>', '>=', 'in'],
         orQueries: false,
         nestedFieldQueries: false,
+        mixedFieldTypes: false,
         transactions: false,
         realtime: false,
         serverTimestamp: false,

@@ -41,8 +41,8 @@ export function permissionTests(env: SuiteEnv): void {
 
     it('the owner can add() a document with a generated id', async () => {
       const { app, user } = await env.signedIn()
-      const ref = await owned(app).add({ owner: user.uid, v: 'added' })
-      expect((await ref.get())?.data).toEqual({ owner: user.uid, v: 'added' })
+      const ref = await owned(app).add({ owner: user.uid, v: 7 })
+      expect((await ref.get())?.data).toEqual({ owner: user.uid, v: 7 })
     })
 
     it("reading another user's document fails with permission-denied", async () => {

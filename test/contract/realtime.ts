@@ -67,7 +67,7 @@ export function realtimeTests(env: SuiteEnv): void {
       if (await refused(col.doc('w').watch())) return
       const docs = env.record(col.doc('w').watch())
       await docs.waitFor((d) => d?.data.v === 0, 'the initial doc')
-      await col.doc('other').set({ v: 'noise' })
+      await col.doc('other').set({ v: -1 })
       await col.doc('w').update({ v: 1 })
       await docs.waitFor((d) => d?.data.v === 1, 'the update of the watched doc')
       expect(docs.values.every((d) => d === null || d.id === 'w')).toBe(true)

@@ -17,24 +17,39 @@ import { lifecycleTests } from './lifecycle.js'
 import { permissionTests } from './permissions.js'
 import { queryTests } from './queries.js'
 import { realtimeTests } from './realtime.js'
+import { secretTests } from './secrets.js'
 import { storageTests } from './storage.js'
 import type { ContractTarget } from './target.js'
 
-export function runContractSuite(target: ContractTarget): void {
+/** Sections, named after their files; `secrets` holds the auth-only part of the error checks. */
+export const SECTIONS = {
+  auth: authTests,
+  documents: documentTests,
+  queries: queryTests,
+  realtime: realtimeTests,
+  storage: storageTests,
+  functions: functionTests,
+  config: configTests,
+  errors: errorTests,
+  secrets: secretTests,
+  permissions: permissionTests,
+  lifecycle: lifecycleTests,
+} as const
+
+export type SectionName = keyof typeof SECTIONS
+
+export interface SuiteOptions {
+  /** Sections to run (default: all), e.g. for a backend that has no documents service. */
+  sections?: readonly SectionName[]
+}
+
+export function runContractSuite(target: ContractTarget, options: SuiteOptions = {}): void {
+  const names = options.sections ?? (Object.keys(SECTIONS) as SectionName[])
   describe(`contract: ${target.name}`, () => {
     beforeAll(() => target.setup())
     afterAll(() => target.teardown())
 
     const env = createEnv(target)
-    authTests(env)
-    documentTests(env)
-    queryTests(env)
-    realtimeTests(env)
-    storageTests(env)
-    functionTests(env)
-    configTests(env)
-    errorTests(env)
-    permissionTests(env)
-    lifecycleTests(env)
+    for (const name of names) SECTIONS[name](env)
   })
 }

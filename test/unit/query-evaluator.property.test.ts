@@ -197,6 +197,7 @@ const ALL: Capabilities = {
   queryOperators: FILTER_OPERATORS,
   orQueries: true,
   nestedFieldQueries: true,
+  mixedFieldTypes: true,
   transactions: true,
   realtime: true,
   serverTimestamp: true,

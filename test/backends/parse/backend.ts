@@ -73,7 +73,7 @@ export async function runParseBackend(opts: BackendOptions): Promise<ParseTestSe
     });
     const registerCloudCode = await phase('Parse Server', async () => {
       const load = createRequire(opts.cloudCodePath);
-      return load(opts.cloudCodePath) as (Parse: unknown) => void;
+      return load(opts.cloudCodePath) as ((Parse: unknown) => void) & { emailAdapter?: object };
     });
 
     // 3. Files in a fresh temp dir. FileSystemAdapter (@parse/fs-files-adapter)
@@ -107,6 +107,8 @@ export async function runParseBackend(opts: BackendOptions): Promise<ParseTestSe
       allowClientClassCreation: true,
       allowCustomObjectId: true,
       enableAnonymousUsers: true,
+      // Password reset needs an email adapter, an appName and a publicServerURL; this one records.
+      ...(registerCloudCode.emailAdapter ? { emailAdapter: registerCloudCode.emailAdapter, appName: 'portabase-test', publicServerURL: serverURL } : {}),
       filesAdapter: new TempDirFilesAdapter(),
       fileUpload: { enableForPublic: true, enableForAnonymousUser: true, enableForAuthenticatedUser: true },
       liveQuery: { classNames: opts.liveQueryClassNames ?? [ALL_USER_CLASSES] },

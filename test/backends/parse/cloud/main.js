@@ -8,9 +8,12 @@
  * vars, and import() fails inside jest's CommonJS sandbox.
  *
  * Functions
- *   echo    -> returns `request.params` exactly as parse-server decoded them
- *              (the whole params object, not one field; Dates/Pointers/Files
- *              round-trip in Parse's JSON encoding).
+ *   echo    -> returns its input: `request.params.__input` when the caller
+ *              wrapped a non-object input (the portabase parse adapter sends
+ *              `{ __input: value }` for strings, numbers, arrays, null, Dates),
+ *              else `request.params` itself (Dates/Pointers/Files round-trip
+ *              in Parse's JSON encoding).
+ *   sentEmails -> (master key only) the emails the test email adapter "sent".
  *   whoami  -> { uid: <calling user's objectId> | null }
  *   fail    -> throws Parse.Error 142 (VALIDATION_ERROR) 'bad input'
  *   slow    -> waits params.ms milliseconds (0..60000), returns { ok: true }
@@ -27,7 +30,12 @@
 module.exports = function registerCloudCode(Parse) {
   const FORBIDDEN = Parse.Error.OPERATION_FORBIDDEN; // 119
 
-  Parse.Cloud.define('echo', (request) => request.params);
+  Parse.Cloud.define('echo', (request) => ('__input' in request.params ? request.params.__input : request.params));
+
+  Parse.Cloud.define('sentEmails', (request) => {
+    if (!request.master) throw new Parse.Error(FORBIDDEN, 'sentEmails needs the master key');
+    return sentEmails;
+  });
 
   Parse.Cloud.define('whoami', (request) => ({ uid: request.user ? request.user.id : null }));
 
@@ -75,4 +83,23 @@ module.exports = function registerCloudCode(Parse) {
     const me = request.user ? request.user.id : undefined;
     if (!me || request.object.get('owner') !== me) request.sendEvent = false;
   });
+};
+
+/** Emails the test email adapter "sent" (password resets), newest last. */
+const sentEmails = [];
+
+/**
+ * Parse Server `emailAdapter` for the test backend: records instead of sending, so
+ * requestPasswordReset works (Parse Server refuses it without an email adapter).
+ */
+module.exports.emailAdapter = {
+  sendMail: async ({ to, subject }) => {
+    sentEmails.push({ to, subject, kind: 'mail' });
+  },
+  sendPasswordResetEmail: async ({ user }) => {
+    sentEmails.push({ to: user.get('email'), kind: 'password-reset' });
+  },
+  sendVerificationEmail: async ({ user }) => {
+    sentEmails.push({ to: user.get('email'), kind: 'verification' });
+  },
 };
