@@ -15,5 +15,8 @@ module.exports = {
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
     { ...common, displayName: 'parse', testMatch: ['<rootDir>/test/backends/parse/**/*.test.ts', '<rootDir>/test/parse/**/*.test.ts'] },
     { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
+    { ...common, displayName: 'firebase', testMatch: ['<rootDir>/test/firebase/**/*.test.ts'] },
+    // Real vendor backends outside this machine: only with `npm run test:live` (sets PORTABASE_LIVE).
+    ...(process.env.PORTABASE_LIVE ? [{ ...common, displayName: 'live', testMatch: ['<rootDir>/test/live/**/*.test.ts'] }] : []),
   ],
 }

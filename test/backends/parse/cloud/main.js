@@ -39,6 +39,9 @@ module.exports = function registerCloudCode(Parse) {
 
   Parse.Cloud.define('whoami', (request) => ({ uid: request.user ? request.user.id : null }));
 
+  // Used by examples/todo, not by the contract suite.
+  Parse.Cloud.define('sendInvite', (request) => ({ invited: String(request.params.email), by: request.user ? request.user.id : null }));
+
   Parse.Cloud.define('fail', () => {
     throw new Parse.Error(Parse.Error.VALIDATION_ERROR, 'bad input'); // 142
   });
