@@ -80,6 +80,49 @@ const STORAGE: Record<string, ErrorCode> = {
   'storage/unknown': 'internal',
 }
 
+/** HTTP statuses (Remote Config `fetch-status`, Installations `request-failed`) → neutral codes. */
+function fromHttpStatus(status: number): ErrorCode {
+  if (status === 400) return 'invalid-argument'
+  if (status === 401) return 'unauthenticated'
+  if (status === 403) return 'permission-denied'
+  if (status === 404) return 'not-found'
+  if (status === 408) return 'deadline-exceeded'
+  if (status === 409) return 'conflict'
+  if (status === 429) return 'resource-exhausted'
+  if (status === 501) return 'unsupported'
+  if (status >= 500) return 'unavailable'
+  return 'internal'
+}
+
+/** Remote Config (`remoteconfig/…`) and the Installations service it depends on (`installations/…`). */
+const REMOTE_CONFIG: Record<string, ErrorCode> = {
+  'remoteconfig/fetch-client-network': 'unavailable',
+  'remoteconfig/fetch-timeout': 'deadline-exceeded',
+  // Timed out while backing off after 429/500/503/504 answers: the service is not answering.
+  'remoteconfig/fetch-throttle': 'unavailable',
+  'remoteconfig/fetch-client-parse': 'internal',
+  'remoteconfig/registration-window': 'unsupported',
+  'remoteconfig/indexed-db-unavailable': 'unsupported',
+  'remoteconfig/registration-project-id': 'failed-precondition',
+  'remoteconfig/registration-api-key': 'failed-precondition',
+  'remoteconfig/registration-app-id': 'failed-precondition',
+  'remoteconfig/already-initialized': 'failed-precondition',
+  'remoteconfig/storage-open': 'internal',
+  'remoteconfig/storage-get': 'internal',
+  'remoteconfig/storage-set': 'internal',
+  'remoteconfig/storage-delete': 'internal',
+  'installations/app-offline': 'unavailable',
+  'installations/missing-app-config-values': 'failed-precondition',
+  'installations/not-registered': 'unavailable',
+  'installations/installation-not-found': 'not-found',
+}
+
+function customNumber(error: unknown, key: string): number | undefined {
+  const data = typeof error === 'object' && error !== null ? (error as { customData?: unknown }).customData : undefined
+  const value = typeof data === 'object' && data !== null ? Number((data as Record<string, unknown>)[key]) : NaN
+  return Number.isFinite(value) ? value : undefined
+}
+
 function codeOf(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
   return typeof code === 'string' ? code : undefined
@@ -109,6 +152,16 @@ export function mapFirebaseError(error: unknown, what = 'The request'): Portabas
     const neutral = CANONICAL[code.slice('functions/'.length)] ?? 'internal'
     const message = neutral === 'internal' ? `${what} failed` : vendorMessage(error)
     return new PortabaseError(neutral, message, { provider: PROVIDER, cause: error, details: { vendorCode: code } })
+  }
+  if (code.startsWith('remoteconfig/') || code.startsWith('installations/')) {
+    // fetch-status carries the HTTP status; request-failed (Installations) the server's code.
+    const status = code === 'remoteconfig/fetch-status' ? customNumber(error, 'httpStatus') : code === 'installations/request-failed' ? customNumber(error, 'serverCode') : undefined
+    const neutral = status !== undefined ? fromHttpStatus(status) : (REMOTE_CONFIG[code] ?? 'internal')
+    return new PortabaseError(neutral, `${what} failed (${code}${status !== undefined ? ` ${status}` : ''})`, {
+      provider: PROVIDER,
+      cause: error,
+      details: { vendorCode: code, ...(status !== undefined ? { httpStatus: status } : {}) },
+    })
   }
   const neutral = CANONICAL[code]
   if (neutral) return new PortabaseError(neutral, `${what} failed: ${vendorMessage(error)}`, { provider: PROVIDER, cause: error, details: { vendorCode: code } })

@@ -9,7 +9,10 @@ import { raceAbort } from '../../src/links/abort.js'
 import type { CallOptions, ConfigService } from '../../src/spi.js'
 import type { ConfigScalar } from '../../src/types.js'
 import type { FirebaseContext, FirebaseServicePlugin } from './context.js'
-import { guard, PROVIDER } from './errors.js'
+import { guard, mapFirebaseError, PROVIDER } from './errors.js'
+
+/** What the Remote Config and Installations SDKs touch besides IndexedDB. */
+const BROWSER_GLOBALS = ['indexedDB', 'window', 'self', 'navigator'] as const
 
 export interface FirebaseRemoteConfigOptions {
   /** Default 0: the portabase client decides when to fetch. Raise it to respect Firebase's throttling. */
@@ -44,15 +47,25 @@ export class FirebaseConfigService implements ConfigService {
 
   private remoteConfig(): Promise<RemoteConfig> {
     this.instance ??= (async () => {
-      if (!(await isSupported().catch(() => false))) throw unsupported('Remote Config in this environment (it needs IndexedDB and a browser window)', PROVIDER)
+      // The SDK reads these browser globals while fetching (window: its URL, navigator: the
+      // language and onLine, self.crypto: the installation id); without them it would throw a
+      // ReferenceError mid-fetch. isSupported() checks IndexedDB only.
+      const missing = BROWSER_GLOBALS.filter((name) => typeof (globalThis as Record<string, unknown>)[name] === 'undefined')
+      if (missing.length > 0 || !(await isSupported().catch(() => false))) {
+        const lacking = missing.length > 0 ? missing.join(', ') : 'a working indexedDB'
+        throw unsupported(`Remote Config in this environment (the Firebase SDK needs a browser: ${lacking} missing)`, PROVIDER)
+      }
+      let rc: RemoteConfig
       try {
-        const rc = getRemoteConfig(this.context.app)
-        rc.settings.minimumFetchIntervalMillis = this.options.minimumFetchIntervalMillis ?? 0
-        if (this.options.fetchTimeoutMillis !== undefined) rc.settings.fetchTimeoutMillis = this.options.fetchTimeoutMillis
-        return rc
+        rc = getRemoteConfig(this.context.app)
       } catch (error) {
+        const mapped = mapFirebaseError(error, 'Remote Config start-up')
+        if (mapped.code !== 'internal') throw mapped
         throw new PortabaseError('unsupported', 'Remote Config could not start in this environment', { provider: PROVIDER, cause: error })
       }
+      rc.settings.minimumFetchIntervalMillis = this.options.minimumFetchIntervalMillis ?? 0
+      if (this.options.fetchTimeoutMillis !== undefined) rc.settings.fetchTimeoutMillis = this.options.fetchTimeoutMillis
+      return rc
     })()
     // A refusal is final for this environment; keep it so every call answers the same.
     return this.instance

@@ -6,13 +6,14 @@ import {
   getDownloadURL,
   getMetadata,
   getStorage,
-  list,
+  listAll,
   ref,
   uploadBytesResumable,
   type FirebaseStorage,
   type FullMetadata,
+  type StorageReference,
 } from 'firebase/storage'
-import { PortabaseError } from '../../src/errors.js'
+import { invalidArgument, PortabaseError } from '../../src/errors.js'
 import { raceAbort } from '../../src/links/abort.js'
 import type { CallOptions, StorageService, UploadRequest } from '../../src/spi.js'
 import type { ListResult, StoredFile } from '../../src/types.js'
@@ -32,6 +33,24 @@ export function toStoredFile(meta: FullMetadata): StoredFile {
     updated: new Date(meta.updated),
     metadata: { ...(meta.customMetadata ?? {}) },
   }
+}
+
+const byPath = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The list cursor: the last path of the page, opaque to callers. */
+function encodeListCursor(path: string): string {
+  return `after:${encodeURIComponent(path)}`
+}
+
+function decodeListCursor(cursor: string): string {
+  if (cursor.startsWith('after:')) {
+    try {
+      return decodeURIComponent(cursor.slice('after:'.length))
+    } catch {
+      // fall through
+    }
+  }
+  throw invalidArgument('list cursor is not a nextCursor from this adapter')
 }
 
 export class FirebaseStorageService implements StorageService {
@@ -71,17 +90,37 @@ export class FirebaseStorageService implements StorageService {
   }
 
   /**
-   * One folder level, as Firebase lists it: files directly under `prefix` (sub-folders are not
-   * entered). Each item costs one extra metadata request.
+   * Every file whose path starts with `prefix`, in path order, as the neutral contract has it.
+   * Firebase lists one folder level at a time, so this walks the folders: the folder part of the
+   * prefix (up to its last `/`) with `listAll`, then, depth-first, each sub-folder that can hold
+   * matching paths; the names are filtered by the full prefix, sorted, and paged here with an
+   * opaque cursor (the last path returned).
+   *
+   * **Cost: every call (every page) lists the whole tree under the prefix's folder: one `listAll`
+   * per folder (one request per 1,000 entries), plus one metadata request per file returned.**
+   * Keep prefixes narrow on large buckets.
    */
   list(prefix: string, { limit, cursor }: { limit: number; cursor: string | null }): Promise<ListResult> {
     return guard(`Listing ${prefix}`, async () => {
-      const folder = prefix.replace(/\/+$/, '')
-      const page = await list(ref(this.storage, folder), cursor === null ? { maxResults: limit } : { maxResults: limit, pageToken: cursor })
-      const items = await Promise.all(page.items.map(async (item) => toStoredFile(await getMetadata(item))))
-      items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      return { items, nextCursor: page.nextPageToken ?? null }
+      const after = cursor === null ? null : decodeListCursor(cursor)
+      const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1) // '' | 'a/' | 'a/b/'
+      const paths: string[] = []
+      await this.collect(ref(this.storage, folder.replace(/\/$/, '')), prefix, paths)
+      const matching = paths.filter((path) => path.startsWith(prefix) && (after === null || path > after)).sort(byPath)
+      const page = matching.slice(0, limit)
+      const items = await Promise.all(page.map(async (path) => toStoredFile(await getMetadata(ref(this.storage, path)))))
+      return { items, nextCursor: matching.length > limit ? encodeListCursor(page[page.length - 1]!) : null }
     })
+  }
+
+  /** Depth-first: the files of `folder`, then of each sub-folder whose path can start with `prefix`. */
+  private async collect(folder: StorageReference, prefix: string, into: string[]): Promise<void> {
+    const { items, prefixes } = await listAll(folder)
+    for (const item of items) into.push(item.fullPath)
+    for (const sub of prefixes) {
+      const path = `${sub.fullPath}/`
+      if (path.startsWith(prefix) || prefix.startsWith(path)) await this.collect(sub, prefix, into)
+    }
   }
 
   delete(path: string): Promise<void> {

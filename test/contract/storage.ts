@@ -156,6 +156,40 @@ export function storageTests(env: SuiteEnv): void {
       expect(seen).toEqual(names)
     })
 
+    it('list(prefix) is a prefix match over the whole tree (sub-folders included), in path order, a page at a time', async () => {
+      const s = await storage()
+      if (!s) return
+      const base = s.prefix
+      for (const name of ['p/sub/deeper/c.txt', 'q.txt', 'p/a.txt', 'px/not-me.txt', 'p/sub/b.txt']) await s.app.storage.upload(`${base}/${name}`, pattern(1))
+      const listAll = async (prefix: string, limit: number): Promise<{ paths: string[]; pages: number }> => {
+        const paths: string[] = []
+        let cursor: string | null = null
+        let pages = 0
+        do {
+          const page: Awaited<ReturnType<PortabaseClient['storage']['list']>> = await s.app.storage.list(prefix, { limit, cursor })
+          expect(page.items.length).toBeLessThanOrEqual(limit)
+          paths.push(...page.items.map((i) => i.path))
+          cursor = page.nextCursor
+        } while (cursor !== null && ++pages < 10)
+        return { paths, pages: pages + 1 }
+      }
+      // A folder prefix: the folder and every sub-folder, across pages of 2.
+      const folder = await listAll(`${base}/p/`, 2)
+      expect(folder.paths).toEqual([`${base}/p/a.txt`, `${base}/p/sub/b.txt`, `${base}/p/sub/deeper/c.txt`])
+      expect(folder.pages).toBe(2)
+      // A partial name: every path that starts with it, whatever the folder depth.
+      expect((await listAll(`${base}/p/s`, 10)).paths).toEqual([`${base}/p/sub/b.txt`, `${base}/p/sub/deeper/c.txt`])
+      expect((await listAll(`${base}/p/s`, 1)).paths).toEqual([`${base}/p/sub/b.txt`, `${base}/p/sub/deeper/c.txt`])
+      // The parent: everything, folders and files alike ordered by path.
+      expect((await listAll(`${base}/`, 2)).paths).toEqual([
+        `${base}/p/a.txt`,
+        `${base}/p/sub/b.txt`,
+        `${base}/p/sub/deeper/c.txt`,
+        `${base}/px/not-me.txt`,
+        `${base}/q.txt`,
+      ])
+    })
+
     it('list() of an empty prefix returns no items and nextCursor null', async () => {
       const s = await storage()
       if (!s) return

@@ -31,6 +31,14 @@ describe('mapFirebaseError', () => {
     ['permission-denied', 'permission-denied'],
     ['out-of-range', 'invalid-argument'],
     ['something-new', 'internal'],
+    ['remoteconfig/fetch-client-network', 'unavailable'],
+    ['remoteconfig/fetch-timeout', 'deadline-exceeded'],
+    ['remoteconfig/fetch-throttle', 'unavailable'],
+    ['remoteconfig/fetch-client-parse', 'internal'],
+    ['remoteconfig/registration-window', 'unsupported'],
+    ['remoteconfig/registration-app-id', 'failed-precondition'],
+    ['installations/app-offline', 'unavailable'],
+    ['installations/something-new', 'internal'],
   ])('%s → %s', (code, neutral) => {
     const error = mapFirebaseError(vendor(code))
     expect(error).toBeInstanceOf(PortabaseError)
