@@ -10,7 +10,7 @@
  */
 import { deleteApp, initializeApp, type FirebaseApp, type FirebaseOptions } from 'firebase/app'
 import { BehaviorSubject, Observable } from 'rxjs'
-import { unsupported } from '../../src/errors.js'
+import { invalidArgument, unsupported } from '../../src/errors.js'
 import type { Adapter, AuthService, Capabilities, ConfigService, DocumentsService, FunctionsService, StorageService } from '../../src/spi.js'
 import type { ConnectionState, User } from '../../src/types.js'
 import type { FirebaseContext, FirebaseEmulators, FirebaseServicePlugin } from './context.js'
@@ -106,8 +106,8 @@ export interface FirebaseAdapter extends Adapter {
 }
 
 export function firebase(options: FirebaseAdapterOptions): FirebaseAdapter {
-  if (!options || (!options.app && !options.config)) throw new TypeError('firebase(): pass { app } or { config }')
-  if (!options.services || typeof options.services !== 'object') throw new TypeError('firebase(): pass services, e.g. { auth: firebaseAuth(), documents: firestore() }')
+  if (!options || (!options.app && !options.config)) throw invalidArgument('firebase(): pass { app } or { config }')
+  if (!options.services || typeof options.services !== 'object') throw invalidArgument('firebase(): pass services, e.g. { auth: firebaseAuth(), documents: firestore() }')
   const ownsApp = !options.app
   // Each adapter gets its own named app, so two clients in one process keep separate sessions.
   const app = options.app ?? initializeApp(options.config!, `portabase-${++appCounter}-${Math.random().toString(36).slice(2, 8)}`)

@@ -35,7 +35,44 @@ async function parseBackend(): Promise<Backend> {
   return { adapter, stop: () => server.stop() }
 }
 
+/**
+ * Firebase: a real project (FIREBASE_CONFIG = the web config as JSON, with the `sendInvite` callable
+ * from test/backends/firebase/functions deployed), or the local emulators. Firestore's emulator
+ * needs Java 21, so it is not started here: run it yourself (`firebase emulators:start --only
+ * firestore --project demo-portabase`) and set FIRESTORE_EMULATOR_HOST; auth, functions and storage
+ * emulators are started for you.
+ */
+async function firebaseBackend(): Promise<Backend> {
+  const fb = await import('../../adapters/firebase/index.js')
+  const services = { auth: fb.firebaseAuth(), documents: fb.firestore(), storage: fb.firebaseStorage(), functions: fb.firebaseFunctions() }
+  const projectConfig = process.env.FIREBASE_CONFIG
+  if (projectConfig) return { adapter: fb.firebase({ config: JSON.parse(projectConfig) as Record<string, string>, services }), stop: async () => undefined }
+  const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST
+  if (!firestoreHost) {
+    throw new Error(
+      'The Firestore emulator cannot run on this machine (it needs Java 21). Set FIRESTORE_EMULATOR_HOST=host:port ' +
+        'to a Firestore emulator you run (project demo-portabase), or FIREBASE_CONFIG to a real project\'s web config (JSON).',
+    )
+  }
+  const [firestoreName = '127.0.0.1', firestorePort = '8080'] = firestoreHost.split(':')
+  const { startFirebaseEmulators } = await import('../../test/backends/firebase/emulators.js')
+  const emulators = await startFirebaseEmulators()
+  const { host, authPort, functionsPort, storagePort, projectId, storageBucket } = emulators
+  const adapter = fb.firebase({
+    config: { apiKey: 'demo-key', projectId, appId: 'demo-app', storageBucket },
+    emulators: {
+      auth: { host, port: authPort },
+      functions: { host, port: functionsPort },
+      storage: { host, port: storagePort },
+      firestore: { host: firestoreName, port: Number(firestorePort) },
+    },
+    services,
+  })
+  return { adapter, stop: () => emulators.stop() }
+}
+
 export const backends: Record<string, () => Promise<Backend>> = {
   memory: memoryBackend,
   parse: parseBackend,
+  firebase: firebaseBackend,
 }

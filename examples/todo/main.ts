@@ -2,6 +2,7 @@
  * portabase todo example.
  *   npm run example                     # in-memory backend
  *   npm run example -- --adapter parse  # embedded Parse Server (PGlite), or PARSE_SERVER_URL=…
+ *   npm run example -- --adapter firebase  # FIRESTORE_EMULATOR_HOST=… (+ local emulators) or FIREBASE_CONFIG=…
  */
 import { parseArgs } from 'node:util'
 import { createClient, retry, timeout } from '../../src/index.js'

@@ -17,3 +17,15 @@ test('the todo example runs end to end on the memory adapter', async () => {
   expect(out).toContain('[x] Buy milk')
   expect(out).toContain('count of open todos: 2')
 })
+
+test('the todo example on Firebase explains what it needs when Firestore cannot run here', async () => {
+  const saved = { host: process.env.FIRESTORE_EMULATOR_HOST, config: process.env.FIREBASE_CONFIG }
+  delete process.env.FIRESTORE_EMULATOR_HOST
+  delete process.env.FIREBASE_CONFIG
+  try {
+    await expect(backends.firebase!()).rejects.toThrow(/FIRESTORE_EMULATOR_HOST.*FIREBASE_CONFIG/)
+  } finally {
+    if (saved.host !== undefined) process.env.FIRESTORE_EMULATOR_HOST = saved.host
+    if (saved.config !== undefined) process.env.FIREBASE_CONFIG = saved.config
+  }
+})

@@ -15,3 +15,6 @@ exports.slow = onCall(async (request) => {
   await new Promise((resolve) => setTimeout(resolve, ms))
   return { ok: true }
 })
+
+// Used by examples/todo, not by the contract suite.
+exports.sendInvite = onCall((request) => ({ invited: String(request.data && request.data.email), by: request.auth ? request.auth.uid : null }))
