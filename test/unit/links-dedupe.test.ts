@@ -2,8 +2,9 @@ import { PortabaseError } from '../../src/errors.js'
 import { chain, dedupe, DEDUPE_READS, timeout, type NextLink, type Operation } from '../../src/links/index.js'
 import { stableKey } from '../../src/links/key.js'
 import { createTestClient } from '../../src/testing/index.js'
+import { op as baseOp, rejection } from './link-support.js'
 
-const op = (overrides: Partial<Operation> = {}): Operation => ({ service: 'documents', method: 'get', args: ['todos', 't1'], idempotent: true, context: {}, ...overrides })
+const op = (overrides: Partial<Operation> = {}): Operation => baseOp(overrides, ['todos', 't1'])
 
 interface Pending {
   op: Operation
@@ -17,16 +18,6 @@ function controlled(): NextLink & { pending: Pending[] } {
   const next = ((o: Operation) => new Promise((resolve, reject) => pending.push({ op: o, resolve, reject }))) as NextLink & { pending: Pending[] }
   next.pending = pending
   return next
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PortabaseError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(PortabaseError)
-    return error as PortabaseError
-  }
-  throw new Error('expected a rejection')
 }
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

@@ -1,8 +1,9 @@
 import { PortabaseError } from '../../src/errors.js'
 import { chain, rateLimit, timeout, type NextLink, type Operation } from '../../src/links/index.js'
 import { createTestClient } from '../../src/testing/index.js'
+import { op as baseOp, rejection } from './link-support.js'
 
-const op = (overrides: Partial<Operation> = {}): Operation => ({ service: 'documents', method: 'get', args: ['c', 'id'], idempotent: true, context: {}, ...overrides })
+const op = (overrides: Partial<Operation> = {}): Operation => baseOp(overrides, ['c', 'id'])
 
 /** A terminal that resolves at once and records the time and label of each call it receives. */
 function recorder(): NextLink & { started: { at: number; label: unknown }[] } {
@@ -13,16 +14,6 @@ function recorder(): NextLink & { started: { at: number; label: unknown }[] } {
   }) as NextLink & { started: { at: number; label: unknown }[] }
   next.started = started
   return next
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PortabaseError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(PortabaseError)
-    return error as PortabaseError
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('rateLimit()', () => {

@@ -1,8 +1,9 @@
 import { PortabaseError, type ErrorCode } from '../../src/errors.js'
 import { retry, type NextLink, type Operation } from '../../src/links/index.js'
 import { createTestClient } from '../../src/testing/index.js'
+import { op as baseOp } from './link-support.js'
 
-const op = (overrides: Partial<Operation> = {}): Operation => ({ service: 'documents', method: 'get', args: [], idempotent: true, context: {}, ...overrides })
+const op = (overrides: Partial<Operation> = {}): Operation => baseOp(overrides, [])
 const failure = (code: ErrorCode, retryAfterMs?: number): PortabaseError => new PortabaseError(code, `injected ${code}`, { retryAfterMs })
 
 /** Fails with the given errors in turn, then resolves 'ok'; records when each attempt started. */

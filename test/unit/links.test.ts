@@ -2,8 +2,9 @@ import { memory } from '../../adapters/memory/index.js'
 import { createClient } from '../../src/client/client.js'
 import { PortabaseError, type ErrorCode } from '../../src/errors.js'
 import { chain, retry, timeout, type Link, type NextLink, type Operation } from '../../src/links/index.js'
+import { op as baseOp, rejection } from './link-support.js'
 
-const op = (overrides: Partial<Operation> = {}): Operation => ({ service: 'documents', method: 'get', args: [], idempotent: true, context: {}, ...overrides })
+const op = (overrides: Partial<Operation> = {}): Operation => baseOp(overrides, [])
 const failure = (code: ErrorCode, extra: { retryAfterMs?: number; retryable?: boolean } = {}) => new PortabaseError(code, `injected ${code}`, { provider: 'test', ...extra })
 
 /** A terminal that fails with the given errors in turn, then resolves 'ok'; records when each attempt started. */
@@ -20,16 +21,6 @@ function flaky(errors: unknown[]): NextLink & { calls: Operation[]; times: numbe
   next.calls = calls
   next.times = times
   return next
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PortabaseError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(PortabaseError)
-    return error as PortabaseError
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('retry()', () => {

@@ -11,6 +11,7 @@ import { DOC_ID, FILTER_OPERATORS, type Filter, type FilterOp, type OrderBy, typ
 import { assertQuery } from '../../src/query/validate.js'
 import type { Capabilities } from '../../src/spi.js'
 import type { DocumentData, Value } from '../../src/types.js'
+import { memoryCapabilities } from '../../adapters/memory/index.js'
 
 const RUNS = 300
 
@@ -188,26 +189,8 @@ const queryArb: fc.Arbitrary<Query> = fc
   .record({ filters: fc.array(filterArb, { maxLength: 3 }), orderBy: orderByArb, limit: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }) })
   .map(({ filters, orderBy, limit }) => (limit === undefined ? { filters, orderBy } : { filters, orderBy, limit }))
 
-const ALL: Capabilities = {
-  emailPasswordAuth: true,
-  anonymousAuth: true,
-  oauthProviders: [],
-  passwordReset: true,
-  updateProfile: true,
-  queryOperators: FILTER_OPERATORS,
-  orQueries: true,
-  nestedFieldQueries: true,
-  mixedFieldTypes: true,
-  transactions: true,
-  realtime: true,
-  serverTimestamp: true,
-  increment: true,
-  arrayOps: true,
-  storage: true,
-  signedUrls: true,
-  functions: true,
-  remoteConfig: true,
-}
+/** Every capability: the memory adapter's set. */
+const ALL: Capabilities = memoryCapabilities
 
 /** A write against the pool of ids: new data, or a delete. */
 const writeArb = fc.record({ id: fc.constantFrom(...ID_POOL), data: fc.option(docData, { nil: undefined }) })
