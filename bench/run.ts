@@ -20,11 +20,12 @@ import type { Suite, SuiteContext } from './lib/suite.js'
 import { bulkWrites } from './suites/bulk-writes.js'
 import { fanoutManyQueries } from './suites/fanout-many-queries.js'
 import { fanoutSameQuery } from './suites/fanout-same-query.js'
+import { linksChain } from './suites/links-chain.js'
 import { parseOverhead } from './suites/parse-overhead.js'
 import { pointReads } from './suites/point-reads.js'
 import { queryTop20 } from './suites/query-top20.js'
 
-export const suites: readonly Suite[] = [pointReads, bulkWrites, queryTop20, fanoutSameQuery, fanoutManyQueries, parseOverhead]
+export const suites: readonly Suite[] = [pointReads, bulkWrites, queryTop20, fanoutSameQuery, fanoutManyQueries, parseOverhead, linksChain]
 
 const here = dirname(fileURLToPath(import.meta.url))
 

@@ -186,12 +186,25 @@ export function mapParseCode(code: number, message: string, context: ParseErrorC
 }
 
 /**
+ * A dropped or refused connection. The SDK wraps fetch's "fetch failed" TypeError in a Parse.Error
+ * without a numeric code; either way the request may not have reached the server: `unavailable`.
+ */
+function isNetworkFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return typeof code !== 'number' && typeof message === 'string' && /fetch failed|ECONNRESET|ECONNREFUSED|socket hang up|other side closed/i.test(message)
+}
+
+/**
  * Any error the SDK or the server produced → PortabaseError{provider:'parse'}. The Parse code stays
  * in `details.parseCode`; the original error is the non-enumerable `cause`.
  */
 export function mapParseError(error: unknown, context: ParseErrorContext): PortabaseError {
   if (error instanceof PortabaseError) return error
   if (isAbortError(error)) return new PortabaseError('cancelled', 'The operation was cancelled', { provider: PROVIDER, cause: error })
+  if (isNetworkFailure(error)) {
+    return new PortabaseError('unavailable', 'Parse Server is unreachable (the connection failed or dropped)', { provider: PROVIDER, cause: error })
+  }
   const parsed = asParseError(error)
   if (parsed) {
     const code = mapParseCode(parsed.code, parsed.message, context)

@@ -1,0 +1,274 @@
+/**
+ * Failure semantics on a real Parse Server, through a fault-injecting TCP proxy
+ * (test/backends/proxy.ts): dropped connections, lost responses, 503 / 429 answers, latency and
+ * refused connections. Client links: retry({ baseDelayMs: 5 }) then timeout(5000), as an app would.
+ *
+ * What is checked (the same scenarios run on the memory adapter in test/unit/faults-memory.test.ts):
+ * - reads retry and succeed after transient faults;
+ * - idempotent writes (set, delete) are retried; non-idempotent ones (create/add, update with a
+ *   sentinel) never are, so a write whose answer was lost is applied exactly once (documents are
+ *   counted on the server, bypassing the proxy);
+ * - a failure that is given up on is a PortabaseError with the right code.
+ *
+ * Parse specifics (adapters/parse/README.md, and the report of this change):
+ * - the SDK retries HTTP 5xx itself, up to REQUEST_ATTEMPT_LIMIT (5) attempts, writes included;
+ * - on 4xx the SDK hands over the JSON body only: the HTTP status and Retry-After are lost, so the
+ *   code comes from the body's Parse code and `retryAfterMs` is never set.
+ * - a dropped connection or lost response is `unavailable` (the SDK wraps fetch's TypeError in a
+ *   Parse.Error without a code; adapters/parse/errors.ts recognises it), so retry() retries reads
+ *   and idempotent writes after a drop.
+ * Counts, not durations, are asserted (except deadline-exceeded, which is by construction).
+ */
+import { createClient, generateId, increment, retry, timeout, type DocumentData, type Link, type PortabaseClient } from '../../src/index.js'
+import { parse } from '../../adapters/parse/index.js'
+import { startParseServer, type ParseTestServer } from '../backends/parse/server.js'
+import { startFaultProxy, type FaultProxy, type RequestFilter } from '../backends/proxy.js'
+import { expectError } from '../contract/helpers.js'
+
+jest.setTimeout(90_000)
+
+let server: ParseTestServer
+let proxy: FaultProxy
+const clients: PortabaseClient[] = []
+const run = generateId(6)
+let collections = 0
+const fresh = (): string => `f${run}_${++collections}`
+
+beforeAll(async () => {
+  server = await startParseServer()
+  proxy = await startFaultProxy({ port: Number(new URL(server.serverURL).port) })
+})
+
+beforeEach(() => proxy.reset())
+
+afterEach(async () => {
+  proxy.reset()
+  await Promise.all(clients.splice(0).map((c) => c.dispose()))
+})
+
+afterAll(async () => {
+  await proxy?.close()
+  await server?.stop()
+})
+
+/** A client whose adapter talks to the server only through the proxy (one SDK per realm: every client of this file does). */
+function client(links: Link[] = [retry({ baseDelayMs: 5 }), timeout(5000)]): PortabaseClient {
+  const app = createClient({
+    adapter: parse({ serverURL: proxy.url(new URL(server.serverURL).pathname), appId: server.appId, javascriptKey: server.javascriptKey, liveQueryServerURL: false, transactions: false }),
+    links,
+  })
+  clients.push(app)
+  return app
+}
+
+/** Requests on a collection's objects, by the method Parse runs (the SDK POSTs all, naming it in `_method`). */
+const on = (collection: string, ...methods: string[]): RequestFilter => (r) => r.path.includes(`/classes/${collection}`) && methods.includes(r.effectiveMethod)
+const reads = (collection: string): RequestFilter => on(collection, 'GET')
+const writes = (collection: string): RequestFilter => on(collection, 'POST', 'PUT', 'DELETE')
+
+/** Straight to the server with the master key, not through the proxy. */
+async function serverCount(collection: string): Promise<number> {
+  const response = await fetch(`${server.serverURL}/classes/${collection}`, {
+    method: 'POST',
+    headers: { 'X-Parse-Application-Id': server.appId, 'X-Parse-Master-Key': server.masterKey, 'Content-Type': 'application/json' },
+    // A condition, because PostgreSQL counts an unconditioned class by the planner's estimate.
+    body: JSON.stringify({ _method: 'GET', where: { objectId: { $exists: true } }, count: 1, limit: 0 }),
+  })
+  const json = (await response.json()) as { count?: number; code?: number }
+  // A class nobody has written to yet does not exist: zero documents.
+  return json.count ?? 0
+}
+
+async function serverDoc(collection: string, id: string): Promise<Record<string, unknown> | null> {
+  const response = await fetch(`${server.serverURL}/classes/${collection}/${id}`, {
+    headers: { 'X-Parse-Application-Id': server.appId, 'X-Parse-Master-Key': server.masterKey },
+  })
+  return response.status === 404 ? null : ((await response.json()) as Record<string, unknown>)
+}
+
+async function seeded(app: PortabaseClient, collection: string, id: string, data: DocumentData): Promise<void> {
+  await app.db.collection(collection).doc(id).set(data)
+  proxy.reset()
+}
+
+
+describe('reads retry and succeed', () => {
+  it('get() after two dropped connections is retried and succeeds', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.dropConnections(2, reads(col))
+    expect((await app.db.collection(col).doc('a').get())?.data).toEqual({ n: 1 })
+    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['dropped', 'dropped', 'forwarded'])
+  })
+
+  it('503s are retried by the Parse SDK itself (up to 5 attempts): the read succeeds, portabase sees no failure', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.respond(4, 503, { filter: reads(col) })
+    expect((await app.db.collection(col).doc('a').get())?.data).toEqual({ n: 1 })
+    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['answered', 'answered', 'answered', 'answered', 'forwarded'])
+  })
+
+  it('a 429 (Parse code 155) is resource-exhausted, retryable: retry() sends the read again', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.respond(2, 429, { retryAfterSeconds: 0, filter: reads(col) })
+    const result = await app.db.collection(col).where('n', '==', 1).get()
+    expect(result.docs.map((d) => d.id)).toEqual(['a'])
+    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['answered', 'answered', 'forwarded'])
+  })
+
+  it('a read refused (server unreachable) is retried, and works again once the server is back', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    await proxy.refuse()
+    try {
+      await expectError(() => app.db.collection(col).doc('a').get(), 'unavailable', 'a read while connections are refused')
+    } finally {
+      await proxy.accept()
+    }
+    expect((await app.db.collection(col).doc('a').get())?.data).toEqual({ n: 1 })
+  })
+})
+
+describe('writes are never applied twice', () => {
+  it('set() whose response was lost is retried (idempotent) and applied once, with the data', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'other', { n: 0 })
+    proxy.dropResponses(1, writes(col))
+    const ref = app.db.collection(col).doc('a')
+    await ref.set({ title: 'x', n: 1 })
+    expect(proxy.requests.filter(writes(col)).map((r) => r.action)).toEqual(['response-dropped', 'forwarded'])
+    expect(await serverCount(col)).toBe(2)
+    expect(await serverDoc(col, 'a')).toMatchObject({ title: 'x', n: 1 })
+  })
+
+  it('delete() whose response was lost: the document is gone', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.dropResponses(1, on(col, 'DELETE'))
+    const ref = app.db.collection(col).doc('a')
+    await ref.delete()
+    expect(proxy.count(on(col, 'DELETE'))).toBe(2)
+    expect(await serverDoc(col, 'a')).toBeNull()
+  })
+
+  it('add() whose response was lost is not retried: one request, one document; replaying the same create is already-exists', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'other', { n: 0 })
+    proxy.dropResponses(1, on(col, 'POST'))
+    await expectError(() => app.db.collection(col).add({ title: 'once' }), 'unavailable', 'add() with its response lost')
+    expect(proxy.count(on(col, 'POST'))).toBe(1)
+    expect(await serverCount(col)).toBe(2)
+
+    // An app that retries a create itself must reuse the id (batch create): the replay cannot duplicate.
+    const ref = app.db.collection(col).doc(generateId())
+    proxy.reset()
+    proxy.dropResponses(1, on(col, 'POST'))
+    await expectError(() => app.db.batch((b) => void b.create(ref, { title: 'twice?' })), 'unavailable', 'create with its response lost')
+    await expectError(() => app.db.batch((b) => void b.create(ref, { title: 'twice?' })), 'already-exists', 'the replayed create')
+    expect(proxy.count(on(col, 'POST'))).toBe(2)
+    expect(await serverCount(col)).toBe(3)
+  })
+
+  it('update() with increment() whose response was lost is not retried: applied once', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 0 })
+    proxy.dropResponses(1, on(col, 'PUT'))
+    await expectError(() => app.db.collection(col).doc('a').update({ n: increment(1) }), 'unavailable', 'update with its response lost')
+    expect(proxy.count(on(col, 'PUT'))).toBe(1)
+    expect(await serverDoc(col, 'a')).toMatchObject({ n: 1 })
+  })
+
+  it('a create answered 429 (never applied) is not retried by portabase: resource-exhausted, no document', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'other', { n: 0 })
+    proxy.respond(1, 429, { filter: on(col, 'POST') })
+    await expectError(() => app.db.collection(col).add({ title: 'no' }), 'resource-exhausted', 'a rate-limited create')
+    expect(proxy.count(on(col, 'POST'))).toBe(1)
+    expect(await serverCount(col)).toBe(1)
+  })
+
+  it('declared: the Parse SDK itself resends a non-idempotent write answered 5xx (here never applied, so applied once)', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 0 })
+    proxy.respond(2, 503, { filter: on(col, 'PUT') })
+    await app.db.collection(col).doc('a').update({ n: increment(1) })
+    // Three requests for one increment: safe only because the proxy's 503s never reached the server.
+    // A 5xx sent after the server applied the write (a gateway timeout) would apply it again.
+    expect(proxy.requests.filter(on(col, 'PUT')).map((r) => r.action)).toEqual(['answered', 'answered', 'forwarded'])
+    expect(await serverDoc(col, 'a')).toMatchObject({ n: 1 })
+  })
+})
+
+describe('failures given up on surface as PortabaseError with the right code', () => {
+  it('connections dropped on every attempt: unavailable after 3 attempts', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.dropConnections(3, reads(col))
+    const error = await expectError(() => app.db.collection(col).doc('a').get(), 'unavailable', 'a read whose connections all drop')
+    expect(error.provider).toBe('parse')
+    expect(proxy.count(reads(col))).toBe(3)
+  })
+
+  it('429 on every attempt: resource-exhausted after 3 requests (the SDK drops Retry-After: no retryAfterMs on Parse)', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.respond(3, 429, { retryAfterSeconds: 0, filter: reads(col) })
+    const error = await expectError(() => app.db.collection(col).doc('a').get(), 'resource-exhausted', 'a read rate-limited on every attempt')
+    expect(error.retryable).toBe(true)
+    expect(error.retryAfterMs).toBeUndefined()
+    expect(proxy.count(reads(col))).toBe(3)
+  })
+
+  it("declared: a 429 from Parse Server's own rateLimit (body code 100) maps to unavailable, still retried", async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.respond(3, 429, { body: JSON.stringify({ code: 100, error: 'Too many requests' }), filter: reads(col) })
+    await expectError(() => app.db.collection(col).doc('a').get(), 'unavailable', 'a read refused by Parse Server rateLimit')
+    expect(proxy.count(reads(col))).toBe(3)
+  })
+
+  it('503 past the SDK\'s 5 attempts: a PortabaseError (GAP: internal, not unavailable: the SDK passes the body on, not the status)', async () => {
+    const app = client([retry({ baseDelayMs: 5 }), timeout(30_000)])
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.respond(5, 503, { filter: reads(col) })
+    const error = await expectError(() => app.db.collection(col).doc('a').get(), 'internal', 'a read answered 503 five times')
+    expect(error.provider).toBe('parse')
+    expect(proxy.count(reads(col))).toBe(5)
+  })
+
+  it('latency beyond the deadline: deadline-exceeded', async () => {
+    const app = client([retry({ baseDelayMs: 5, maxAttempts: 2 }), timeout(200)])
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.setLatency(3_000)
+    const error = await expectError(() => app.db.collection(col).doc('a').get(), 'deadline-exceeded', 'a read slower than its deadline')
+    expect(error.retryable).toBe(true)
+  })
+
+  it('connection refused on every attempt: unavailable', async () => {
+    const app = client()
+    await proxy.refuse()
+    try {
+      const error = await expectError(() => app.db.collection(fresh()).doc('a').get(), 'unavailable', 'a read while connections are refused')
+      expect(error.provider).toBe('parse')
+    } finally {
+      await proxy.accept()
+    }
+  })
+})
