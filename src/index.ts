@@ -1,5 +1,7 @@
 export { createClient, type ClientOptions, type PortabaseClient, type SyncClient } from './client/client.js'
 export type { AuthClient } from './client/auth.js'
+export { localStorageSessionStore, memorySessionStore, type SessionStore, type StorageLike } from './auth/session-store.js'
+export type { SessionOptions } from './client/session.js'
 export type { ConfigClient, ConfigValue } from './client/config.js'
 export {
   MAX_BATCH_WRITES,

@@ -80,6 +80,18 @@ export interface AuthService {
   getIdToken(options: { forceRefresh: boolean }): Promise<string | null>
   sendPasswordReset(email: string): Promise<void>
   updateProfile(update: ProfileUpdate): Promise<User>
+  /**
+   * Optional session persistence (`createClient({ session })`): an opaque, adapter-defined string
+   * that `restoreSession` can start the current session from (a secret: never log it), or null
+   * when signed out. Adapters whose SDK persists its own session (Firebase) leave both undefined.
+   */
+  exportSession?(): string | null
+  /**
+   * Starts a session from an `exportSession` string, validated against the backend. Resolves the
+   * user, or null when the stored session is invalid, expired or revoked (the adapter stays signed
+   * out). Rejects only when validation could not happen (e.g. `unavailable`).
+   */
+  restoreSession?(session: string): Promise<User | null>
 }
 
 export interface DocumentsService {

@@ -43,6 +43,11 @@ export function toUser(user: FirebaseUser | null): User | null {
   return { uid: user.uid, email: user.email, displayName: user.displayName || null, photoURL: user.photoURL || null, isAnonymous: user.isAnonymous, providerId }
 }
 
+/**
+ * No `exportSession`/`restoreSession`: the Firebase SDK persists and restores its own session
+ * (`getAuth` in browsers, `initializeAuth` with `getReactNativePersistence` on React Native), so
+ * `createClient({ session })` has nothing to do for this adapter and `auth.ready` resolves at once.
+ */
 export class FirebaseAuthService implements AuthService {
   private readonly state$: BehaviorSubject<User | null>
   readonly user$

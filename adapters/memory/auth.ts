@@ -29,6 +29,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0
 }
 
+function parseStoredSession(session: string): { uid: string; refreshToken: string } | null {
+  try {
+    const value: unknown = JSON.parse(session)
+    if (typeof value !== 'object' || value === null) return null
+    const { v, uid, refreshToken } = value as Record<string, unknown>
+    return v === 1 && typeof uid === 'string' && typeof refreshToken === 'string' ? { uid, refreshToken } : null
+  } catch {
+    return null
+  }
+}
+
 /** One client's session against the memory backend: the user, an expiring ID token and a refresh token. */
 export class MemoryAuth implements AuthService {
   private readonly state$ = new BehaviorSubject<User | null>(null)
@@ -138,6 +149,25 @@ export class MemoryAuth implements AuthService {
     record.user = user
     this.state$.next(user)
     return user
+  }
+
+  /** The session as `{"v":1,"uid","refreshToken"}`: the refresh token restores it. */
+  exportSession(): string | null {
+    return this.session ? JSON.stringify({ v: 1, uid: this.session.uid, refreshToken: this.session.refreshToken }) : null
+  }
+
+  async restoreSession(session: string): Promise<User | null> {
+    const stored = parseStoredSession(session)
+    if (!stored) return null
+    await this.network.gate('auth', 'refreshToken')
+    const uid = this.backend.refreshTokens.get(stored.refreshToken)
+    const record = uid === stored.uid ? this.backend.users.get(uid) : undefined
+    if (!record) return null
+    // Signed in meanwhile (an explicit sign-in wins over the stored session).
+    if (this.session) return this.state$.value
+    this.session = { uid: stored.uid, idToken: this.issueIdToken(stored.uid), refreshToken: stored.refreshToken }
+    this.state$.next(record.user)
+    return record.user
   }
 
   /** Ends the session without a round trip (dispose). */

@@ -151,6 +151,36 @@ export class ParseAuth implements AuthService {
     return user
   }
 
+  /** The session token: it restores the session until it expires or is revoked. */
+  exportSession(): string | null {
+    return this.session.token
+  }
+
+  async restoreSession(session: string): Promise<User | null> {
+    if (typeof session !== 'string' || session.length === 0) return null
+    let json: ParseUserJSON
+    try {
+      json = await this.rest.request<ParseUserJSON>('GET', 'users/me', undefined, { sessionToken: session, context: 'auth' })
+    } catch (error) {
+      // An invalid, expired or revoked token: stay signed out. Anything else (offline) rejects.
+      if (error instanceof PortabaseError && error.code === 'unauthenticated') return null
+      throw error
+    }
+    // Signed in meanwhile (an explicit sign-in wins over the stored session).
+    if (this.session.state$.value) return this.currentUser()
+    const isAnonymous = json.authData?.anonymous !== undefined && json.authData.anonymous !== null
+    const user = this.profileOf(json, {
+      uid: json.objectId,
+      email: null,
+      displayName: null,
+      photoURL: null,
+      isAnonymous,
+      providerId: isAnonymous ? 'anonymous' : 'password',
+    })
+    this.session.state$.next({ token: session, user })
+    return user
+  }
+
   /** Ends the session without a round trip (dispose). */
   close(): void {
     this.session.state$.complete()

@@ -10,12 +10,19 @@ export const MIN_PASSWORD_LENGTH = 6
 export class AuthClient {
   /** The signed-in user; replays the current value to each subscriber. */
   readonly user$: Observable<User | null>
+  /**
+   * Resolves when the stored session (`createClient({ session })`) has been restored, or found
+   * missing or invalid; never rejects. Resolved at once without a session store.
+   */
+  readonly ready: Promise<void>
   private tokenInFlight: Promise<string | null> | null = null
 
   constructor(
     private readonly adapter: Adapter,
     private readonly pipeline: Pipeline,
+    ready: Promise<void> = Promise.resolve(),
   ) {
+    this.ready = ready
     this.user$ = adapter.auth.user$.pipe(distinctUntilChanged(sameUser))
   }
 

@@ -9,6 +9,7 @@ import { DocumentsClient } from './documents.js'
 import { FunctionsClient } from './functions.js'
 import { browserOnlineSignal, combineConnection } from './connection.js'
 import { Pipeline } from './pipeline.js'
+import { startSessionPersistence, type SessionOptions } from './session.js'
 import { StorageClient } from './storage.js'
 
 export interface ClientOptions {
@@ -20,6 +21,11 @@ export interface ClientOptions {
    * events where they exist. On React Native pass NetInfo's state as an observable.
    */
   online$?: Observable<boolean>
+  /**
+   * Keeps the session across app starts: restored on creation (`auth.ready`), stored on sign-in,
+   * removed on sign-out. See docs/networking.md#sessions.
+   */
+  session?: SessionOptions
 }
 
 export interface SyncClient {
@@ -60,10 +66,11 @@ export function createClient(options: ClientOptions): PortabaseClient {
     },
   })
   const config = new ConfigClient(adapter, pipeline)
+  const session = options.session === undefined ? undefined : startSessionPersistence(adapter, pipeline, options.session)
 
   return {
     adapter,
-    auth: new AuthClient(adapter, pipeline),
+    auth: new AuthClient(adapter, pipeline, session?.ready),
     db: new DocumentsClient({ adapter, pipeline, disposed$ }),
     storage: new StorageClient(adapter, pipeline),
     functions: new FunctionsClient(adapter, pipeline),
@@ -79,6 +86,7 @@ export function createClient(options: ClientOptions): PortabaseClient {
       connection.complete()
       status.complete()
       config.close()
+      await session?.close()
       for (const link of links) link.dispose?.()
       await adapter.dispose()
     },
