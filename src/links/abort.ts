@@ -23,20 +23,29 @@ export function cancelledError(signal: AbortSignal): PortabaseError {
   return new PortabaseError('cancelled', 'The operation was cancelled', { cause: reason })
 }
 
-/** Rejects as soon as the signal aborts, otherwise settles with the promise. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * Rejects as soon as the signal aborts, otherwise settles with the promise. `onAbort` runs first when
+ * the signal aborts (e.g. to release a shared request).
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
   if (!signal) return promise
-  if (signal.aborted) return Promise.reject(cancelledError(signal))
+  if (signal.aborted) {
+    onAbort?.()
+    return Promise.reject(cancelledError(signal))
+  }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelledError(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
+    const abort = (): void => {
+      onAbort?.()
+      reject(cancelledError(signal))
+    }
+    signal.addEventListener('abort', abort, { once: true })
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort)
+        signal.removeEventListener('abort', abort)
         resolve(value)
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
+        signal.removeEventListener('abort', abort)
         reject(error)
       },
     )

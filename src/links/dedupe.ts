@@ -1,5 +1,5 @@
 import { PortabaseError } from '../errors.js'
-import { cancelledError } from './abort.js'
+import { cancelledError, raceAbort } from './abort.js'
 import { stableKey } from './key.js'
 import type { Link, NextLink, Operation } from './link.js'
 import { callNext } from './internal.js'
@@ -95,26 +95,12 @@ export function dedupe(options: DedupeOptions = {}): Link {
       return result
     }
     flight.abortable += 1
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        flight.abortable -= 1
-        if (flight.abortable === 0 && !flight.pinned) {
-          if (flights.get(key) === flight) flights.delete(key)
-          flight.controller.abort(new PortabaseError('cancelled', 'Every caller of the shared request cancelled'))
-        }
-        reject(cancelledError(signal))
+    return raceAbort(result, signal, () => {
+      flight.abortable -= 1
+      if (flight.abortable === 0 && !flight.pinned) {
+        if (flights.get(key) === flight) flights.delete(key)
+        flight.controller.abort(new PortabaseError('cancelled', 'Every caller of the shared request cancelled'))
       }
-      signal.addEventListener('abort', onAbort, { once: true })
-      result.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(value)
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      )
     })
   }
 
