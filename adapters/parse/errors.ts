@@ -189,7 +189,7 @@ export function mapParseCode(code: number, message: string, context: ParseErrorC
  * A dropped or refused connection. The SDK wraps fetch's "fetch failed" TypeError in a Parse.Error
  * without a numeric code; either way the request may not have reached the server: `unavailable`.
  */
-function isNetworkFailure(error: unknown): boolean {
+export function isNetworkFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
   const { code, message } = error as { code?: unknown; message?: unknown }
   return typeof code !== 'number' && typeof message === 'string' && /fetch failed|ECONNRESET|ECONNREFUSED|socket hang up|other side closed/i.test(message)

@@ -12,7 +12,7 @@ import { BehaviorSubject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { cancelledError } from '../../src/links/abort.js'
 import type { ConnectionState } from '../../src/types.js'
-import { mapParseError, PROVIDER, type ParseErrorContext } from './errors.js'
+import { isNetworkFailure, mapParseError, PROVIDER, type ParseErrorContext } from './errors.js'
 
 /** Options the SDK's RESTController.request understands (the ones this adapter uses). */
 export interface ParseRequestOptions {
@@ -194,8 +194,8 @@ export class ParseRest {
     let task: { abort(): void } | undefined
     const onAbort = (): void => task?.abort()
     signal?.addEventListener('abort', onAbort, { once: true })
-    try {
-      const result = await Parse.CoreManager.getRESTController().request(method, path, body ?? {}, {
+    const send = (): Promise<unknown> =>
+      Parse.CoreManager.getRESTController().request(method, path, body ?? {}, {
         // '' (not undefined): the SDK would otherwise send its global current user's token.
         sessionToken: options.sessionToken ?? '',
         useMasterKey: false,
@@ -205,6 +205,17 @@ export class ParseRest {
           if (signal?.aborted) t.abort()
         },
       })
+    try {
+      let result: unknown
+      try {
+        result = await send()
+      } catch (error) {
+        // Parse Server destroys the connection after answering an internal error (its error
+        // middleware calls next() once the 500 is sent), so the next request on that pooled
+        // keep-alive socket can fail at once. A GET changes nothing: resend it once on a new socket.
+        if (method !== 'GET' || signal?.aborted || !isNetworkFailure(error)) throw error
+        result = await send()
+      }
       // An aborted request resolves (with empty results) in the SDK.
       if (signal?.aborted) throw cancelledError(signal)
       this.connection.set('online')

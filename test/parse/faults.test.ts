@@ -14,6 +14,8 @@
  * - the SDK retries HTTP 5xx itself, up to REQUEST_ATTEMPT_LIMIT (5) attempts, writes included;
  * - on 4xx the SDK hands over the JSON body only: the HTTP status and Retry-After are lost, so the
  *   code comes from the body's Parse code and `retryAfterMs` is never set.
+ * - a GET whose connection drops is resent once by the adapter (Parse Server closes the socket
+ *   after answering an internal error, so a pooled connection can be dead);
  * - a dropped connection or lost response is `unavailable` (the SDK wraps fetch's TypeError in a
  *   Parse.Error without a code; adapters/parse/errors.ts recognises it), so retry() retries reads
  *   and idempotent writes after a drop.
@@ -212,14 +214,23 @@ describe('writes are never applied twice', () => {
 })
 
 describe('failures given up on surface as PortabaseError with the right code', () => {
-  it('connections dropped on every attempt: unavailable after 3 attempts', async () => {
+  it('connections dropped on every attempt: unavailable after 3 attempts (each GET resent once by the adapter)', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'a', { n: 1 })
-    proxy.dropConnections(3, reads(col))
+    proxy.dropConnections(6, reads(col))
     const error = await expectError(() => app.db.collection(col).doc('a').get(), 'unavailable', 'a read whose connections all drop')
     expect(error.provider).toBe('parse')
-    expect(proxy.count(reads(col))).toBe(3)
+    expect(proxy.count(reads(col))).toBe(6)
+  })
+
+  it('a GET whose connection drops once is resent by the adapter at once (no retry link needed)', async () => {
+    const app = client([])
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.dropConnections(1, reads(col))
+    expect((await app.db.collection(col).doc('a').get())?.data).toEqual({ n: 1 })
+    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['dropped', 'forwarded'])
   })
 
   it('429 on every attempt: resource-exhausted after 3 requests (the SDK drops Retry-After: no retryAfterMs on Parse)', async () => {
