@@ -8,6 +8,7 @@ const entries: Record<string, string> = {
   testing: 'src/testing/index.ts',
   parse: 'adapters/parse/index.ts',
   firebase: 'adapters/firebase/index.ts',
+  'offline/node': 'src/offline/node/index.ts',
 }
 
 export default defineConfig({

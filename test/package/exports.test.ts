@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 
 const root = join(__dirname, '..', '..')
@@ -18,6 +19,7 @@ const expectedExport: Record<string, string> = {
   './testing': 'createTestClient',
   './parse': 'parse',
   './firebase': 'firebase',
+  './offline/node': 'fileStore',
 }
 
 const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json')
@@ -68,6 +70,14 @@ describe('package exports (dist/)', () => {
     expect(node(['--input-type=module', '-e', script])).toBe('true not-found')
   })
 
+  test('errors of portabase/offline/node are the core PortabaseError as well', () => {
+    const script = `
+      const { PortabaseError } = await import('portabase')
+      const { fileStore } = await import('portabase/offline/node')
+      try { fileStore({ directory: '' }) } catch (err) { console.log(err instanceof PortabaseError, err.code) }`
+    expect(node(['--input-type=module', '-e', script])).toBe('true invalid-argument')
+  })
+
   test('core and memory import no vendor SDK (ESM graph and CJS require cache)', () => {
     const vendor = /from\s*["'](parse|firebase|@supabase|aws-amplify)[/"']|require\(["'](parse|firebase|@supabase|aws-amplify)[/"']/
     const seen = new Set<string>()
@@ -83,5 +93,24 @@ describe('package exports (dist/)', () => {
     expect(seen.size).toBeGreaterThan(2)
     const loaded = node(['-e', `require('portabase'); require('portabase/memory'); console.log(Object.keys(require.cache).filter((p) => /node_modules\\/(parse|firebase|@supabase|aws-amplify)\\//.test(p)).length)`])
     expect(loaded).toBe('0')
+  })
+
+  test('only portabase/offline/node imports Node built-ins: core, memory and testing stay browser-safe', () => {
+    const builtin = (specifier: string): boolean => builtinModules.includes(specifier.replace(/^node:/, ''))
+    const imports = (file: string): string[] =>
+      [...readFileSync(join(root, 'dist', file), 'utf8').matchAll(/from\s*["']([^"']+)["']/g)].map((match) => match[1]!)
+    const seen = new Set<string>()
+    const found: string[] = []
+    const visit = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const specifier of imports(file)) {
+        if (specifier.startsWith('./')) visit(specifier.slice(2))
+        else if (builtin(specifier)) found.push(`${file}: ${specifier}`)
+      }
+    }
+    for (const entry of ['index.js', 'memory.js', 'testing.js']) visit(entry)
+    expect(found).toEqual([])
+    expect(imports('offline/node.js').filter(builtin)).toContain('fs/promises')
   })
 })

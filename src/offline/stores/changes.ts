@@ -1,0 +1,110 @@
+/**
+ * Checks shared by every LocalStore: a commit is validated (and copied) in full before anything is
+ * applied, which is what makes a commit with one bad change apply nothing, on every store alike.
+ */
+import { invalidArgument, PortabaseError } from '../../errors.js'
+import { STORE_TABLES, type StoreChange, type StoredValue, type StoreTable } from '../store.js'
+
+/** Validated deep copies of `changes`; throws `invalid-argument` naming the first bad change. */
+export function checkChanges(changes: unknown, store: string): StoreChange[] {
+  if (!Array.isArray(changes)) throw invalidArgument(`${store}: commit() takes an array of changes`, { store })
+  return changes.map((change: unknown, index) => checkChange(change, `changes[${index}]`, store))
+}
+
+export function checkTable(table: unknown, store: string): StoreTable {
+  if (!STORE_TABLES.includes(table as StoreTable)) {
+    throw invalidArgument(`${store}: unknown table ${describe(table)}; tables are ${STORE_TABLES.join(', ')}`, { store })
+  }
+  return table as StoreTable
+}
+
+/**
+ * A copy of a JSON value, refusing what JSON would silently change (undefined, NaN, functions,
+ * Dates, class instances, sparse arrays, cycles): every store must give back exactly what it took.
+ */
+export function copyValue(value: unknown, path: string, store: string): StoredValue {
+  return copy(value, path, store, [])
+}
+
+/** Applies one checked change to a table's rows. */
+export function applyChange(rows: Map<string, StoredValue>, change: StoreChange): void {
+  if ('delete' in change) rows.delete(change.key)
+  else rows.set(change.key, change.value)
+}
+
+/** The error for calls on a store that is not open (never opened, or closed). */
+export function notOpen(store: string): PortabaseError {
+  return new PortabaseError('failed-precondition', `${store}: the store is not open (call open() first, or again after close())`, {
+    details: { store },
+  })
+}
+
+function checkChange(change: unknown, path: string, store: string): StoreChange {
+  if (!isPlainObject(change)) throw invalidArgument(`${store}: ${path} is not a change object`, { store, path })
+  const table = checkTable(change.table, store)
+  const key = change.key
+  if (typeof key !== 'string') throw invalidArgument(`${store}: ${path}.key must be a string`, { store, path })
+  if ('delete' in change) {
+    if (change.delete !== true || 'value' in change) {
+      throw invalidArgument(`${store}: ${path} must be either { value } or { delete: true }`, { store, path })
+    }
+    return { table, key, delete: true }
+  }
+  if (!('value' in change)) throw invalidArgument(`${store}: ${path} has neither a value nor delete: true`, { store, path })
+  return { table, key, value: copy(change.value, `${path}.value`, store, []) }
+}
+
+function copy(value: unknown, path: string, store: string, ancestors: object[]): StoredValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) throw notJson(path, store, String(value))
+      return value === 0 ? 0 : value // -0 would come back as 0 from a JSON file: normalise everywhere
+    case 'object':
+      if (value === null) return null
+      if (ancestors.includes(value)) throw notJson(path, store, 'a circular reference')
+      ancestors.push(value)
+      try {
+        if (Array.isArray(value)) {
+          const out: StoredValue[] = []
+          for (let i = 0; i < value.length; i++) {
+            if (!(i in value)) throw notJson(`${path}[${i}]`, store, 'a hole in a sparse array')
+            out.push(copy(value[i], `${path}[${i}]`, store, ancestors))
+          }
+          return out
+        }
+        if (!isPlainObject(value)) throw notJson(path, store, `an instance of ${value.constructor?.name ?? 'a class'}`)
+        const out: { [key: string]: StoredValue } = {}
+        for (const key of Object.keys(value)) {
+          // defineProperty: a plain assignment to "__proto__" would change the copy's prototype.
+          Object.defineProperty(out, key, {
+            value: copy(value[key], `${path}.${key}`, store, ancestors),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          })
+        }
+        return out
+      } finally {
+        ancestors.pop()
+      }
+    default:
+      throw notJson(path, store, typeof value)
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function notJson(path: string, store: string, what: string): PortabaseError {
+  return invalidArgument(`${store}: ${path} is ${what}, which is not a JSON value`, { store, path })
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value
+}

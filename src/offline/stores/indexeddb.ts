@@ -1,0 +1,165 @@
+/**
+ * Browser LocalStore on IndexedDB, with the raw API (a few requests do not justify a dependency):
+ * one database, one object store per table, string keys out of line, JSON values.
+ */
+import { PortabaseError } from '../../errors.js'
+import { STORE_TABLES, type LocalStore, type StoredValue } from '../store.js'
+import { checkChanges, checkTable, notOpen } from './changes.js'
+
+export interface IndexedDbStoreOptions {
+  /** The IndexedDB database name; also shown in errors. One database per store. */
+  name: string
+  /** Default `globalThis.indexedDB`; pass one for tests (fake-indexeddb) or other realms. */
+  indexedDB?: IDBFactory
+}
+
+/**
+ * Schema upgrades: step i takes the database from version i to i + 1, so the database version is
+ * the number of steps. A v2 appends a step here; never edit a step that has shipped.
+ */
+const UPGRADES: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> = [
+  // v1: docs, outbox, meta
+  (db) => {
+    for (const table of STORE_TABLES) db.createObjectStore(table)
+  },
+]
+const VERSION = UPGRADES.length
+
+export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
+  const name = options.name
+  const label = `indexedDbStore(${JSON.stringify(name)})`
+  let db: IDBDatabase | undefined
+  /** Why the connection went away without close(), for the next error message. */
+  let lostReason: string | undefined
+
+  const connection = (): IDBDatabase => {
+    if (db) return db
+    if (lostReason) throw new PortabaseError('failed-precondition', `${label}: ${lostReason}; open() it again`, { details: { store: name } })
+    throw notOpen(label)
+  }
+
+  const lose = (reason: string): void => {
+    db?.close()
+    db = undefined
+    lostReason = reason
+  }
+
+  return {
+    name,
+    async open() {
+      if (db) return
+      // Looked up here, not at creation, so merely creating the store during server-side rendering is harmless.
+      const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB
+      if (!factory) throw new PortabaseError('unsupported', `${label}: IndexedDB is not available in this environment`, { details: { store: name } })
+      const opened = await openDatabase(factory, name, label)
+      // Another tab wants a newer schema: step aside instead of blocking its upgrade forever.
+      opened.onversionchange = () => lose('the database was upgraded or deleted by another connection')
+      // Fired when the browser closes it (storage cleared, disk error).
+      opened.onclose = () => lose('the browser closed the database')
+      db = opened
+      lostReason = undefined
+    },
+
+    async entries(table) {
+      checkTable(table, label)
+      const tx = transaction(connection(), [table], 'readonly', label)
+      const store = tx.objectStore(table)
+      // One transaction: keys and values come from the same snapshot, both in key order.
+      const keys = store.getAllKeys()
+      const values = store.getAll()
+      await done(tx, label)
+      const valueList = values.result as StoredValue[]
+      return (keys.result as string[]).map((key, i): [string, StoredValue] => [key, valueList[i]!])
+    },
+
+    async commit(changes) {
+      const checked = checkChanges(changes, label)
+      const database = connection()
+      if (checked.length === 0) return
+      const tables = [...new Set(checked.map((change) => change.table))]
+      const tx = transaction(database, tables, 'readwrite', label)
+      const finished = done(tx, label)
+      try {
+        for (const change of checked) {
+          const store = tx.objectStore(change.table)
+          if ('delete' in change) store.delete(change.key)
+          else store.put(change.value, change.key)
+        }
+      } catch (error) {
+        try {
+          tx.abort()
+        } catch {
+          // already aborting
+        }
+        finished.catch(() => {})
+        throw toStoreError(error, label)
+      }
+      // Resolves on `complete`: with durability 'strict' that is after the data reached the disk.
+      await finished
+    },
+
+    async close() {
+      // IndexedDB lets transactions already started finish after close().
+      db?.close()
+      db = undefined
+      lostReason = undefined
+    },
+  }
+}
+
+function openDatabase(factory: IDBFactory, name: string, label: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    let request: IDBOpenDBRequest
+    try {
+      request = factory.open(name, VERSION)
+    } catch (error) {
+      reject(toStoreError(error, label))
+      return
+    }
+    request.onupgradeneeded = (event) => {
+      const tx = request.transaction!
+      try {
+        for (let version = event.oldVersion; version < VERSION; version++) UPGRADES[version]!(request.result, tx)
+      } catch (error) {
+        tx.abort() // the open request then fails with AbortError: no half-upgraded schema
+        reject(toStoreError(error, label))
+      }
+    }
+    request.onsuccess = () => resolve(request.result)
+    request.onerror = () => reject(toStoreError(request.error, label))
+    // onblocked: an older connection has not closed yet; ours (onversionchange above) do, so wait.
+  })
+}
+
+function transaction(db: IDBDatabase, tables: string[], mode: IDBTransactionMode, label: string): IDBTransaction {
+  try {
+    // 'strict': Chrome's default ('relaxed') reports complete before the data is flushed, so a
+    // crash right after could lose a write we already acknowledged. Ignored where unsupported.
+    return db.transaction(tables, mode, { durability: 'strict' })
+  } catch (error) {
+    throw toStoreError(error, label)
+  }
+}
+
+function done(tx: IDBTransaction, label: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve()
+    // A failed request aborts the transaction by default, so abort covers errors too.
+    tx.onabort = () => reject(toStoreError(tx.error ?? new Error('transaction aborted'), label))
+  })
+}
+
+function toStoreError(error: unknown, label: string): PortabaseError {
+  if (error instanceof PortabaseError) return error
+  const domName = (error as { name?: unknown } | null)?.name
+  const message = error instanceof Error ? error.message : String(error)
+  const code =
+    domName === 'QuotaExceededError'
+      ? 'resource-exhausted'
+      : domName === 'VersionError'
+        ? 'failed-precondition' // the database was created by a newer version of the app
+        : domName === 'InvalidStateError'
+          ? 'failed-precondition' // the connection is closing or closed
+          : 'internal'
+  return new PortabaseError(code, `${label}: IndexedDB ${String(domName ?? 'error')}: ${message}`, { cause: error, details: { store: label } })
+}
