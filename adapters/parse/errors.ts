@@ -217,6 +217,13 @@ export function mapParseError(error: unknown, context: ParseErrorContext): Porta
   if (error instanceof TypeError && /fetch/i.test(error.message)) {
     return new PortabaseError('unavailable', `Parse Server is unreachable: ${scrub(error.message)}`, { provider: PROVIDER, cause: error })
   }
+  // An answer that is not Parse Server's (which always sends a numeric code): a gateway or load
+  // balancer in front of it answering 502/503/504, whose JSON text or unparseable HTML page the SDK
+  // (REQUEST_ATTEMPT_LIMIT 1, adapters/parse/sdk.ts) passes on as a code-less Parse.Error. The request
+  // may or may not have reached the server: unavailable, which retry() retries for idempotent calls.
+  if (error instanceof Error && (error as { code?: unknown }).code === undefined && /service unavailable|bad gateway|gateway time-?out|not valid JSON|Unexpected token|Unexpected end of JSON|JSON Parse error/i.test(error.message)) {
+    return new PortabaseError('unavailable', `Parse Server is unreachable: a proxy or gateway answered (${scrub(error.message)})`, { provider: PROVIDER, cause: error })
+  }
   const message = error instanceof Error ? scrub(error.message) : 'unknown error'
   return new PortabaseError('internal', `Unexpected Parse SDK error: ${message}`, { provider: PROVIDER, cause: error })
 }

@@ -7,6 +7,10 @@
  * (or an empty one, which tells the SDK "signed out" instead of falling back to the current user)
  * and `useMasterKey: false`. Several adapters can therefore share the SDK with different users, as
  * long as they all talk to the same app on the same server.
+ *
+ * The SDK's configuration (`CoreManager`) is one module-level object per loaded SDK, so per realm:
+ * what the adapter sets there (REQUEST_ATTEMPT_LIMIT, see ensureInitialized) applies to every user of
+ * that SDK instance, the app's own `Parse.Object#save` included.
  */
 import { BehaviorSubject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
@@ -65,6 +69,8 @@ export interface ParseSDK {
   serverURL: string | undefined
   CoreManager: {
     get(key: string): unknown
+    /** Present on the real SDK; optional so a wrapped or partial SDK still fits. */
+    set?(key: string, value: unknown): void
     getRESTController(): { request(method: string, path: string, data?: unknown, options?: ParseRequestOptions): Promise<unknown> }
   }
   LiveQueryClient: new (options: { applicationId: string; serverURL: string; javascriptKey?: string; sessionToken?: string; installationId?: string }) => LiveQueryClientLike
@@ -117,24 +123,37 @@ export async function loadParseSdk(injected: ParseSDK | { default: ParseSDK } | 
 const trimSlash = (url: string): string => url.replace(/\/+$/, '')
 
 /**
+ * How many times the SDK sends a request that was answered with a 5xx: once. The SDK's default (5,
+ * with backoff) resends writes too, so a 5xx that arrives after the server applied a write (a
+ * gateway timeout) applies it again. Retrying is the `retry()` link's job, which only retries
+ * idempotent operations.
+ */
+export const REQUEST_ATTEMPT_LIMIT = 1
+
+/**
  * Initializes the SDK for this app, or checks that it already talks to the same app and server.
  * An SDK initialized by the app itself keeps its keys (the adapter never sends the master key).
+ *
+ * Either way it sets the SDK's REQUEST_ATTEMPT_LIMIT to 1. That setting is global to the SDK
+ * instance (CoreManager holds one configuration per realm): requests the app sends through the same
+ * SDK directly are not resent on 5xx either from then on.
  */
 export function ensureInitialized(Parse: ParseSDK, { appId, javascriptKey, serverURL }: SdkOptions): void {
   const currentApp = Parse.CoreManager.get('APPLICATION_ID')
   if (!currentApp) {
     Parse.initialize(appId, javascriptKey ?? '')
     Parse.serverURL = serverURL
-    return
+  } else {
+    const currentServer = String(Parse.CoreManager.get('SERVER_URL') ?? '')
+    if (currentApp !== appId || trimSlash(currentServer) !== trimSlash(serverURL)) {
+      throw new PortabaseError(
+        'failed-precondition',
+        `The Parse SDK in this JavaScript realm is already set up for another app or server (${trimSlash(currentServer)}); the SDK holds one configuration, so every parse adapter of a realm must use the same serverURL and appId`,
+        { provider: PROVIDER },
+      )
+    }
   }
-  const currentServer = String(Parse.CoreManager.get('SERVER_URL') ?? '')
-  if (currentApp !== appId || trimSlash(currentServer) !== trimSlash(serverURL)) {
-    throw new PortabaseError(
-      'failed-precondition',
-      `The Parse SDK in this JavaScript realm is already set up for another app or server (${trimSlash(currentServer)}); the SDK holds one configuration, so every parse adapter of a realm must use the same serverURL and appId`,
-      { provider: PROVIDER },
-    )
-  }
+  Parse.CoreManager.set?.('REQUEST_ATTEMPT_LIMIT', REQUEST_ATTEMPT_LIMIT)
 }
 
 /** What the adapter knows of the connection: REST outcomes and the LiveQuery socket. */

@@ -10,8 +10,13 @@
  *   counted on the server, bypassing the proxy);
  * - a failure that is given up on is a PortabaseError with the right code.
  *
- * Parse specifics (adapters/parse/README.md, and the report of this change):
- * - the SDK retries HTTP 5xx itself, up to REQUEST_ATTEMPT_LIMIT (5) attempts, writes included;
+ * Parse specifics (adapters/parse/README.md, docs/networking.md):
+ * - the adapter sets the SDK's REQUEST_ATTEMPT_LIMIT to 1 (its default, 5, resends writes answered
+ *   5xx, so a 5xx sent after the server applied a write applied it again): the SDK sends every
+ *   request once and retrying is left to retry(), which only retries idempotent operations. The
+ *   setting is global to the SDK instance of the realm (its CoreManager);
+ * - a 5xx from something in front of Parse Server (the proxy's 503, a gateway's HTML page) carries
+ *   no Parse code and is `unavailable`; Parse Server's own 500s carry code 1 and stay `internal`;
  * - on 4xx the SDK hands over the JSON body only: the HTTP status and Retry-After are lost, so the
  *   code comes from the body's Parse code and `retryAfterMs` is never set.
  * - a GET whose connection drops is resent once by the adapter (Parse Server closes the socket
@@ -22,7 +27,9 @@
  * Counts, not durations, are asserted (except deadline-exceeded, which is by construction).
  */
 import { createClient, generateId, increment, retry, timeout, type DocumentData, type Link, type PortabaseClient } from '../../src/index.js'
+import ParseSDK from 'parse/node'
 import { parse } from '../../adapters/parse/index.js'
+import type { ParseSDK as ParseSDKLike } from '../../adapters/parse/sdk.js'
 import { startParseServer, type ParseTestServer } from '../backends/parse/server.js'
 import { startFaultProxy, type FaultProxy, type RequestFilter } from '../backends/proxy.js'
 import { expectError } from '../contract/helpers.js'
@@ -104,13 +111,33 @@ describe('reads retry and succeed', () => {
     expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['dropped', 'dropped', 'forwarded'])
   })
 
-  it('503s are retried by the Parse SDK itself (up to 5 attempts): the read succeeds, portabase sees no failure', async () => {
+  it('503s are unavailable, retried by retry() (not by the SDK): the read succeeds', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'a', { n: 1 })
-    proxy.respond(4, 503, { filter: reads(col) })
+    proxy.respond(2, 503, { filter: reads(col) })
     expect((await app.db.collection(col).doc('a').get())?.data).toEqual({ n: 1 })
-    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['answered', 'answered', 'answered', 'answered', 'forwarded'])
+    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['answered', 'answered', 'forwarded'])
+  })
+
+  it("a gateway's HTML 503 page is unavailable too, and retried", async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    proxy.respond(1, 503, { body: '<html><head><title>503 Service Temporarily Unavailable</title></head><body>nginx</body></html>', filter: reads(col) })
+    expect((await app.db.collection(col).doc('a').get())?.data).toEqual({ n: 1 })
+    expect(proxy.requests.filter(reads(col)).map((r) => r.action)).toEqual(['answered', 'forwarded'])
+  })
+
+  it('the SDK is set to send each request once (REQUEST_ATTEMPT_LIMIT 1, global to its instance)', async () => {
+    const app = client([])
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 1 })
+    expect((ParseSDK as unknown as ParseSDKLike).CoreManager.get('REQUEST_ATTEMPT_LIMIT')).toBe(1)
+    // Without a retry link nothing resends a 503: one request, unavailable.
+    proxy.respond(1, 503, { filter: reads(col) })
+    await expectError(() => app.db.collection(col).doc('a').get(), 'unavailable', 'a read answered 503 without retry()')
+    expect(proxy.count(reads(col))).toBe(1)
   })
 
   it('a 429 (Parse code 155) is resource-exhausted, retryable: retry() sends the read again', async () => {
@@ -200,16 +227,26 @@ describe('writes are never applied twice', () => {
     expect(await serverCount(col)).toBe(1)
   })
 
-  it('declared: the Parse SDK itself resends a non-idempotent write answered 5xx (here never applied, so applied once)', async () => {
+  it('a 503 on an increment is not resent by the SDK nor retried by portabase: unavailable, applied at most once', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'a', { n: 0 })
     proxy.respond(2, 503, { filter: on(col, 'PUT') })
-    await app.db.collection(col).doc('a').update({ n: increment(1) })
-    // Three requests for one increment: safe only because the proxy's 503s never reached the server.
-    // A 5xx sent after the server applied the write (a gateway timeout) would apply it again.
-    expect(proxy.requests.filter(on(col, 'PUT')).map((r) => r.action)).toEqual(['answered', 'answered', 'forwarded'])
-    expect(await serverDoc(col, 'a')).toMatchObject({ n: 1 })
+    await expectError(() => app.db.collection(col).doc('a').update({ n: increment(1) }), 'unavailable', 'an increment answered 503')
+    // One request: a 5xx sent after the server applied the write (a gateway timeout) cannot apply it again.
+    expect(proxy.requests.filter(on(col, 'PUT')).map((r) => r.action)).toEqual(['answered'])
+    expect(await serverDoc(col, 'a')).toMatchObject({ n: 0 })
+  })
+
+  it('a 503 on set() (idempotent) is retried by retry() and applied once', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 0 })
+    proxy.respond(1, 503, { filter: on(col, 'PUT', 'POST') })
+    await app.db.collection(col).doc('a').set({ n: 5 })
+    expect(proxy.requests.filter(on(col, 'PUT', 'POST')).map((r) => r.action)).toEqual(['answered', 'forwarded'])
+    expect(await serverDoc(col, 'a')).toMatchObject({ n: 5 })
+    expect(await serverCount(col)).toBe(1)
   })
 })
 
@@ -253,14 +290,15 @@ describe('failures given up on surface as PortabaseError with the right code', (
     expect(proxy.count(reads(col))).toBe(3)
   })
 
-  it('503 past the SDK\'s 5 attempts: a PortabaseError (GAP: internal, not unavailable: the SDK passes the body on, not the status)', async () => {
+  it('503 on every attempt: unavailable after 3 requests (retry() gives up; the SDK adds none)', async () => {
     const app = client([retry({ baseDelayMs: 5 }), timeout(30_000)])
     const col = fresh()
     await seeded(app, col, 'a', { n: 1 })
     proxy.respond(5, 503, { filter: reads(col) })
-    const error = await expectError(() => app.db.collection(col).doc('a').get(), 'internal', 'a read answered 503 five times')
+    const error = await expectError(() => app.db.collection(col).doc('a').get(), 'unavailable', 'a read answered 503 on every attempt')
     expect(error.provider).toBe('parse')
-    expect(proxy.count(reads(col))).toBe(5)
+    expect(error.retryable).toBe(true)
+    expect(proxy.count(reads(col))).toBe(3)
   })
 
   it('latency beyond the deadline: deadline-exceeded', async () => {
