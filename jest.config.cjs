@@ -14,6 +14,7 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
     { ...common, displayName: 'parse', testMatch: ['<rootDir>/test/backends/parse/**/*.test.ts', '<rootDir>/test/parse/**/*.test.ts'] },
+    { ...common, displayName: 'offline', testMatch: ['<rootDir>/test/offline/**/*.test.ts'] },
     { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
     { ...common, displayName: 'firebase', testMatch: ['<rootDir>/test/firebase/**/*.test.ts'] },
     // Real vendor backends outside this machine: only with `npm run test:live` (sets PORTABASE_LIVE).

@@ -92,6 +92,11 @@ export interface AuthService {
    * out). Rejects only when validation could not happen (e.g. `unavailable`).
    */
   restoreSession?(session: string): Promise<User | null>
+  /**
+   * When the current ID token expires (epoch ms), or null when unknown or signed out. With it the
+   * client refreshes proactively, shortly before expiry; without it, on demand only.
+   */
+  idTokenExpiresAt?(): number | null
 }
 
 export interface DocumentsService {
@@ -133,6 +138,54 @@ export interface ConfigService {
   fetch(options?: CallOptions): Promise<Record<string, ConfigScalar>>
 }
 
+/**
+ * A document's server state as the offline engine sees it. `data` is null for a deletion the
+ * backend remembers (a tombstone).
+ */
+export interface SyncRecord {
+  id: string
+  data: DocumentData | null
+  /** Changes on every write, as `Doc.meta.version`. */
+  version: string
+  /** Server time of the last write (or of the deletion); what delta sync orders by. */
+  updateTime: Date
+  /** The `writeId` the last write carried, or null when it carried none. */
+  writeId: string | null
+}
+
+/** Position in a collection's change feed: everything up to and including (updateTime, id). */
+export interface SyncCheckpoint {
+  updateTime: Date
+  id: string
+}
+
+/** A write tagged with the id the offline engine gave it; the backend records it on the document. */
+export type SyncWrite = WriteOp & { writeId: string }
+
+export type SyncWriteOutcome = { ok: true } | { ok: false; error: Error }
+
+/**
+ * What the offline engine needs beyond DocumentsService (adapters without it cannot run offline
+ * collections: `unsupported`). Every write through this adapter, with or without a writeId,
+ * replaces the recorded writeId, and every deletion leaves a tombstone for `changes`.
+ */
+export interface SyncService {
+  /** Server state of these documents: existing ones and known tombstones; unknown ids are absent. */
+  fetch(collection: string, ids: readonly string[], options?: CallOptions): Promise<SyncRecord[]>
+  /**
+   * Up to `limit` records changed after `after` (null: from the start), ordered by (updateTime, id),
+   * tombstones included. Rejects with `failed-precondition` (details.reason 'checkpoint-expired')
+   * when tombstones after `after` may have been purged: the caller must then sync in full.
+   */
+  changes(collection: string, after: SyncCheckpoint | null, limit: number, options?: CallOptions): Promise<SyncRecord[]>
+  /**
+   * Applies writes in order, each on its own (not atomic): one outcome per write, so one rejected
+   * write does not hold back the others. Rejects as a whole only when the request itself failed
+   * (e.g. `unavailable`); then any subset may have been applied, which the writeIds reveal.
+   */
+  write(ops: readonly SyncWrite[], options?: CallOptions): Promise<SyncWriteOutcome[]>
+}
+
 export interface Adapter {
   readonly name: string
   readonly capabilities: Capabilities
@@ -141,6 +194,8 @@ export interface Adapter {
   readonly storage: StorageService
   readonly functions: FunctionsService
   readonly config: ConfigService
+  /** Present on adapters that can back offline collections (memory, Parse). */
+  readonly sync?: SyncService
   readonly connection$: Observable<ConnectionState>
   dispose(): Promise<void>
 }

@@ -1,6 +1,9 @@
-import { BehaviorSubject, Subject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs'
+import { BehaviorSubject, NEVER, Subject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs'
 import { invalidArgument } from '../errors.js'
 import type { Link } from '../links/link.js'
+import { OfflineDocuments } from '../offline/documents.js'
+import { OfflineEngine } from '../offline/engine.js'
+import type { FlushResult, OfflineOptions, RejectedWrite, SyncConflict } from '../offline/types.js'
 import type { Adapter } from '../spi.js'
 import type { ConnectionState, SyncStatus } from '../types.js'
 import { AuthClient } from './auth.js'
@@ -26,11 +29,26 @@ export interface ClientOptions {
    * removed on sign-out. See docs/networking.md#sessions.
    */
   session?: SessionOptions
+  /**
+   * Offline-first collections: served from a local store, writes queued durably and synced.
+   * See docs/offline.md. Needs an adapter with `sync` (memory, Parse).
+   */
+  offline?: OfflineOptions
 }
 
 export interface SyncClient {
   /** Pending writes and sync activity. Without the offline engine: online state, nothing pending. */
   readonly status$: Observable<SyncStatus>
+  /** Conflicts waiting for a decision (open ones are replayed to each new subscriber). */
+  readonly conflicts$: Observable<SyncConflict>
+  /** Queued writes the server refused for good; each was rolled back locally. */
+  readonly rejected$: Observable<RejectedWrite>
+  /** Sends queued writes now; rejects with `unavailable` when the server cannot be reached. */
+  flush(): Promise<FlushResult>
+  /** Resolves when every queued write reached the server (conflicts aside) and a pull completed. */
+  waitForSync(): Promise<void>
+  /** Pulls server changes now, for every offline collection or one. */
+  pull(collection?: string): Promise<void>
 }
 
 export interface PortabaseClient {
@@ -65,17 +83,36 @@ export function createClient(options: ClientOptions): PortabaseClient {
       if (state === 'online') status.next({ ...status.value, lastSyncedAt: new Date() })
     },
   })
+  const engine = options.offline === undefined ? undefined : new OfflineEngine(adapter, options.offline, connection.pipe(distinctUntilChanged()))
+  // Offline collections read and write through the engine; the rest of the adapter is unchanged.
+  const documentsAdapter: Adapter = engine ? Object.create(adapter, { documents: { value: new OfflineDocuments(adapter.documents, engine) } }) : adapter
   const config = new ConfigClient(adapter, pipeline)
   const session = options.session === undefined ? undefined : startSessionPersistence(adapter, pipeline, options.session)
 
   return {
     adapter,
     auth: new AuthClient(adapter, pipeline, session?.ready),
-    db: new DocumentsClient({ adapter, pipeline, disposed$ }),
+    db: new DocumentsClient({ adapter: documentsAdapter, pipeline, disposed$ }),
     storage: new StorageClient(adapter, pipeline),
     functions: new FunctionsClient(adapter, pipeline),
     config,
-    sync: { status$: status.asObservable() },
+    sync: engine
+      ? {
+          status$: engine.status$,
+          conflicts$: engine.conflicts$,
+          rejected$: engine.rejected$,
+          flush: () => engine.flush(),
+          waitForSync: () => engine.waitForSync(),
+          pull: (collection) => engine.pull(collection),
+        }
+      : {
+          status$: status.asObservable(),
+          conflicts$: NEVER,
+          rejected$: NEVER,
+          flush: () => Promise.resolve({ sent: 0, rejected: 0, conflicts: 0 }),
+          waitForSync: () => Promise.resolve(),
+          pull: () => Promise.resolve(),
+        },
     connection$: connection.pipe(distinctUntilChanged()),
     async dispose() {
       if (pipeline.isClosed) return
@@ -86,6 +123,7 @@ export function createClient(options: ClientOptions): PortabaseClient {
       connection.complete()
       status.complete()
       config.close()
+      await engine?.dispose()
       await session?.close()
       for (const link of links) link.dispose?.()
       await adapter.dispose()

@@ -11,7 +11,8 @@
  *   connection without passing the answer on (the write happened; the client never hears of it);
  * - `respond(n, status)`: answer the next n requests with 503/429 (+ Retry-After) without forwarding;
  * - `setLatency(ms)`: hold every request that long before acting on it (`reset()` cuts held ones off);
- * - `refuse()` / `accept()`: stop listening (connections are refused) and listen again on the same port.
+ * - `refuse()` / `accept()`: cut open connections and stop listening (connections are refused), and
+ *   listen again on the same port.
  *
  * Loopback only, bounded (head 64 KiB, buffered body 8 MiB, request log 10,000 entries), and
  * `close()` destroys every socket and timer it made.
@@ -51,7 +52,7 @@ export interface FaultProxy {
   dropResponses(n: number, filter?: RequestFilter): void
   respond(n: number, status: 429 | 503, options?: RespondOptions): void
   setLatency(ms: number): void
-  /** Stops listening: new connections are refused until accept(). */
+  /** Stops listening and cuts open connections: new connections are refused until accept(). */
   refuse(): Promise<void>
   accept(): Promise<void>
   /** Forgets pending faults, latency and the request log. */
@@ -210,7 +211,12 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     setLatency: (ms) => {
       latencyMs = Math.max(0, ms)
     },
-    refuse: stopListening,
+    refuse: async () => {
+      // Like a network going away: open (keep-alive) connections die too, not only new ones.
+      const stopped = stopListening()
+      for (const socket of sockets) socket.destroy()
+      await stopped
+    },
     accept: async () => {
       if (server.listening || closed) return
       server = net.createServer(onConnection)

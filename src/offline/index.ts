@@ -1,0 +1,6 @@
+export { OfflineEngine } from './engine.js'
+export { OfflineDocuments } from './documents.js'
+export { mergeFields } from './conflicts.js'
+export { CURRENT_SCHEMA_VERSION, MIGRATIONS, openAndMigrate, type Migration, type StoreSnapshot } from './schema.js'
+export { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue, type StoreTable } from './store.js'
+export type * from './types.js'

@@ -1,0 +1,55 @@
+/**
+ * The local store's schema version and its migrations. Each migration turns the store's contents
+ * at version n−1 into version n, as one atomic commit with the new version number, so a crash
+ * during an upgrade leaves the old version intact and the upgrade simply runs again.
+ */
+import { PortabaseError } from '../errors.js'
+import type { LocalStore, StoreChange, StoredValue, StoreTable } from './store.js'
+
+export const SCHEMA_VERSION_KEY = 'schemaVersion'
+
+export interface StoreSnapshot {
+  docs: Array<[string, StoredValue]>
+  outbox: Array<[string, StoredValue]>
+  meta: Array<[string, StoredValue]>
+}
+
+export interface Migration {
+  /** The version this migration produces. */
+  to: number
+  describe: string
+  migrate(snapshot: StoreSnapshot): StoreChange[]
+}
+
+/** Version 1: the first layout (docs keyed `collection/id`, outbox keyed by a zero-padded sequence). */
+export const MIGRATIONS: readonly Migration[] = [{ to: 1, describe: 'initial layout', migrate: () => [] }]
+
+export const CURRENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.to
+
+async function snapshotOf(store: LocalStore): Promise<StoreSnapshot> {
+  const read = (table: StoreTable): Promise<Array<[string, StoredValue]>> => store.entries(table)
+  return { docs: await read('docs'), outbox: await read('outbox'), meta: await read('meta') }
+}
+
+/** Opens the store and brings it to the newest schema version. Returns the snapshot after migrating. */
+export async function openAndMigrate(store: LocalStore, migrations: readonly Migration[] = MIGRATIONS): Promise<StoreSnapshot> {
+  await store.open()
+  let snapshot = await snapshotOf(store)
+  const stored = snapshot.meta.find(([key]) => key === SCHEMA_VERSION_KEY)?.[1]
+  let version = typeof stored === 'number' ? stored : 0
+  const newest = migrations[migrations.length - 1]?.to ?? 0
+  if (version > newest) {
+    throw new PortabaseError(
+      'failed-precondition',
+      `The local store "${store.name}" has schema version ${version}, newer than this portabase (${newest}). Upgrade portabase or clear the store.`,
+    )
+  }
+  for (const migration of migrations) {
+    if (migration.to <= version) continue
+    const changes = migration.migrate(snapshot)
+    await store.commit([...changes, { table: 'meta', key: SCHEMA_VERSION_KEY, value: migration.to }])
+    version = migration.to
+    snapshot = await snapshotOf(store)
+  }
+  return snapshot
+}
