@@ -1,0 +1,108 @@
+/** The offline engine's pure parts: three-way merge, conflict detection, codec, schema migrations. */
+import { arrayUnion, deleteField, increment, isSentinel, memoryStore, serverTimestamp } from '../../src/index.js'
+import { overlay, type BaseState } from '../../src/offline/cache.js'
+import { decodeWriteData, encodeWriteData } from '../../src/offline/codec.js'
+import { baseMatches, decide, mergeFields } from '../../src/offline/conflicts.js'
+import { CURRENT_SCHEMA_VERSION, openAndMigrate, SCHEMA_VERSION_KEY, type Migration } from '../../src/offline/schema.js'
+import type { SyncRecord } from '../../src/spi.js'
+
+const record = (patch: Partial<SyncRecord>): SyncRecord => ({ id: 'd', data: { v: 1 }, version: 'v1', updateTime: new Date(1000), writeId: null, ...patch })
+const base = (patch: Partial<BaseState>): BaseState => ({ data: { v: 1 }, version: 'v1', writeId: null, updateTime: new Date(1000), ...patch })
+
+describe('mergeFields (three-way, field by field)', () => {
+  it('keeps each side\'s changes; a field changed on both takes the local value', () => {
+    expect(mergeFields({ a: 1, b: 1, c: 1 }, { a: 2, b: 1, c: 9 }, { a: 1, b: 3, c: 8 })).toEqual({ a: 2, b: 3, c: 9 })
+  })
+  it('a field removed on one side stays removed; one added on either side is kept', () => {
+    expect(mergeFields({ a: 1, b: 1 }, { a: 1 }, { a: 1, b: 1, c: 5 })).toEqual({ a: 1, c: 5 })
+    expect(mergeFields({ a: 1 }, { a: 1, x: true }, { a: 2 })).toEqual({ a: 2, x: true })
+  })
+  it('an edit beats a delete, on either side; two deletes delete', () => {
+    expect(mergeFields({ a: 1 }, null, { a: 2 })).toEqual({ a: 2 })
+    expect(mergeFields({ a: 1 }, { a: 3 }, null)).toEqual({ a: 3 })
+    expect(mergeFields({ a: 1 }, null, { a: 1 })).toBeNull()
+    expect(mergeFields({ a: 1 }, null, null)).toBeNull()
+  })
+  it('compares values deeply (dates, arrays, maps)', () => {
+    const when = new Date(5)
+    expect(mergeFields({ d: new Date(5), m: { x: [1] } }, { d: when, m: { x: [1] } }, { d: new Date(6), m: { x: [2] } })).toEqual({ d: new Date(6), m: { x: [2] } })
+  })
+})
+
+describe('conflict detection and decisions', () => {
+  it('a base matches the server by write id, else by version; absent on both sides matches', () => {
+    expect(baseMatches(base({ writeId: 'w1', version: null }), record({ writeId: 'w1', version: 'other' }))).toBe(true)
+    expect(baseMatches(base({}), record({}))).toBe(true)
+    expect(baseMatches(base({}), record({ version: 'v2' }))).toBe(false)
+    expect(baseMatches(base({ data: null, version: null }), undefined)).toBe(true)
+    expect(baseMatches(base({ data: null, version: null }), record({ data: null, version: 'tomb' }))).toBe(true)
+    expect(baseMatches(base({ data: null, version: null }), record({}))).toBe(false)
+    expect(baseMatches(base({}), undefined)).toBe(false)
+  })
+  it('each strategy decides as documented', async () => {
+    const input = { collection: 'c', id: 'd', local: { v: 2 }, server: { v: 3 }, base: { v: 1 }, localTime: new Date(2000), serverTime: new Date(1000) }
+    expect(await decide('server-wins', input)).toEqual({ kind: 'keep-server' })
+    expect(await decide('client-wins', input)).toEqual({ kind: 'write', data: { v: 2 } })
+    expect(await decide('last-write-wins', input)).toEqual({ kind: 'write', data: { v: 2 } })
+    expect(await decide('last-write-wins', { ...input, localTime: new Date(500) })).toEqual({ kind: 'keep-server' })
+    expect(await decide('merge', input)).toEqual({ kind: 'write', data: { v: 2 } })
+    expect(await decide('manual', input)).toEqual({ kind: 'manual' })
+    expect(await decide(async () => ({ v: 9 }), input)).toEqual({ kind: 'write', data: { v: 9 } })
+    expect(await decide(() => null, input)).toEqual({ kind: 'write', data: null })
+    expect(await decide(() => undefined, input)).toEqual({ kind: 'manual' })
+  })
+})
+
+describe('overlay: queued writes over the server state', () => {
+  const at = new Date(0)
+  const q = (op: Parameters<typeof overlay>[1][number]['op'], seq: number) => ({ seq, writeId: `w${seq}`, op, base: base({}), createdAt: at })
+  it('applies set, update with sentinels and delete in order; an update of a missing doc is skipped', () => {
+    expect(overlay({ n: 1, tags: ['a'] }, [q({ type: 'update', collection: 'c', id: 'd', data: { n: increment(2), tags: arrayUnion('b') } }, 1)])).toEqual({ n: 3, tags: ['a', 'b'] })
+    expect(overlay({ n: 1 }, [q({ type: 'delete', collection: 'c', id: 'd' }, 1), q({ type: 'update', collection: 'c', id: 'd', data: { n: 5 } }, 2)])).toBeNull()
+    expect(overlay(null, [q({ type: 'set', collection: 'c', id: 'd', data: { x: 1 } }, 1), q({ type: 'update', collection: 'c', id: 'd', data: { x: deleteField() } }, 2)])).toEqual({})
+  })
+})
+
+describe('codec: queued writes survive JSON', () => {
+  it('round-trips values and every sentinel', () => {
+    const data = { when: new Date(7), nested: { list: [new Date(8), 1, 'x', null] }, n: increment(3), t: serverTimestamp(), u: arrayUnion(new Date(9), 'a'), gone: deleteField() }
+    const decoded = decodeWriteData(JSON.parse(JSON.stringify(encodeWriteData(data))))
+    expect(decoded.when).toEqual(new Date(7))
+    expect(decoded.nested).toEqual({ list: [new Date(8), 1, 'x', null] })
+    for (const field of ['n', 't', 'u', 'gone']) expect(isSentinel(decoded[field])).toBe(true)
+    expect(decoded.n).toMatchObject({ kind: 'increment', by: 3 })
+    expect(decoded.u).toMatchObject({ kind: 'arrayUnion', values: [new Date(9), 'a'] })
+  })
+  it('a field that merely looks like a tag but has other keys stays data', () => {
+    expect(decodeWriteData(encodeWriteData({ m: { $sentinel: 'x', other: 1 } }))).toEqual({ m: { $sentinel: 'x', other: 1 } })
+  })
+})
+
+describe('schema versions and migrations', () => {
+  it('stamps a new store with the current version', async () => {
+    const store = memoryStore()
+    const snapshot = await openAndMigrate(store)
+    expect(snapshot.meta).toContainEqual([SCHEMA_VERSION_KEY, CURRENT_SCHEMA_VERSION])
+  })
+  it('runs each pending migration once, in order, each with its version in the same commit', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.commit([{ table: 'meta', key: SCHEMA_VERSION_KEY, value: 1 }, { table: 'docs', key: 'c/a', value: { old: true } }])
+    const migrations: Migration[] = [
+      { to: 1, describe: 'initial', migrate: () => [] },
+      { to: 2, describe: 'rename', migrate: (s) => s.docs.map(([key]) => ({ table: 'docs' as const, key, value: { renamed: true } })) },
+      { to: 3, describe: 'marker', migrate: () => [{ table: 'meta', key: 'm3', value: true }] },
+    ]
+    const snapshot = await openAndMigrate(store, migrations)
+    expect(snapshot.docs).toEqual([['c/a', { renamed: true }]])
+    expect(snapshot.meta).toEqual(expect.arrayContaining([[SCHEMA_VERSION_KEY, 3], ['m3', true]]))
+    // Running again changes nothing.
+    expect(await openAndMigrate(store, migrations)).toEqual(snapshot)
+  })
+  it('refuses a store written by a newer version', async () => {
+    const store = memoryStore()
+    await store.open()
+    await store.commit([{ table: 'meta', key: SCHEMA_VERSION_KEY, value: CURRENT_SCHEMA_VERSION + 1 }])
+    await expect(openAndMigrate(store)).rejects.toMatchObject({ code: 'failed-precondition' })
+  })
+})
