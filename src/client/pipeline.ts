@@ -1,6 +1,7 @@
 import { BehaviorSubject } from 'rxjs'
 import { PortabaseError, toPortabaseError } from '../errors.js'
 import type { RequestOutcome } from './connection.js'
+import { Cancellation, cancelOf, markLazy, TerminalOperation } from '../links/cancel.js'
 import { chain, type Link, type Operation, type ServiceName } from '../links/link.js'
 import type { Adapter } from '../spi.js'
 
@@ -15,12 +16,22 @@ export interface Invocation<T> {
 }
 
 /**
+ * The adapter call at the end of the chain. Built-in links hand it lazy operations (see
+ * links/cancel.ts); the call gets an operation whose `signal` is created only if it reads it.
+ */
+const terminal = markLazy((op: Operation): Promise<unknown> => {
+  const run = op.context.run as (op: Operation) => Promise<unknown>
+  return run(cancelOf(op) instanceof Cancellation ? new TerminalOperation(op) : op)
+})
+
+/**
  * Sends every request/response call through the link chain and guarantees callers only see
  * PortabaseError. Also the single place that refuses calls after dispose().
  */
 export class Pipeline {
   private readonly send: (op: Operation) => Promise<unknown>
   private disposed = false
+  private readonly closers: (() => void)[] = []
   /** Whether the latest request reached the backend: one of the signals behind `connection$`. */
   readonly outcomes = new BehaviorSubject<RequestOutcome>('ok')
 
@@ -28,7 +39,7 @@ export class Pipeline {
     private readonly adapter: Adapter,
     links: readonly Link[],
   ) {
-    this.send = chain(links, (op) => (op.context.run as (op: Operation) => Promise<unknown>)(op))
+    this.send = chain(links, terminal)
   }
 
   async invoke<T>(call: Invocation<T>): Promise<T> {
@@ -56,8 +67,21 @@ export class Pipeline {
     if (this.disposed) throw new PortabaseError('failed-precondition', 'This client has been disposed')
   }
 
+  /** Runs `callback` when the client is disposed (at once if it already is): timers, subscriptions. */
+  onClose(callback: () => void): void {
+    if (this.disposed) callback()
+    else this.closers.push(callback)
+  }
+
   close(): void {
     this.disposed = true
+    for (const callback of this.closers.splice(0)) {
+      try {
+        callback()
+      } catch {
+        // One failing clean-up must not stop the others, nor dispose().
+      }
+    }
     this.outcomes.complete()
   }
 

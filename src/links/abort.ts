@@ -1,53 +1,30 @@
-import { PortabaseError } from '../errors.js'
+import { cancelledError, listen, raceCancel, unlisten, type AbortListener, type Cancellation } from './cancel.js'
+
+export { cancelledError }
 
 /** Resolves after `ms`, or rejects with `cancelled` as soon as the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal | Cancellation): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(cancelledError(signal))
+    const onAbort: AbortListener = {
+      handleEvent: () => {
+        clearTimeout(timer)
+        reject(cancelledError(signal!))
+      },
+    }
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
+      if (signal) unlisten(signal, onAbort)
       resolve()
     }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(cancelledError(signal!))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
+    if (signal) listen(signal, onAbort)
   })
-}
-
-/** The error an aborted signal stands for: its reason when that is a PortabaseError. */
-export function cancelledError(signal: AbortSignal): PortabaseError {
-  const reason: unknown = signal.reason
-  if (reason instanceof PortabaseError) return reason
-  return new PortabaseError('cancelled', 'The operation was cancelled', { cause: reason })
 }
 
 /**
  * Rejects as soon as the signal aborts, otherwise settles with the promise. `onAbort` runs first when
- * the signal aborts (e.g. to release a shared request).
+ * the signal aborts (e.g. to release a shared request). Takes a real signal or a built-in link's
+ * lazy cancellation.
  */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
-  if (!signal) return promise
-  if (signal.aborted) {
-    onAbort?.()
-    return Promise.reject(cancelledError(signal))
-  }
-  return new Promise<T>((resolve, reject) => {
-    const abort = (): void => {
-      onAbort?.()
-      reject(cancelledError(signal))
-    }
-    signal.addEventListener('abort', abort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', abort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort)
-        reject(error)
-      },
-    )
-  })
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | Cancellation | undefined, onAbort?: () => void): Promise<T> {
+  return raceCancel(promise, signal, onAbort)
 }

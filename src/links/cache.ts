@@ -1,6 +1,7 @@
 import type { Observable, Subscription } from 'rxjs'
 import { PortabaseError } from '../errors.js'
 import { cancelledError } from './abort.js'
+import { builtinLink, cancelOf } from './cancel.js'
 import { stableKey } from './key.js'
 import type { Link, NextLink, Operation } from './link.js'
 import { callNext, monotonicNow } from './internal.js'
@@ -109,7 +110,7 @@ export function cache(options: CacheOptions = {}): CacheLink {
 
   const around = (op: Operation, next: NextLink, drop: () => void): Promise<unknown> => {
     drop()
-    const result = callNext(() => next(op))
+    const result = callNext(next, op)
     result.then(drop, drop)
     return result
   }
@@ -117,7 +118,8 @@ export function cache(options: CacheOptions = {}): CacheLink {
   const read = (op: Operation, next: NextLink, collection: string): Promise<unknown> => {
     const key = stableKey([op.method, op.args])
     if (key === undefined) return next(op)
-    if (op.signal?.aborted) return Promise.reject(cancelledError(op.signal))
+    const cancel = cancelOf(op)
+    if (cancel?.aborted) return Promise.reject(cancelledError(cancel))
     const hit = lookup(key)
     if (hit) {
       hits += 1
@@ -125,7 +127,7 @@ export function cache(options: CacheOptions = {}): CacheLink {
     }
     misses += 1
     const startedAt = tick
-    return callNext(() => next(op)).then((value) => {
+    return callNext(next, op).then((value) => {
       const snapshot = freezeResult(value)
       const fresh = allInvalidatedAt <= startedAt && (invalidatedAt.get(collection) ?? 0) <= startedAt
       if (fresh && !disposed) store(key, collection, snapshot)
@@ -133,7 +135,7 @@ export function cache(options: CacheOptions = {}): CacheLink {
     })
   }
 
-  const link: Link = (op, next) => {
+  const link: Link = builtinLink((op, next) => {
     listen()
     if (op.service === 'auth') return AUTH_KEEPS_USER.has(op.method) ? next(op) : around(op, next, () => invalidate())
     if (op.service !== 'documents') return next(op)
@@ -144,7 +146,7 @@ export function cache(options: CacheOptions = {}): CacheLink {
     const collection = op.args[0]
     if (!CACHED_METHODS.has(op.method) || typeof collection !== 'string') return next(op)
     return read(op, next, collection)
-  }
+  })
 
   return Object.assign(link, {
     invalidate,

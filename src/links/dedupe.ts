@@ -1,5 +1,5 @@
 import { PortabaseError } from '../errors.js'
-import { cancelledError, raceAbort } from './abort.js'
+import { builtinLink, Cancellation, cancelledError, cancelOf, listen, unlisten, withCancellation, type AbortListener } from './cancel.js'
 import { stableKey } from './key.js'
 import type { Link, NextLink, Operation } from './link.js'
 import { callNext } from './internal.js'
@@ -21,24 +21,98 @@ export const DEDUPE_READS: ReadonlySet<string> = new Set([
 /** Calls that change nothing; every other operation may, and closes in-flight reads to newcomers. */
 const READ_ONLY: ReadonlySet<string> = new Set([...DEDUPE_READS, 'storage.getUrl', 'storage.list', 'auth.getIdToken'])
 
+/** DEDUPE_READS by service, then method: looked up without building a `service.method` string per call. */
+const READS_BY_SERVICE: ReadonlyMap<string, ReadonlySet<string>> = byService(DEDUPE_READS)
+
 export interface DedupeOptions {
   /** Which operations may share a request. Default: idempotent operations named in DEDUPE_READS. */
   include?: (op: Operation) => boolean
 }
 
-interface Flight {
-  readonly service: string
-  /** The collection a documents read targets: writes to it detach this flight. */
-  readonly collection: unknown
-  readonly promise: Promise<unknown>
-  readonly controller: AbortController
-  /** Callers still waiting that could abort; the shared request is aborted when this reaches 0. */
-  abortable: number
-  /** A caller without a signal can never leave, so the request must run to the end. */
-  pinned: boolean
+const defaultInclude = (op: Operation): boolean => op.idempotent && READS_BY_SERVICE.get(op.service)?.has(op.method) === true
+
+/** One caller of a shared request. */
+class Caller implements AbortListener {
+  constructor(
+    readonly flight: Flight,
+    /** Undefined for a caller without a signal: it can never leave. */
+    readonly cancel: Cancellation | AbortSignal | undefined,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** This caller aborted: it leaves alone; the request is aborted when no caller is left. */
+  handleEvent(): void {
+    this.flight.leave(this)
+    this.reject(cancelledError(this.cancel!))
+  }
 }
 
-const defaultInclude = (op: Operation): boolean => op.idempotent && DEDUPE_READS.has(`${op.service}.${op.method}`)
+/** One shared request and the callers waiting for it. */
+class Flight {
+  /** The shared request's own cancellation: no single caller may cancel it for the others. */
+  readonly cancel = new Cancellation()
+  /** The caller that started the request, then the others in arrival order. */
+  private first: Caller | undefined = undefined
+  private others: Caller[] | undefined = undefined
+  /** Callers without a signal: while there is one, the request must run to the end. */
+  private pinned = 0
+  private settled = false
+
+  constructor(
+    readonly key: string,
+    readonly service: string,
+    /** The collection a documents read targets: writes to it detach this flight. */
+    readonly collection: unknown,
+    private readonly forget: (flight: Flight) => void,
+  ) {}
+
+  join(cancel: Cancellation | AbortSignal | undefined): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const caller = new Caller(this, cancel, resolve, reject)
+      if (this.first === undefined && this.others === undefined) this.first = caller
+      else (this.others ??= []).push(caller)
+      if (cancel === undefined) this.pinned += 1
+      else listen(cancel, caller)
+    })
+  }
+
+  leave(caller: Caller): void {
+    if (this.first === caller) this.first = undefined
+    else if (this.others !== undefined) {
+      const at = this.others.indexOf(caller)
+      if (at >= 0) this.others.splice(at, 1)
+    }
+    if (this.pinned === 0 && this.first === undefined && (this.others === undefined || this.others.length === 0) && !this.settled) {
+      this.forget(this)
+      this.cancel.abort(new PortabaseError('cancelled', 'Every caller of the shared request cancelled'))
+    }
+  }
+
+  finish(ok: boolean, outcome: unknown): void {
+    this.settled = true
+    this.forget(this)
+    // One caller gets the value itself; every other one its own copy of bytes, so one caller mutating
+    // a download cannot corrupt another's.
+    let copy = false
+    if (this.first !== undefined) {
+      deliver(this.first, ok, outcome, copy)
+      copy = true
+    }
+    if (this.others !== undefined) {
+      for (const caller of this.others) {
+        deliver(caller, ok, outcome, copy)
+        copy = true
+      }
+    }
+  }
+}
+
+function deliver(caller: Caller, ok: boolean, outcome: unknown, copy: boolean): void {
+  if (caller.cancel !== undefined) unlisten(caller.cancel, caller)
+  if (!ok) caller.reject(outcome)
+  else caller.resolve(copy ? copyBytes(outcome) : outcome)
+}
 
 /**
  * Concurrent identical reads (same service, method and args, compared by value, Dates included)
@@ -53,7 +127,12 @@ export function dedupe(options: DedupeOptions = {}): Link {
   const include = options.include ?? defaultInclude
   const flights = new Map<string, Flight>()
 
+  const forget = (flight: Flight): void => {
+    if (flights.get(flight.key) === flight) flights.delete(flight.key)
+  }
+
   const detach = (write: Operation): void => {
+    if (flights.size === 0) return
     const collections = writtenCollections(write)
     for (const [key, flight] of flights) {
       if (collections === 'all' || (flight.service === 'documents' && collections.has(flight.collection))) flights.delete(key)
@@ -62,58 +141,60 @@ export function dedupe(options: DedupeOptions = {}): Link {
 
   const passWrite = (op: Operation, next: NextLink): Promise<unknown> => {
     detach(op)
-    const result = callNext(() => next(op))
-    const settled = (): void => detach(op)
-    result.then(settled, settled)
+    const result = callNext(next, op)
+    result.then(
+      () => detach(op),
+      () => detach(op),
+    )
     return result
   }
 
-  const start = (key: string, op: Operation, next: NextLink): Flight => {
-    const controller = new AbortController()
-    const flight: Flight = {
-      service: op.service,
-      collection: op.service === 'documents' ? op.args[0] : undefined,
-      // The shared request gets its own signal: no single caller may cancel it for the others.
-      promise: callNext(() => next({ ...op, signal: controller.signal })),
-      controller,
-      abortable: 0,
-      pinned: false,
-    }
-    flights.set(key, flight)
-    const done = (): void => {
-      if (flights.get(key) === flight) flights.delete(key)
-    }
-    flight.promise.then(done, done)
-    return flight
-  }
-
-  const join = (key: string, flight: Flight, signal: AbortSignal | undefined, starter: boolean): Promise<unknown> => {
-    // Joiners get their own copy of bytes, so one caller mutating a download cannot corrupt another's.
-    const result = starter ? flight.promise : flight.promise.then(copyBytes)
-    if (!signal) {
-      flight.pinned = true
-      return result
-    }
-    flight.abortable += 1
-    return raceAbort(result, signal, () => {
-      flight.abortable -= 1
-      if (flight.abortable === 0 && !flight.pinned) {
-        if (flights.get(key) === flight) flights.delete(key)
-        flight.controller.abort(new PortabaseError('cancelled', 'Every caller of the shared request cancelled'))
-      }
-    })
-  }
-
-  return (op, next) => {
-    const name = `${op.service}.${op.method}`
-    if (!include(op)) return READ_ONLY.has(name) && op.idempotent ? next(op) : passWrite(op, next)
-    const key = stableKey([name, op.args])
+  return builtinLink((op, next) => {
+    if (!include(op)) return READ_ONLY.has(`${op.service}.${op.method}`) && op.idempotent ? next(op) : passWrite(op, next)
+    const key = keyOf(op)
     if (key === undefined) return next(op)
-    if (op.signal?.aborted) return Promise.reject(cancelledError(op.signal))
+    const cancel = cancelOf(op)
+    if (cancel?.aborted) return Promise.reject(cancelledError(cancel))
     const existing = flights.get(key)
-    const flight = existing ?? start(key, op, next)
-    return join(key, flight, op.signal, existing === undefined)
+    if (existing !== undefined) return existing.join(cancel)
+    const flight = new Flight(key, op.service, op.service === 'documents' ? op.args[0] : undefined, forget)
+    flights.set(key, flight)
+    const joined = flight.join(cancel)
+    callNext(next, withCancellation(op, flight.cancel)).then(
+      (value) => flight.finish(true, value),
+      (error: unknown) => flight.finish(false, error),
+    )
+    return joined
+  })
+}
+
+/**
+ * The identity of a request. Args that are all strings (`documents.get [collection, id]`, downloads)
+ * take a fast path; anything else goes through stableKey. The two forms cannot collide: the fast one
+ * starts with the service name, stableKey's with `[`.
+ */
+function keyOf(op: Operation): string | undefined {
+  const { args } = op
+  let key = `${op.service}.${op.method}`
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    // Length-prefixed, so ('a:b', 'c') and ('a', 'b:c') differ.
+    if (typeof arg === 'string') key += `\u0000${arg.length}:${arg}`
+    else return stableKey([`${op.service}.${op.method}`, args])
   }
+  return key
+}
+
+function byService(names: Iterable<string>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>()
+  for (const name of names) {
+    const dot = name.indexOf('.')
+    const service = name.slice(0, dot)
+    let methods = out.get(service)
+    if (!methods) out.set(service, (methods = new Set()))
+    methods.add(name.slice(dot + 1))
+  }
+  return out
 }
 
 /** Collections a write touches, or 'all' when it is not a recognisable documents.write. */

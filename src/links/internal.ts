@@ -1,5 +1,6 @@
 /** Helpers shared by the links; not part of the public API. */
 import { isAbortError, isPortabaseError, type ErrorCode } from '../errors.js'
+import type { NextLink, Operation } from './link.js'
 
 /** The code a caller will see for this failure: the pipeline maps anything else the same way. */
 export function errorCodeOf(error: unknown): ErrorCode {
@@ -8,15 +9,19 @@ export function errorCodeOf(error: unknown): ErrorCode {
   return 'internal'
 }
 
-/** Monotonic ms where available (immune to wall-clock jumps), else Date.now. */
+/**
+ * Monotonic ms where available (immune to wall-clock jumps), else Date.now. Looks `performance` up
+ * on every call (test fake timers replace the global object), but only once.
+ */
 export function monotonicNow(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now()
+  const perf = (globalThis as { performance?: { now(): number } }).performance
+  return perf !== undefined ? perf.now() : Date.now()
 }
 
-/** Calls `next` so that a synchronous throw becomes a rejection, like an async function would. */
-export function callNext<T>(next: () => Promise<T>): Promise<T> {
+/** Calls `next(op)` so that a synchronous throw becomes a rejection, like an async function would. */
+export function callNext(next: NextLink, op: Operation): Promise<unknown> {
   try {
-    return next()
+    return next(op)
   } catch (error) {
     return Promise.reject(error)
   }

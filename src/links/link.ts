@@ -1,3 +1,5 @@
+import { acceptsLazy, markLazy, materialise } from './cancel.js'
+
 export type ServiceName = 'auth' | 'documents' | 'storage' | 'functions' | 'config'
 
 /** One call from the client to the adapter, as links see it. */
@@ -24,7 +26,18 @@ export type Link = ((op: Operation, next: NextLink) => Promise<unknown>) & {
   dispose?: () => void
 }
 
-/** Composes links left to right around a terminal call: the first link is the outermost. */
+/**
+ * Composes links left to right around a terminal call: the first link is the outermost.
+ *
+ * Built-in links pass each other lazy operations (see cancel.ts) to avoid creating an AbortSignal
+ * per call; every custom link and the terminal receive an operation with a real `op.signal`.
+ */
 export function chain(links: readonly Link[], terminal: NextLink): NextLink {
-  return links.reduceRight<NextLink>((next, link) => (op) => link(op, next), terminal)
+  let next: NextLink = acceptsLazy(terminal) ? terminal : markLazy((op: Operation) => terminal(materialise(op)))
+  for (let i = links.length - 1; i >= 0; i--) {
+    const link = links[i]!
+    const below = next
+    next = acceptsLazy(link) ? markLazy((op: Operation) => link(op, below)) : markLazy((op: Operation) => link(materialise(op), below))
+  }
+  return next
 }

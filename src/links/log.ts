@@ -1,5 +1,6 @@
 import { isPortabaseError, PortabaseError, type ErrorCode } from '../errors.js'
-import type { Link, ServiceName } from './link.js'
+import type { Link, Operation, ServiceName } from './link.js'
+import { builtinLink } from './cancel.js'
 import { callNext, errorCodeOf, monotonicNow } from './internal.js'
 import { DEFAULT_LIMITS, secretMatcher, summarise, type SummaryLimits } from './redact.js'
 
@@ -53,35 +54,44 @@ export function log(options: LogOptions): Link {
   const isSecret = secretMatcher(redact)
   const limits: SummaryLimits = { ...DEFAULT_LIMITS, ...options.limits }
 
-  return (op, next) => {
+  /** Builds and emits the entry of one settled operation. */
+  const finish = (op: Operation, startedAt: number, args: unknown, error: unknown, failedCall: boolean): void => {
+    const durationMs = Math.round((now() - startedAt) * 100) / 100
+    const { service, method } = op
+    let entry: LogEntry
+    let entryLevel = level
+    if (!failedCall) {
+      entry = { message: `${service}.${method} ok ${durationMs} ms`, service, method, durationMs, outcome: 'ok', args }
+    } else {
+      const code = errorCodeOf(error)
+      const details = isPortabaseError(error)
+        ? { code, message: error.message, provider: error.provider, retryable: error.retryable }
+        : { code, name: error instanceof Error ? error.name : typeof error }
+      entry = { message: `${service}.${method} failed ${code} ${durationMs} ms`, service, method, durationMs, outcome: 'error', code, error: details, args }
+      entryLevel = code === 'cancelled' ? 'warn' : 'error'
+    }
+    try {
+      emit(entry, entryLevel)
+    } catch {
+      // Logging must never change the outcome of the operation it describes.
+    }
+  }
+
+  return builtinLink((op, next) => {
     const startedAt = now()
     // Summarised before the call: what was sent, not what an adapter may have done to the args since.
     const args = summarise(op.args, isSecret, limits)
-    const finish = (entry: Omit<LogEntry, 'message' | 'durationMs' | 'service' | 'method' | 'args'>, entryLevel: LogLevel): void => {
-      const durationMs = Math.round((now() - startedAt) * 100) / 100
-      const outcome = entry.code ? `failed ${entry.code}` : 'ok'
-      const message = `${op.service}.${op.method} ${outcome} ${durationMs} ms`
-      try {
-        emit({ message, service: op.service, method: op.method, durationMs, ...entry, args }, entryLevel)
-      } catch {
-        // Logging must never change the outcome of the operation it describes.
-      }
-    }
-    return callNext(() => next(op)).then(
+    return callNext(next, op).then(
       (value) => {
-        finish({ outcome: 'ok' }, level)
+        finish(op, startedAt, args, undefined, false)
         return value
       },
       (error: unknown) => {
-        const code = errorCodeOf(error)
-        const details = isPortabaseError(error)
-          ? { code, message: error.message, provider: error.provider, retryable: error.retryable }
-          : { code, name: error instanceof Error ? error.name : typeof error }
-        finish({ outcome: 'error', code, error: details }, code === 'cancelled' ? 'warn' : 'error')
+        finish(op, startedAt, args, error, true)
         throw error
       },
     )
-  }
+  })
 }
 
 function toEmitter(logger: LoggerObject | LogFunction): LogFunction {

@@ -1,6 +1,7 @@
 import { Observable, Subject } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link } from './link.js'
+import { builtinLink } from './cancel.js'
 import { callNext, errorCodeOf, monotonicNow } from './internal.js'
 
 /** Upper bounds (ms, inclusive) of the latency buckets; a last, unbounded bucket catches the rest. */
@@ -85,8 +86,8 @@ class Series {
     while (i < this.bounds.length && ms > this.bounds[i]!) i++
     this.buckets[i]! += 1
     this.sum += ms
-    this.min = Math.min(this.min, ms)
-    this.max = Math.max(this.max, ms)
+    if (ms < this.min) this.min = ms
+    if (ms > this.max) this.max = ms
   }
 
   view(): OperationMetrics {
@@ -143,9 +144,17 @@ export function metrics(options: MetricsOptions = {}): MetricsLink {
   const series = new Map<string, Series>()
   const updates = new Subject<MetricsSnapshot>()
 
-  const seriesFor = (name: string): Series => {
-    let s = series.get(name)
-    if (!s) series.set(name, (s = new Series(bounds)))
+  // By service, then method: no `service.method` string is built per call.
+  const byService = new Map<string, Map<string, Series>>()
+  const seriesFor = (service: string, method: string): Series => {
+    let methods = byService.get(service)
+    if (!methods) byService.set(service, (methods = new Map()))
+    let s = methods.get(method)
+    if (!s) {
+      s = new Series(bounds)
+      methods.set(method, s)
+      series.set(`${service}.${method}`, s)
+    }
     return s
   }
 
@@ -154,32 +163,32 @@ export function metrics(options: MetricsOptions = {}): MetricsLink {
     operations: Object.fromEntries([...series].map(([name, s]) => [name, s.view()])),
   })
 
-  const link: Link = (op, next) => {
-    const name = `${op.service}.${op.method}`
-    const own = seriesFor(name)
+  const settle = (own: Series, startedAt: number, code: ErrorCode | undefined): void => {
+    const ms = Math.max(0, now() - startedAt)
+    own.inFlight -= 1
+    own.record(ms, code)
+    total.inFlight -= 1
+    total.record(ms, code)
+    // Built once per operation, and only when someone listens.
+    if (updates.observed) updates.next(snapshot())
+  }
+
+  const link: Link = builtinLink((op, next) => {
+    const own = seriesFor(op.service, op.method)
     own.inFlight += 1
     total.inFlight += 1
     const startedAt = now()
-    const settle = (code: ErrorCode | undefined): void => {
-      const ms = Math.max(0, now() - startedAt)
-      for (const s of [own, total]) {
-        s.inFlight -= 1
-        s.record(ms, code)
-      }
-      // Built once per operation, and only when someone listens.
-      if (updates.observed) updates.next(snapshot())
-    }
-    return callNext(() => next(op)).then(
+    return callNext(next, op).then(
       (value) => {
-        settle(undefined)
+        settle(own, startedAt, undefined)
         return value
       },
       (error: unknown) => {
-        settle(errorCodeOf(error))
+        settle(own, startedAt, errorCodeOf(error))
         throw error
       },
     )
-  }
+  })
 
   const metrics$ = new Observable<MetricsSnapshot>((subscriber) => {
     subscriber.next(snapshot())

@@ -1,5 +1,6 @@
 import { PortabaseError } from '../errors.js'
 import { cancelledError } from './abort.js'
+import { builtinLink, cancelOf, listen, unlisten, type AbortListener, type Cancel } from './cancel.js'
 import type { Link, Operation } from './link.js'
 import { monotonicNow } from './internal.js'
 
@@ -18,8 +19,9 @@ export interface RateLimitOptions {
 
 interface Waiter {
   resolve: () => void
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
+  signal: Cancel
+  /** Listens to `signal` while queued. */
+  onAbort: AbortListener | undefined
 }
 
 interface Bucket {
@@ -89,7 +91,7 @@ export function rateLimit(options: RateLimitOptions): Link {
     while (bucket.queue.length > 0 && bucket.tokens >= 1 - EPSILON) {
       take(bucket)
       const waiter = bucket.queue.shift()!
-      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+      if (waiter.onAbort && waiter.signal) unlisten(waiter.signal, waiter.onAbort)
       waiter.resolve()
     }
     schedule(bucket)
@@ -102,7 +104,7 @@ export function rateLimit(options: RateLimitOptions): Link {
     bucket.timer = setTimeout(() => release(bucket), Math.ceil(waitMs))
   }
 
-  const enqueue = (bucket: Bucket, name: string, signal: AbortSignal | undefined): Promise<void> => {
+  const enqueue = (bucket: Bucket, name: string, signal: Cancel): Promise<void> => {
     if (signal?.aborted) return Promise.reject(cancelledError(signal))
     if (bucket.queue.length >= maxQueue) {
       return Promise.reject(
@@ -116,31 +118,34 @@ export function rateLimit(options: RateLimitOptions): Link {
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, signal, onAbort: undefined }
       if (signal) {
-        waiter.onAbort = () => {
-          const index = bucket.queue.indexOf(waiter)
-          if (index >= 0) bucket.queue.splice(index, 1)
-          if (bucket.queue.length === 0 && bucket.timer !== undefined) {
-            clearTimeout(bucket.timer)
-            bucket.timer = undefined
-          }
-          reject(cancelledError(signal))
+        waiter.onAbort = {
+          handleEvent: () => {
+            const index = bucket.queue.indexOf(waiter)
+            if (index >= 0) bucket.queue.splice(index, 1)
+            if (bucket.queue.length === 0 && bucket.timer !== undefined) {
+              clearTimeout(bucket.timer)
+              bucket.timer = undefined
+            }
+            reject(cancelledError(signal))
+          },
         }
-        signal.addEventListener('abort', waiter.onAbort, { once: true })
+        listen(signal, waiter.onAbort)
       }
       bucket.queue.push(waiter)
       schedule(bucket)
     })
   }
 
-  return async (op, next) => {
+  return builtinLink(async (op, next) => {
     const name = key(op)
     if (name === null) return next(op)
+    const signal = cancelOf(op)
     // An abandoned call must not spend a token another call could use.
-    if (op.signal?.aborted) throw cancelledError(op.signal)
+    if (signal?.aborted) throw cancelledError(signal)
     const bucket = bucketFor(name)
     refill(bucket)
     if (bucket.queue.length === 0 && bucket.tokens >= 1 - EPSILON) take(bucket)
-    else await enqueue(bucket, name, op.signal)
+    else await enqueue(bucket, name, signal)
     return next(op)
-  }
+  })
 }

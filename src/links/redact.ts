@@ -30,8 +30,22 @@ export function secretMatcher(extra: readonly string[] = []): (name: string) => 
     return SECRET_NAMES.has(compact) || compact.endsWith('key') || compact.endsWith('keys') || SECRET_FRAGMENTS.some((f) => compact.includes(f))
   }
   // Field paths (`profile.apiKey`, update keys, filter fields) are secret if any segment is.
-  return (name) => configured.has(name.toLowerCase()) || name.split('.').some(isSecretSegment)
+  const decide = (name: string): boolean => configured.has(name.toLowerCase()) || name.split('.').some(isSecretSegment)
+  // The same few names (query keys, document fields) come back on every call: remember the answers,
+  // within a bound so arbitrary keys (ids as map keys) cannot grow it without limit.
+  const known = new Map<string, boolean>()
+  return (name) => {
+    let secret = known.get(name)
+    if (secret === undefined) {
+      secret = decide(name)
+      if (known.size >= MEMO_LIMIT) known.clear()
+      known.set(name, secret)
+    }
+    return secret
+  }
 }
+
+const MEMO_LIMIT = 2_048
 
 /**
  * A bounded, JSON-safe copy of `value` for logs, with every value under a secret name replaced by
@@ -41,57 +55,69 @@ export function secretMatcher(extra: readonly string[] = []): (name: string) => 
  * later cannot see data changed or added after the call.
  */
 export function summarise(value: unknown, isSecret: (name: string) => boolean, limits: SummaryLimits = DEFAULT_LIMITS): unknown {
-  const path = new Set<object>()
+  // The objects being visited, outermost first (at most maxDepth deep): a cycle points back into it.
+  return visit(value, 0, { isSecret, limits, path: [] })
+}
 
-  const visit = (v: unknown, depth: number): unknown => {
-    switch (typeof v) {
-      case 'string':
-        return v.length > limits.maxString ? `${v.slice(0, limits.maxString)}…(+${v.length - limits.maxString} chars)` : v
-      case 'number':
-        return Number.isFinite(v) ? v : String(v)
-      case 'boolean':
-        return v
-      case 'undefined':
-        return null
-      case 'bigint':
-        return `${v}n`
-      case 'function':
-        return '[Function]'
-      case 'symbol':
-        return '[Symbol]'
-    }
-    if (v === null) return null
-    const obj = v as object
-    if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString()
-    if (ArrayBuffer.isView(obj)) return `[${obj.constructor.name} ${obj.byteLength} bytes]`
-    if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`
-    // Errors carry causes, stacks and vendor payloads: name only.
-    if (obj instanceof Error) return `[${obj.name}]`
-    if (obj instanceof Map || obj instanceof Set) return `[${obj.constructor.name}(${obj.size})]`
-    if (path.has(obj)) return '[Circular]'
-    if (depth >= limits.maxDepth) return Array.isArray(obj) ? `[Array(${obj.length})]` : '[Object]'
-    path.add(obj)
-    try {
-      if (Array.isArray(obj)) {
-        const out = obj.slice(0, limits.maxItems).map((item) => visit(item, depth + 1))
-        if (obj.length > limits.maxItems) out.push(`…(+${obj.length - limits.maxItems} items)`)
-        return out
-      }
-      const record = obj as Record<string, unknown>
-      const keys = Object.keys(record)
-      const secretFilter = record.kind === 'field' && typeof record.field === 'string' && isSecret(record.field)
-      const out: Record<string, unknown> = {}
-      for (const key of keys.slice(0, limits.maxItems)) {
-        if (isSecret(key) || (secretFilter && key === 'value')) out[key] = REDACTED
-        else if (key === 'startAfter' && record[key] !== null && typeof record[key] === 'object') out[key] = '[cursor]'
-        else out[key] = visit(record[key], depth + 1)
-      }
-      if (keys.length > limits.maxItems) out['…'] = `+${keys.length - limits.maxItems} keys`
-      return out
-    } finally {
-      path.delete(obj)
-    }
+interface Walk {
+  readonly isSecret: (name: string) => boolean
+  readonly limits: SummaryLimits
+  readonly path: object[]
+}
+
+function visit(v: unknown, depth: number, walk: Walk): unknown {
+  const { limits } = walk
+  switch (typeof v) {
+    case 'string':
+      return v.length > limits.maxString ? `${v.slice(0, limits.maxString)}…(+${v.length - limits.maxString} chars)` : v
+    case 'number':
+      return Number.isFinite(v) ? v : String(v)
+    case 'boolean':
+      return v
+    case 'undefined':
+      return null
+    case 'bigint':
+      return `${v}n`
+    case 'function':
+      return '[Function]'
+    case 'symbol':
+      return '[Symbol]'
   }
-
-  return visit(value, 0)
+  if (v === null) return null
+  const obj = v as object
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString()
+  if (ArrayBuffer.isView(obj)) return `[${obj.constructor.name} ${obj.byteLength} bytes]`
+  if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`
+  // Errors carry causes, stacks and vendor payloads: name only.
+  if (obj instanceof Error) return `[${obj.name}]`
+  if (obj instanceof Map || obj instanceof Set) return `[${obj.constructor.name}(${obj.size})]`
+  const { path } = walk
+  if (path.includes(obj)) return '[Circular]'
+  if (depth >= limits.maxDepth) return Array.isArray(obj) ? `[Array(${obj.length})]` : '[Object]'
+  path.push(obj)
+  try {
+    if (Array.isArray(obj)) {
+      const shown = Math.min(obj.length, limits.maxItems)
+      const out: unknown[] = new Array<unknown>(shown)
+      for (let i = 0; i < shown; i++) out[i] = visit(obj[i], depth + 1, walk)
+      if (obj.length > limits.maxItems) out.push(`…(+${obj.length - limits.maxItems} items)`)
+      return out
+    }
+    const { isSecret } = walk
+    const record = obj as Record<string, unknown>
+    const keys = Object.keys(record)
+    const secretFilter = record.kind === 'field' && typeof record.field === 'string' && isSecret(record.field)
+    const out: Record<string, unknown> = {}
+    const shown = Math.min(keys.length, limits.maxItems)
+    for (let i = 0; i < shown; i++) {
+      const key = keys[i]!
+      if (isSecret(key) || (secretFilter && key === 'value')) out[key] = REDACTED
+      else if (key === 'startAfter' && record[key] !== null && typeof record[key] === 'object') out[key] = '[cursor]'
+      else out[key] = visit(record[key], depth + 1, walk)
+    }
+    if (keys.length > limits.maxItems) out['…'] = `+${keys.length - limits.maxItems} keys`
+    return out
+  } finally {
+    path.pop()
+  }
 }

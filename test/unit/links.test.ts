@@ -151,9 +151,22 @@ describe('timeout()', () => {
     expect((seen?.reason as PortabaseError).code).toBe('deadline-exceeded')
   })
 
-  it('passes the result through in time and clears its timer', async () => {
+  it('passes the result through in time; its one shared timer stops by itself once idle', async () => {
     const next: NextLink = async () => 'done'
-    await expect(timeout(1_000)(op(), next)).resolves.toBe('done')
+    const link = timeout(1_000)
+    await expect(link(op(), next)).resolves.toBe('done')
+    await expect(link(op(), next)).resolves.toBe('done')
+    // Not cleared per call (that costs more than the rest of the link): left unref'd, so it holds
+    // nothing open (test/unit/links-deadlines.test.ts checks the ref state), and gone after one period.
+    expect(jest.getTimerCount()).toBeLessThanOrEqual(1)
+    await jest.advanceTimersByTimeAsync(1_000)
+    expect(jest.getTimerCount()).toBe(0)
+  })
+
+  it('dispose() drops its timer at once', async () => {
+    const link = timeout(1_000)
+    await link(op(), async () => 'done')
+    link.dispose?.()
     expect(jest.getTimerCount()).toBe(0)
   })
 
