@@ -4,6 +4,7 @@ import { generateId } from '../../src/ids.js'
 import type { AuthService } from '../../src/spi.js'
 import type { EmailPasswordCredentials, ProfileUpdate, User } from '../../src/types.js'
 import type { MemoryBackend } from './backend.js'
+import { systemClock } from './clock.js'
 import type { MemoryNetwork } from './network.js'
 
 interface Session {
@@ -129,6 +130,18 @@ export class MemoryAuth implements AuthService {
     this.backend.idTokens.delete(this.session.idToken)
     this.session = { ...this.session, idToken: this.issueIdToken(uid) }
     return this.session.idToken
+  }
+
+  /**
+   * When the current ID token expires, on the device clock (`Date.now()`), or null when signed out.
+   * The backend's clock may be a ManualClock (portabase/testing) set years away from the device's:
+   * the token's remaining lifetime by the backend's clock is what counts, counted from now.
+   */
+  idTokenExpiresAt(): number | null {
+    const entry = this.session ? this.backend.idTokens.get(this.session.idToken) : undefined
+    if (!entry) return null
+    const clock = this.backend.clock
+    return clock === systemClock ? entry.expiresAt : Date.now() + (entry.expiresAt - clock.now())
   }
 
   async sendPasswordReset(email: string): Promise<void> {

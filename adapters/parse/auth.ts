@@ -119,6 +119,18 @@ export class ParseAuth implements AuthService {
     }
   }
 
+  /**
+   * Always null: the client does not refresh Parse sessions proactively. A Parse session token is the
+   * ID token and never rotates (a forced refresh only checks the session is still valid), and its
+   * expiry is not visible to the client without an extra request: the login and sign-up answers do
+   * not carry it, only `GET /sessions/me` does (`expiresAt`, one year by default, sliding with
+   * `expireInactiveSessions`). An expired or revoked session surfaces as `unauthenticated` on the next
+   * call (or `getIdToken({ forceRefresh: true })`), which signs the user out.
+   */
+  idTokenExpiresAt(): number | null {
+    return null
+  }
+
   async sendPasswordReset(email: string): Promise<void> {
     if (!this.options.passwordReset) throw new PortabaseError('unsupported', 'Password reset is disabled for this parse adapter', { provider: PROVIDER })
     try {
