@@ -8,6 +8,9 @@
  *     another — unit: ms per sample of 10,000 reads;
  * (b) the top-20 query of query-top20 over 10k docs, after an untimed write to a `done` doc (through
  *     the same client) — unit: ms per query.
+ * (c) context, no target: point reads over a simulated 1 ms round trip (the memory adapter's
+ *     latency, a timer per read), the cost of the chain on an operation that waits for a network
+ *     — unit: ms per sample of 200 reads. Measured on two more clients, so (a) and (b) are unchanged.
  */
 import { memory } from '../../adapters/memory/index.js'
 import { createClient, dedupe, log, metrics, retry, timeout, type CollectionRef, type Link, type PortabaseClient } from '../../src/index.js'
@@ -18,12 +21,14 @@ import type { Suite } from '../lib/suite.js'
 
 const DOCS = 10_000
 const LIMIT = 20
+const LATENCY_MS = 1
+const REMOTE_READS = 200
 
 const chain = (): Link[] => [log({ logger: () => {} }), metrics(), retry(), timeout(10_000), dedupe()]
 
 export const linksChain: Suite = {
   name: 'links-chain',
-  summary: '5-link chain (log, metrics, retry, timeout, dedupe) vs no links: point reads and top-20 query, memory, 10k docs',
+  summary: '5-link chain (log, metrics, retry, timeout, dedupe) vs no links: point reads and top-20 query, memory, 10k docs; reads over a 1 ms simulated round trip',
   async run({ quick, log: progress }) {
     const rows = makeTodos(DOCS, 5)
     const ids = rows.map((r) => r.id)
@@ -66,6 +71,26 @@ export const linksChain: Suite = {
     const top = await interleaved({ warmup: 5, runs: scaled(61, quick) }, { chain: { once: query(chained.todos) }, none: { once: query(plain.todos) } })
     progress(`  top-20 query: chain ${top.chain.median.toFixed(3)} ms, none ${top.none.median.toFixed(3)} ms`)
 
+    // (c) The same chain on reads that wait for a (simulated) network, as real adapters do.
+    collectGarbage()
+    const slowPlain = memory({ backend: first.backend })
+    const slowChained = memory({ backend: first.backend })
+    slowPlain.network.latencyMs = LATENCY_MS
+    slowChained.network.latencyMs = LATENCY_MS
+    const remote = { chain: open(createClient({ adapter: slowChained, links: chain() })), none: open(createClient({ adapter: slowPlain })) }
+    const remoteReads = (todos: CollectionRef<Todo>) => async (i: number): Promise<number> => {
+      const list = orders[i % orders.length]!
+      const start = now()
+      for (let k = 0; k < REMOTE_READS; k++) {
+        if ((await todos.doc(list[k]!).get()) === null) throw new Error(`lost ${list[k]}`)
+      }
+      return now() - start
+    }
+    const far = await interleaved({ warmup: 1, runs: scaled(11, quick) }, { chain: { once: remoteReads(remote.chain.todos) }, none: { once: remoteReads(remote.none.todos) } })
+    progress(`  point reads over ${LATENCY_MS} ms: chain ${far.chain.median.toFixed(1)} ms, none ${far.none.median.toFixed(1)} ms per ${REMOTE_READS} reads`)
+    await remote.chain.close()
+    await remote.none.close()
+
     await chained.close()
     await plain.close()
 
@@ -92,6 +117,16 @@ export const linksChain: Suite = {
         floor: top.none,
         target: { against: 'floor', ratio: 1.1 },
         notes: `${links} done==false, priority desc, createdAt asc, limit 20; one get() per sample after an untimed set() of a done doc.`,
+      },
+      {
+        name: 'links-chain-point-reads-1ms',
+        title: `5-link chain vs no links — point reads over a simulated ${LATENCY_MS} ms round trip (ms per ${REMOTE_READS} reads)`,
+        unit: 'ms',
+        better: 'lower',
+        portabase: far.chain,
+        rxdb: null,
+        floor: far.none,
+        notes: `${links} Context for (a), no target: the memory adapter with latencyMs = ${LATENCY_MS} (a timer before each read, as a network would wait), ${REMOTE_READS} awaited doc(id).get() per sample, two more clients on the same backend.`,
       },
     ]
   },

@@ -20,6 +20,8 @@ import type { Link, NextLink, Operation } from './link.js'
 
 /** On a link or `next` function: it accepts lazy operations (and materialises them where needed). */
 export const LAZY: unique symbol = Symbol('portabase.lazyOperations')
+/** On a built-in link: its implementation, which `chain()` calls directly with a lazy-aware `next`. */
+export const IMPL: unique symbol = Symbol('portabase.linkImplementation')
 /** On a lazy operation: its cancellation. */
 const CANCEL: unique symbol = Symbol('portabase.cancellation')
 
@@ -240,7 +242,14 @@ export function lazyNext(next: NextLink): NextLink {
  * them. The result is marked, so `chain()` gives it lazy operations without materialising.
  */
 export function builtinLink<L extends Link>(impl: L): L {
-  return markLazy(((op: Operation, next: NextLink) => impl(op, lazyNext(next))) as L)
+  const link = markLazy(((op: Operation, next: NextLink) => impl(op, lazyNext(next))) as L)
+  ;(link as { [IMPL]?: Link })[IMPL] = impl
+  return link
+}
+
+/** A built-in link's implementation (see builtinLink), if `link` is one. */
+export function implementationOf(link: Link): Link | undefined {
+  return (link as { [IMPL]?: Link })[IMPL]
 }
 
 /**

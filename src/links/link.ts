@@ -1,4 +1,4 @@
-import { acceptsLazy, markLazy, materialise } from './cancel.js'
+import { acceptsLazy, implementationOf, markLazy, materialise } from './cancel.js'
 
 export type ServiceName = 'auth' | 'documents' | 'storage' | 'functions' | 'config'
 
@@ -37,7 +37,11 @@ export function chain(links: readonly Link[], terminal: NextLink): NextLink {
   for (let i = links.length - 1; i >= 0; i--) {
     const link = links[i]!
     const below = next
-    next = acceptsLazy(link) ? markLazy((op: Operation) => link(op, below)) : markLazy((op: Operation) => link(materialise(op), below))
+    // A built-in link is called without its wrapper: `below` already accepts lazy operations.
+    const builtin = implementationOf(link)
+    if (builtin) next = markLazy((op: Operation) => builtin(op, below))
+    else if (acceptsLazy(link)) next = markLazy((op: Operation) => link(op, below))
+    else next = markLazy((op: Operation) => link(materialise(op), below))
   }
   return next
 }

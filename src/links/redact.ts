@@ -55,8 +55,22 @@ const MEMO_LIMIT = 2_048
  * later cannot see data changed or added after the call.
  */
 export function summarise(value: unknown, isSecret: (name: string) => boolean, limits: SummaryLimits = DEFAULT_LIMITS): unknown {
+  // A flat list of strings and numbers (most args lists: a collection and an id) needs no walk state.
+  if (Array.isArray(value) && limits.maxDepth > 0 && value.length <= limits.maxItems && value.every(isPlainScalar)) {
+    return value.map((v: unknown) => scalar(v as string | number | boolean, limits))
+  }
   // The objects being visited, outermost first (at most maxDepth deep): a cycle points back into it.
   return visit(value, 0, { isSecret, limits, path: [] })
+}
+
+function isPlainScalar(v: unknown): boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+}
+
+function scalar(v: string | number | boolean, limits: SummaryLimits): unknown {
+  if (typeof v === 'string') return v.length > limits.maxString ? `${v.slice(0, limits.maxString)}…(+${v.length - limits.maxString} chars)` : v
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v)
+  return v
 }
 
 interface Walk {
@@ -69,11 +83,9 @@ function visit(v: unknown, depth: number, walk: Walk): unknown {
   const { limits } = walk
   switch (typeof v) {
     case 'string':
-      return v.length > limits.maxString ? `${v.slice(0, limits.maxString)}…(+${v.length - limits.maxString} chars)` : v
     case 'number':
-      return Number.isFinite(v) ? v : String(v)
     case 'boolean':
-      return v
+      return scalar(v, limits)
     case 'undefined':
       return null
     case 'bigint':

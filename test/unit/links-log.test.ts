@@ -181,6 +181,23 @@ describe('log()', () => {
     expect(out.entries[1]!.entry.args).toEqual(['[Uint8Array 2048 bytes]', '1970-01-01T00:00:00.000Z', { name: 'c', self: '[Circular]' }, '[Map(1)]'])
   })
 
+  it('a flat list of scalars (the fast path) is summarised exactly like the general walk', async () => {
+    const out = sink()
+    const link = log({ logger: out.logger, limits: { maxString: 10, maxItems: 4, maxDepth: 3 } })
+    const flat = ['x'.repeat(25), Number.NaN, Number.POSITIVE_INFINITY, true]
+    await link(op({ service: 'functions', method: 'call', args: flat }), ok)
+    // The same values one level down go through the general walk.
+    await link(op({ service: 'functions', method: 'call', args: [flat] }), ok)
+    expect(out.entries[0]!.entry.args).toEqual(['xxxxxxxxxx…(+15 chars)', 'NaN', 'Infinity', true])
+    expect(out.entries[1]!.entry.args).toEqual([out.entries[0]!.entry.args])
+    // Past maxItems, or at maxDepth 0, the general rules apply.
+    await link(op({ service: 'functions', method: 'call', args: ['a', 'b', 'c', 'd', 'e'] }), ok)
+    expect(out.entries[2]!.entry.args).toEqual(['a', 'b', 'c', 'd', '…(+1 items)'])
+    const flatLink = log({ logger: out.logger, limits: { maxDepth: 0 } })
+    await flatLink(op({ args: ['todos', 't1'] }), ok)
+    expect(out.entries[3]!.entry.args).toBe('[Array(2)]')
+  })
+
   it('logs what was sent: the args summary is a copy, taken before the call', async () => {
     const out = sink()
     const link = log({ logger: out.logger })
