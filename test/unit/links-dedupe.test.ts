@@ -289,6 +289,13 @@ describe('dedupe()', () => {
     expect(stableKey([shared, shared])).toBe('[{"x":1},{"x":1}]')
   })
 
+  it('stableKey quotes strings exactly as JSON does (quotes, backslashes, control characters, surrogates)', () => {
+    for (const s of ['plain', 'with "quotes"', 'back\\slash', 'line\nbreak', '\u0000nul', 'emoji 😀', 'lone \ud800', 'é', '']) {
+      expect(stableKey(s)).toBe(JSON.stringify(s))
+      expect(stableKey({ [s]: s })).toBe(`{${JSON.stringify(s)}:${JSON.stringify(s)}}`)
+    }
+  })
+
   it('in a client: concurrent reads cost one round trip; a read after a write sees the write', async () => {
     jest.useFakeTimers({ now: 0 })
     try {
