@@ -38,6 +38,33 @@ export interface MemoryBackendOptions {
   tokenTtlMs?: number
   /** PBKDF2 iterations for stored passwords. Default 10,000: a test backend, not a vault. */
   passwordIterations?: number
+  /**
+   * How long the backend remembers a deletion (a tombstone) for delta sync (`adapter.sync.changes`),
+   * in backend-clock ms. Older tombstones are purged; a `changes` checkpoint older than this fails
+   * with `failed-precondition` (details.reason 'checkpoint-expired'). Default 30 days.
+   */
+  tombstoneTtlMs?: number
+}
+
+/** Default lifetime of tombstones: 30 days. */
+export const DEFAULT_TOMBSTONE_TTL_MS = 30 * 24 * 60 * 60 * 1000
+
+/** A remembered deletion: what `sync.fetch`/`sync.changes` return for a deleted document. */
+export interface Tombstone {
+  id: string
+  version: string
+  /** Deletion time (backend clock). */
+  updateTime: Date
+  writeId: string | null
+  /** The document as it was when deleted: read rules decide a tombstone's visibility on it. */
+  last: Doc
+}
+
+/** Per-collection state the offline engine's SyncService reads: writeIds and tombstones. */
+export interface SyncState {
+  /** The writeId of each existing document's last write (null: the write carried none). */
+  readonly writeIds: Map<string, string | null>
+  readonly tombstones: Map<string, Tombstone>
 }
 
 export interface UserRecord {
@@ -58,6 +85,8 @@ export interface DocumentEvent {
   collection: string
   id: string
   after: Doc | undefined
+  /** The writeId the write carried (sync writes); absent or null for plain writes. */
+  writeId?: string | null
 }
 
 /**
@@ -68,6 +97,7 @@ export class MemoryBackend {
   readonly clock: Clock
   readonly tokenTtlMs: number
   readonly passwordIterations: number
+  readonly tombstoneTtlMs: number
   readonly functions: Map<string, MemoryFunction>
   readonly rules: Map<string, CollectionRules>
   config: Record<string, ConfigScalar>
@@ -86,11 +116,16 @@ export class MemoryBackend {
   readonly events$ = new Subject<DocumentEvent[]>()
   private versionCounter = 0
   private readonly schemas = new Map<string, Map<string, number>>()
+  private readonly syncStates = new Map<string, SyncState>()
+  /** Deletion time of the oldest tombstone kept (Infinity: none), so purging is free until one expires. */
+  private oldestTombstone = Number.POSITIVE_INFINITY
 
   constructor(options: MemoryBackendOptions = {}) {
     this.clock = options.clock ?? systemClock
     this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000
     this.passwordIterations = options.passwordIterations ?? 10_000
+    this.tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS
+    if (!(this.tombstoneTtlMs > 0)) throw new TypeError('createMemoryBackend(): tombstoneTtlMs must be a positive number of ms')
     this.functions = new Map(Object.entries(options.functions ?? {}))
     this.rules = new Map(Object.entries(options.rules ?? {}))
     this.config = { ...(options.config ?? {}) }
@@ -118,6 +153,57 @@ export class MemoryBackend {
     return types
   }
 
+  /** writeIds and tombstones of a collection (see SyncState). */
+  syncState(collection: string): SyncState {
+    let state = this.syncStates.get(collection)
+    if (!state) this.syncStates.set(collection, (state = { writeIds: new Map(), tombstones: new Map() }))
+    return state
+  }
+
+  /**
+   * Commits document changes: stores them, records each write's writeId, leaves a tombstone for
+   * every deletion of an existing document (a re-created document drops its tombstone), and
+   * publishes them to every client. The one way documents change.
+   */
+  commitEvents(events: DocumentEvent[]): void {
+    const now = this.clock.now()
+    for (const { collection, id, after, writeId = null } of events) {
+      const store = this.collection(collection)
+      const state = this.syncState(collection)
+      const before = store.get(id)
+      if (after) {
+        store.set(id, after)
+        state.writeIds.set(id, writeId)
+        state.tombstones.delete(id)
+      } else if (before) {
+        store.delete(id)
+        state.writeIds.delete(id)
+        state.tombstones.set(id, { id, version: this.nextVersion(), updateTime: new Date(now), writeId, last: before })
+        this.oldestTombstone = Math.min(this.oldestTombstone, now)
+      }
+    }
+    this.purgeTombstones()
+    this.events$.next(events)
+  }
+
+  /**
+   * Forgets tombstones older than `tombstoneTtlMs` (backend clock). Runs on every commit and sync
+   * read; a `changes` checkpoint older than the TTL is refused, so no reader misses a purged one.
+   */
+  purgeTombstones(): void {
+    const limit = this.clock.now() - this.tombstoneTtlMs
+    if (this.oldestTombstone >= limit) return
+    let oldest = Number.POSITIVE_INFINITY
+    for (const state of this.syncStates.values()) {
+      for (const [id, tombstone] of state.tombstones) {
+        const time = tombstone.updateTime.getTime()
+        if (time < limit) state.tombstones.delete(id)
+        else oldest = Math.min(oldest, time)
+      }
+    }
+    this.oldestTombstone = oldest
+  }
+
   nextVersion(): string {
     this.versionCounter += 1
     return String(this.versionCounter)
@@ -132,16 +218,14 @@ export class MemoryBackend {
     this.functions.set(name, handler)
   }
 
-  /** Writes documents directly, bypassing rules and networks (seed data for tests). */
+  /** Writes documents directly, bypassing rules and networks (seed data for tests); they carry no writeId. */
   seed(collection: string, docs: Record<string, DocumentData>): void {
-    const store = this.collection(collection)
     const events: DocumentEvent[] = []
     for (const [id, data] of Object.entries(docs)) {
       const doc = freezeDoc(id, data, new Date(this.clock.now()), this.nextVersion())
-      store.set(id, doc)
       events.push({ collection, id, after: doc })
     }
-    this.events$.next(events)
+    this.commitEvents(events)
   }
 
   userForToken(token: string | null): User | null {

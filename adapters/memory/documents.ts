@@ -127,12 +127,23 @@ export class MemoryDocuments implements DocumentsService {
   }
 
   private commit(events: DocumentEvent[]): void {
-    for (const { collection, id, after } of events) {
-      const store = this.backend.collection(collection)
-      if (after) store.set(id, after)
-      else store.delete(id)
-    }
-    this.backend.events$.next(events)
+    this.backend.commitEvents(events)
+  }
+
+  /**
+   * One write on its own, tagged with the offline engine's writeId (SyncService.write): the same
+   * checks (preconditions, field types, rules) and the same commit as `write`. Throws its failure.
+   */
+  applySyncWrite(op: WriteOp, writeId: string): void {
+    const events = this.stage([op])
+    for (const event of events) event.writeId = writeId
+    this.commit(events)
+  }
+
+  /** The caller's read rule on a document (true without a rule). */
+  readable(collection: string, doc: Doc): boolean {
+    const rule = this.backend.rules.get(collection)?.read
+    return !rule || rule({ auth: this.caller(), doc, existing: doc })
   }
 
   /** Each field keeps the type it was first written with, as a typed column would. */

@@ -1,11 +1,12 @@
 import { FILTER_OPERATORS } from '../../src/query/model.js'
-import type { Adapter, Capabilities } from '../../src/spi.js'
+import type { Adapter, Capabilities, SyncService } from '../../src/spi.js'
 import { MemoryAuth } from './auth.js'
 import { createMemoryBackend, MemoryBackend, type MemoryBackendOptions } from './backend.js'
 import { MemoryDocuments } from './documents.js'
 import { MemoryNetwork } from './network.js'
 import { MemoryConfig, MemoryFunctions } from './services.js'
 import { MemoryStorage } from './storage.js'
+import { MemorySync } from './sync.js'
 
 export interface MemoryOptions extends MemoryBackendOptions {
   /** Share one backend between several clients (two devices, two users). Default: a new one. */
@@ -20,6 +21,7 @@ export interface MemoryOptions extends MemoryBackendOptions {
 export interface MemoryAdapter extends Adapter {
   readonly backend: MemoryBackend
   readonly network: MemoryNetwork
+  readonly sync: SyncService
 }
 
 export const memoryCapabilities: Capabilities = Object.freeze({
@@ -46,6 +48,17 @@ export const memoryCapabilities: Capabilities = Object.freeze({
 /**
  * The in-memory adapter: the reference implementation of every service, and the backend for
  * app unit tests (see `portabase/testing`). Nothing leaves the process.
+ *
+ * Offline support (`sync`, the SyncService the offline engine uses; sync.ts): every write records
+ * its writeId on the document (null for plain writes), and every deletion of an existing document
+ * leaves a tombstone (data null, a new version, the deletion time, the delete's writeId) until the
+ * document is created again. Tombstones are kept `tombstoneTtlMs` (backend option, default 30 days,
+ * measured on the backend's clock, so a ManualClock moves it) and purged after; `sync.changes` with
+ * a checkpoint older than that fails with `failed-precondition` (details.reason
+ * 'checkpoint-expired'): the engine then syncs in full. Sync calls pass the simulated network like
+ * every call (`sync.fetch`, `sync.changes`, `sync.write` for `failNext` filters); read rules leave
+ * unreadable documents and tombstones out of `fetch`/`changes` (a tombstone is judged on the
+ * document as it was when deleted); write rules make a sync write fail with `permission-denied`.
  */
 export function memory(options: MemoryOptions = {}): MemoryAdapter {
   const { backend = createMemoryBackend(options), oauth = {}, capabilities = {} } = options
@@ -61,6 +74,7 @@ export function memory(options: MemoryOptions = {}): MemoryAdapter {
     network,
     auth,
     documents,
+    sync: new MemorySync(backend, network, documents),
     storage: new MemoryStorage(backend, network),
     functions: new MemoryFunctions(backend, network, caller),
     config: new MemoryConfig(backend, network),
@@ -74,6 +88,7 @@ export function memory(options: MemoryOptions = {}): MemoryAdapter {
 }
 
 export { createMemoryBackend, MemoryBackend } from './backend.js'
+export { DEFAULT_TOMBSTONE_TTL_MS } from './backend.js'
 export type { CollectionRules, FunctionContext, MemoryBackendOptions, MemoryFunction, RuleContext, StoredBlob } from './backend.js'
 export { ManualClock, systemClock, type Clock } from './clock.js'
 export { MemoryNetwork, type FaultFilter } from './network.js'

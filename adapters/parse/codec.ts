@@ -3,13 +3,15 @@
  *
  * Field names: a neutral field is stored under the same Parse column, except names Parse keeps or
  * refuses (`createdAt`, `updatedAt`, `className`, `length`) and names starting with the adapter's
- * prefix `pb_`: those are stored as `pb_<name>`. Columns `pb_v` and `pb_nulls` (a `pb_` prefix on a
+ * prefix `pb_`: those are stored as `pb_<name>`. Columns `pb_v`, `pb_nulls` and `pb_w` (a `pb_` prefix on a
  * name that needs no escaping) belong to the adapter:
  * - `pb_v`: a random nonce written by every write, so `meta.version` changes on every write even
  *   when two writes land in the same millisecond of `updatedAt`;
  * - `pb_nulls`: `{ field: true }` for top-level fields written as `null`. Parse on PostgreSQL stores
  *   null as SQL NULL and leaves the key out of every read; a field reads back as `null` when its
- *   column is NULL and this marker is present, and as missing otherwise.
+ *   column is NULL and this marker is present, and as missing otherwise;
+ * - `pb_w`: the writeId of the last write (the offline engine's id for a queued write), `''` when
+ *   the write carried none. Every write through the adapter sets it.
  */
 import { PortabaseError } from '../../src/errors.js'
 import type { Doc, DocumentData, Value } from '../../src/types.js'
@@ -18,6 +20,7 @@ import { PROVIDER } from './errors.js'
 export const PREFIX = 'pb_'
 export const VERSION_COLUMN = 'pb_v'
 export const NULLS_COLUMN = 'pb_nulls'
+export const WRITE_ID_COLUMN = 'pb_w'
 /** Neutral names Parse refuses (`className`, `length`) or silently ignores in writes (`createdAt`, `updatedAt`). */
 const ESCAPED: ReadonlySet<string> = new Set(['createdAt', 'updatedAt', 'className', 'length'])
 /** Columns Parse adds to every object; never user data. */
@@ -172,7 +175,18 @@ export function storedColumns(json: ParseObjectJSON): string[] {
   return Object.keys(json).filter((column) => json[column] !== null && json[column] !== undefined && fromColumn(column) !== null)
 }
 
-function parseTime(value: unknown): Date | null {
+/** The writeId of an object's last write, or null (none, or written before portabase recorded them). */
+export function writeIdOf(json: ParseObjectJSON): string | null {
+  const value = json[WRITE_ID_COLUMN]
+  return typeof value === 'string' && value.length > 0 ? value : null
+}
+
+/** `meta.version` of a write: `updatedAt` plus the write's nonce (docs: `pb_v`; tombstones: their own). */
+export function versionOf(updateTime: Date, nonce: string): string {
+  return nonce ? `${updateTime.toISOString()}~${nonce}` : updateTime.toISOString()
+}
+
+export function parseTime(value: unknown): Date | null {
   if (typeof value === 'string') return new Date(value)
   if (value !== null && typeof value === 'object' && (value as { __type?: unknown }).__type === 'Date') return new Date(String((value as ParseDate).iso))
   if (value instanceof Date) return value
@@ -183,11 +197,10 @@ function parseTime(value: unknown): Date | null {
 export function decodeDoc(json: ParseObjectJSON): Doc {
   const updateTime = parseTime(json.updatedAt) ?? parseTime(json.createdAt) ?? new Date(0)
   const nonce = typeof json[VERSION_COLUMN] === 'string' ? (json[VERSION_COLUMN] as string) : ''
-  const version = nonce ? `${updateTime.toISOString()}~${nonce}` : updateTime.toISOString()
   return deepFreeze({
     id: String(json.objectId),
     data: decodeData(json),
-    meta: { updateTime, version, fromCache: false, hasPendingWrites: false },
+    meta: { updateTime, version: versionOf(updateTime, nonce), fromCache: false, hasPendingWrites: false },
   })
 }
 

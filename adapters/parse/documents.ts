@@ -9,9 +9,11 @@
  * Writes (see README for costs): create → POST; set → read, then PUT replacing every other field
  * (or POST when missing); update → PUT with Parse ops (Increment, Remove, Delete), reading the
  * object first only when it must (arrayUnion, or nulling a column the adapter has not seen);
- * delete → DELETE. An atomic batch reads every object it touches first (so create/update
- * preconditions fail before anything is sent), folds several writes to one object into one, and
- * sends one transactional /batch.
+ * delete → read, then the DELETE and the creation of a tombstone (for the offline engine's delta
+ * sync, see sync.ts), sent together. Every write sets `pb_w`, the writeId of the write ('' for
+ * none). An atomic batch reads every object it touches first (so create/update preconditions fail
+ * before anything is sent), folds several writes to one object into one, and sends one
+ * transactional /batch (tombstones included).
  */
 import type { Observable } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
@@ -36,9 +38,10 @@ import {
   storedColumns,
   toColumn,
   VERSION_COLUMN,
+  WRITE_ID_COLUMN,
   type ParseObjectJSON,
 } from './codec.js'
-import { parseCodeOf, ParseCode, parseFailure, PROVIDER } from './errors.js'
+import { mapParseError, parseCodeOf, ParseCode, parseFailure, PROVIDER } from './errors.js'
 import type { FieldCatalog } from './fields.js'
 import { fieldsToResolve, translateFilters, translateQuery, type FieldKnowledge, type KnowledgeOf } from './query-translate.js'
 import type { ParseRest } from './sdk.js'
@@ -46,16 +49,20 @@ import type { ParseRest } from './sdk.js'
 /** Page size when a query without limit is read in full (keyset pages, never `skip`). */
 export const PAGE_SIZE = 1000
 /** How often set() retries when the object appears or disappears between its read and its write. */
-const SET_ATTEMPTS = 3
+export const SET_ATTEMPTS = 3
+/** Sub-requests per non-transactional /batch request (larger writes are split into several). */
+export const BATCH_LIMIT = 50
 
 export interface DocumentsContext {
   rest: ParseRest
   session: Session
   catalog: FieldCatalog
+  /** The class holding tombstones (one object per deletion; see sync.ts). */
+  tombstoneClass: string
 }
 
 type Method = 'POST' | 'PUT' | 'DELETE'
-interface PlannedRequest {
+export interface PlannedRequest {
   method: Method
   collection: string
   id: string
@@ -63,14 +70,17 @@ interface PlannedRequest {
   body?: Record<string, unknown>
 }
 
-interface FindResponse {
+/** One sub-request's answer in a non-transactional /batch. */
+export type BatchResult = { ok: true } | { ok: false; error: PortabaseError }
+
+export interface FindResponse {
   results: ParseObjectJSON[]
   count?: number
 }
 
-const classPath = (collection: string): string => `classes/${collection}`
-const objectPath = (collection: string, id: string): string => `classes/${collection}/${encodeURIComponent(id)}`
-const keyOf = (collection: string, id: string): string => `${collection}/${id}`
+export const classPath = (collection: string): string => `classes/${collection}`
+export const objectPath = (collection: string, id: string): string => `classes/${collection}/${encodeURIComponent(id)}`
+export const keyOf = (collection: string, id: string): string => `${collection}/${id}`
 
 /** The watch implementation (live.ts), plugged in by the factory. */
 export type WatchImpl = (collection: string, query: Query) => Observable<QuerySnapshot>
@@ -176,11 +186,16 @@ export class ParseDocuments implements DocumentsService {
     return catalog.known(collection, column) ?? { state: 'untyped' }
   }
 
-  private readOptions(signal?: AbortSignal) {
+  /** Learns the columns of an object read elsewhere (sync.ts). */
+  learn(collection: string, json: ParseObjectJSON): void {
+    this.ctx.catalog.learnObject(collection, json)
+  }
+
+  readOptions(signal?: AbortSignal) {
     return { sessionToken: this.ctx.session.token, signal, context: 'read' as const }
   }
 
-  private writeOptions(signal?: AbortSignal) {
+  writeOptions(signal?: AbortSignal) {
     return { sessionToken: this.ctx.session.token, signal, context: 'write' as const }
   }
 
@@ -195,7 +210,7 @@ export class ParseDocuments implements DocumentsService {
   private async writeOne(op: WriteOp, signal?: AbortSignal): Promise<void> {
     switch (op.type) {
       case 'create':
-        return this.send(planCreate(op.collection, op.id, resolveLocally(op.data)), signal)
+        return this.send(planCreate(op.collection, op.id, resolveLocally(op.data), null), signal)
       case 'set':
         return this.setOne(op.collection, op.id, resolveLocally(op.data), signal)
       case 'update': {
@@ -204,29 +219,129 @@ export class ParseDocuments implements DocumentsService {
           existing = (await this.getRaw(op.collection, op.id, signal)) ?? undefined
           if (!existing) throw notFound(op.collection, op.id)
         }
-        const request: PlannedRequest = { method: 'PUT', collection: op.collection, id: op.id, path: objectPath(op.collection, op.id), body: this.encodeUpdate(op.collection, op.data, existing) }
+        const request: PlannedRequest = { method: 'PUT', collection: op.collection, id: op.id, path: objectPath(op.collection, op.id), body: this.encodeUpdate(op.collection, op.data, existing, null) }
         try {
           return await this.send(request, signal)
         } catch (error) {
           throw await this.explainNotFound(error, op.collection, op.id, 'update', signal)
         }
       }
-      case 'delete':
-        try {
-          return await this.send({ method: 'DELETE', collection: op.collection, id: op.id, path: objectPath(op.collection, op.id) }, signal)
-        } catch (error) {
-          const explained = await this.explainNotFound(error, op.collection, op.id, 'delete', signal)
-          // Deleting a missing document succeeds.
-          if (explained.code === 'not-found' && parseCodeOf(error) === ParseCode.OBJECT_NOT_FOUND) return
-          throw explained
-        }
+      case 'delete': {
+        // Read first: the tombstone gets the object's ACL. Then the tombstone and the DELETE, sent
+        // together (a lost answer to the DELETE still leaves the tombstone; see settleDelete).
+        const stored = await this.getRaw(op.collection, op.id, signal)
+        const requests = this.planDelete(op.collection, op.id, stored, null)
+        const results = await Promise.all(requests.map((request) => this.sendOne(request, signal)))
+        const failure = await this.settleDelete(op.collection, op.id, requests, results, signal)
+        if (failure) throw failure
+      }
     }
+  }
+
+  /**
+   * A delete: the DELETE, and the creation of its tombstone with the object's ACL. Without the
+   * object (missing, or not readable by this user, which behaves as missing) the DELETE alone is
+   * sent, as before tombstones: it deletes nothing, unless the ACL lets this user delete what it
+   * cannot read (then no tombstone: the adapter cannot know who may read it).
+   */
+  planDelete(collection: string, id: string, stored: ParseObjectJSON | null, writeId: string | null): PlannedRequest[] {
+    const deletion: PlannedRequest = { method: 'DELETE', collection, id, path: objectPath(collection, id) }
+    return stored ? [deletion, planTombstone(this.ctx.tombstoneClass, collection, id, stored, writeId)] : [deletion]
+  }
+
+  /**
+   * The outcome of a delete sent as `planDelete` (null: done). The DELETE failed: a 101 is
+   * explained by a read (gone meanwhile: done; readable: permission-denied), and when the refusal
+   * is certain the tombstone is removed again (best effort). When the outcome is unknown (no answer)
+   * the tombstone stays: the delete may have happened, and a tombstone counts only while its
+   * document does not exist, so a leftover one is harmless. The DELETE succeeded but the tombstone
+   * failed: an error saying so (other devices' delta sync would miss this deletion: the server
+   * set-up needs fixing).
+   */
+  async settleDelete(collection: string, id: string, requests: readonly PlannedRequest[], results: readonly BatchResult[], signal?: AbortSignal): Promise<PortabaseError | null> {
+    const [deleted, tombstone] = results
+    const created = requests[1]
+    if (deleted?.ok) {
+      if (!created || tombstone?.ok) return null
+      const cause = tombstone?.error
+      return new PortabaseError(cause?.code ?? 'internal', `${collection}/${id} was deleted, but its tombstone could not be written to class ${this.ctx.tombstoneClass}: ${cause?.message ?? 'no answer'}`, {
+        provider: PROVIDER,
+        cause,
+        details: { ...cause?.details, deleted: true },
+      })
+    }
+    const error = deleted?.error ?? parseFailure('internal', `Parse Server did not answer the delete of ${collection}/${id}`)
+    const missing = parseCodeOf(error) === ParseCode.OBJECT_NOT_FOUND
+    // Nothing was read: missing or unreadable, as the read just said. Deleting it succeeds.
+    if (!created) return missing ? null : error
+    const explained = await this.explainNotFound(error, collection, id, 'delete', signal)
+    // Deleted by someone else meanwhile: the document is gone, as asked.
+    if (explained.code === 'not-found' && missing) return null
+    if (tombstone?.ok && explained.code === 'permission-denied') {
+      await this.ctx.rest.request('DELETE', objectPath(created.collection, created.id), undefined, this.writeOptions(signal)).catch(() => undefined)
+    }
+    return explained
+  }
+
+  /** One request on its own, its failure as a result. */
+  async sendOne(request: PlannedRequest, signal?: AbortSignal): Promise<BatchResult> {
+    try {
+      await this.send(request, signal)
+      return { ok: true }
+    } catch (error) {
+      return { ok: false, error: error instanceof PortabaseError ? error : mapParseError(error, 'write') }
+    }
+  }
+
+  /**
+   * Sends requests through non-transactional /batch requests of at most BATCH_LIMIT sub-requests,
+   * one after the other, keeping each group in one /batch. Parse runs the sub-requests of a batch
+   * concurrently: a group's requests, and the groups of one call, must touch different objects.
+   * Returns each request's result, by group; rejects only when a /batch request itself failed.
+   */
+  async sendBatch(groups: readonly (readonly PlannedRequest[])[], signal?: AbortSignal): Promise<BatchResult[][]> {
+    const results: BatchResult[][] = groups.map(() => [])
+    const mount = this.ctx.rest.mountPath
+    let chunk: number[] = []
+    let size = 0
+    const flush = async (): Promise<void> => {
+      if (chunk.length === 0) return
+      const members = chunk
+      chunk = []
+      size = 0
+      const requests = members.flatMap((g) => groups[g]!)
+      const body = { requests: requests.map((r) => ({ method: r.method, path: `${mount}/${r.path}`, ...(r.body ? { body: r.body } : {}) })) }
+      const responses = await this.ctx.rest.request<{ success?: unknown; error?: unknown }[]>('POST', 'batch', body, this.writeOptions(signal))
+      let n = 0
+      for (const g of members) {
+        for (const request of groups[g]!) {
+          const response = Array.isArray(responses) ? responses[n] : undefined
+          n += 1
+          if (response && response.error === undefined && 'success' in response) {
+            if (request.body) this.ctx.catalog.learnWrite(request.collection, request.body)
+            results[g]!.push({ ok: true })
+          } else {
+            const error = response?.error !== undefined ? mapParseError(response.error, 'write') : parseFailure('internal', `Parse Server sent no answer for ${request.method} ${request.path} in a /batch`)
+            results[g]!.push({ ok: false, error })
+          }
+        }
+      }
+    }
+    for (let g = 0; g < groups.length; g++) {
+      const count = groups[g]!.length
+      if (count === 0) continue
+      if (size + count > BATCH_LIMIT) await flush()
+      chunk.push(g)
+      size += count
+    }
+    await flush()
+    return results
   }
 
   private async setOne(collection: string, id: string, data: DocumentData, signal?: AbortSignal): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const existing = await this.getRaw(collection, id, signal)
-      const request = existing ? planReplace(collection, id, data, existing) : planCreate(collection, id, data)
+      const request = existing ? planReplace(collection, id, data, existing, null) : planCreate(collection, id, data, null)
       try {
         return await this.send(request, signal)
       } catch (error) {
@@ -249,7 +364,7 @@ export class ParseDocuments implements DocumentsService {
    * A read tells them apart: readable → permission-denied; not readable → not-found (an object the
    * caller cannot read behaves as missing).
    */
-  private async explainNotFound(error: unknown, collection: string, id: string, what: string, signal?: AbortSignal): Promise<PortabaseError> {
+  async explainNotFound(error: unknown, collection: string, id: string, what: string, signal?: AbortSignal): Promise<PortabaseError> {
     const mapped = error instanceof PortabaseError ? error : parseFailure('internal', String(error))
     if (parseCodeOf(error) !== ParseCode.OBJECT_NOT_FOUND) return mapped
     const visible = await this.getRaw(collection, id, signal).catch(() => null)
@@ -293,7 +408,7 @@ export class ParseDocuments implements DocumentsService {
     const byClass = new Map<string, Record<string, unknown>>()
     for (const request of requests) {
       for (const [key, value] of Object.entries(request.body ?? {})) {
-        if (key === 'objectId') continue
+        if (key === 'objectId' || key === 'ACL') continue
         const dot = key.indexOf('.')
         const column = dot < 0 ? key : key.slice(0, dot)
         const sample = dot < 0 ? sampleOf(value) : {}
@@ -398,11 +513,12 @@ export class ParseDocuments implements DocumentsService {
     for (const { collection, id, stored, data, ops: list } of states.values()) {
       const only = list.length === 1 ? list[0]! : undefined
       if (only?.type === 'update' && stored) {
-        requests.push({ method: 'PUT', collection, id, path: objectPath(collection, id), body: this.encodeUpdate(collection, only.data, stored) })
+        requests.push({ method: 'PUT', collection, id, path: objectPath(collection, id), body: this.encodeUpdate(collection, only.data, stored, null) })
       } else if (data === undefined) {
-        if (stored) requests.push({ method: 'DELETE', collection, id, path: objectPath(collection, id) })
+        // The tombstone goes into the same transaction as the DELETE.
+        if (stored) requests.push(...this.planDelete(collection, id, stored, null))
       } else {
-        requests.push(stored ? planReplace(collection, id, data, stored) : planCreate(collection, id, data))
+        requests.push(stored ? planReplace(collection, id, data, stored, null) : planCreate(collection, id, data, null))
       }
     }
     return requests
@@ -429,9 +545,9 @@ export class ParseDocuments implements DocumentsService {
    * An update as Parse ops. `existing` (when read) makes it exact: only columns that hold a value
    * are cleared, and arrayUnion writes the read array plus the missing values, in order.
    */
-  private encodeUpdate(collection: string, data: WriteData, existing: ParseObjectJSON | undefined): Record<string, unknown> {
+  encodeUpdate(collection: string, data: WriteData, existing: ParseObjectJSON | undefined, writeId: string | null): Record<string, unknown> {
     const { catalog } = this.ctx
-    const body: Record<string, unknown> = { [VERSION_COLUMN]: newNonce() }
+    const body: Record<string, unknown> = { [VERSION_COLUMN]: newNonce(), [WRITE_ID_COLUMN]: writeId ?? '' }
     const markers = existing ? new Set(nullMarkers(existing)) : undefined
     const holdsValue = (column: string): boolean => (existing ? existing[column] !== null && existing[column] !== undefined : catalog.exists(collection, column))
     for (const [field, value] of Object.entries(data)) {
@@ -487,11 +603,11 @@ function sampleOf(value: unknown): unknown {
 }
 
 /** Create/set data: sentinels resolve against an empty document (as applyWrite does), nothing left for the server. */
-function resolveLocally(data: WriteData): DocumentData {
+export function resolveLocally(data: WriteData): DocumentData {
   return applyWrite(undefined, { type: 'create', data }, new Date())
 }
 
-function checkWrite(op: WriteOp): void {
+export function checkWrite(op: WriteOp): void {
   if (op.type === 'delete') return
   for (const [field, value] of Object.entries(op.data)) {
     toColumn(field)
@@ -506,15 +622,15 @@ function nullsOf(data: DocumentData): Record<string, true> {
   return markers
 }
 
-function planCreate(collection: string, id: string, data: DocumentData): PlannedRequest {
-  const body: Record<string, unknown> = { objectId: id, [VERSION_COLUMN]: newNonce(), [NULLS_COLUMN]: nullsOf(data) }
+export function planCreate(collection: string, id: string, data: DocumentData, writeId: string | null): PlannedRequest {
+  const body: Record<string, unknown> = { objectId: id, [VERSION_COLUMN]: newNonce(), [WRITE_ID_COLUMN]: writeId ?? '', [NULLS_COLUMN]: nullsOf(data) }
   for (const [field, value] of Object.entries(data)) if (value !== null) body[toColumn(field)] = encodeValue(value)
   return { method: 'POST', collection, id, path: classPath(collection), body }
 }
 
 /** set() on an existing object: every field of `data`, and a Delete for every other stored column. */
-function planReplace(collection: string, id: string, data: DocumentData, stored: ParseObjectJSON): PlannedRequest {
-  const body: Record<string, unknown> = { [VERSION_COLUMN]: newNonce(), [NULLS_COLUMN]: nullsOf(data) }
+export function planReplace(collection: string, id: string, data: DocumentData, stored: ParseObjectJSON, writeId: string | null): PlannedRequest {
+  const body: Record<string, unknown> = { [VERSION_COLUMN]: newNonce(), [WRITE_ID_COLUMN]: writeId ?? '', [NULLS_COLUMN]: nullsOf(data) }
   for (const [field, value] of Object.entries(data)) {
     const column = toColumn(field)
     if (value !== null) body[column] = encodeValue(value)
@@ -524,8 +640,21 @@ function planReplace(collection: string, id: string, data: DocumentData, stored:
   return { method: 'PUT', collection, id, path: objectPath(collection, id), body }
 }
 
-const notFound = (collection: string, id: string): PortabaseError => new PortabaseError('not-found', `No document to update at ${collection}/${id}`, { provider: PROVIDER })
-const alreadyExists = (collection: string, id: string): PortabaseError => new PortabaseError('already-exists', `Document ${collection}/${id} already exists`, { provider: PROVIDER })
+/**
+ * A tombstone: one object of the tombstone class per deletion, `{ collection, docId, nonce,
+ * writeId }` (its `updatedAt` is the deletion time), with the ACL the deleted object had, so it is
+ * visible to whoever could read the document. A random objectId: Parse has no upsert, and a document
+ * deleted twice has two tombstones; readers keep the newest (sync.ts).
+ */
+export function planTombstone(tombstoneClass: string, collection: string, docId: string, stored: ParseObjectJSON, writeId: string | null): PlannedRequest {
+  const objectId = newNonce()
+  const body: Record<string, unknown> = { objectId, collection, docId, nonce: newNonce(), writeId: writeId ?? '' }
+  if (stored.ACL !== null && typeof stored.ACL === 'object') body.ACL = stored.ACL
+  return { method: 'POST', collection: tombstoneClass, id: objectId, path: classPath(tombstoneClass), body }
+}
+
+export const notFound = (collection: string, id: string): PortabaseError => new PortabaseError('not-found', `No document to update at ${collection}/${id}`, { provider: PROVIDER })
+export const alreadyExists = (collection: string, id: string): PortabaseError => new PortabaseError('already-exists', `Document ${collection}/${id} already exists`, { provider: PROVIDER })
 
 /**
  * The safety net: every returned document must match the filters (and cursor) and come in the

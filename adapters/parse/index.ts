@@ -9,7 +9,7 @@
  * In Node the SDK (`parse/node`) is loaded by itself when `Parse` is not given.
  */
 import { FILTER_OPERATORS } from '../../src/query/model.js'
-import type { Adapter, Capabilities } from '../../src/spi.js'
+import type { Adapter, Capabilities, SyncService } from '../../src/spi.js'
 import { ParseAuth, Session } from './auth.js'
 import { ParseDocuments } from './documents.js'
 import { FieldCatalog } from './fields.js'
@@ -17,6 +17,7 @@ import { ParseConfigService, ParseFunctions } from './functions-config.js'
 import { ParseLive } from './live.js'
 import { ConnectionTracker, ParseRest, type ParseSDK } from './sdk.js'
 import { DEFAULT_FILES_CLASS, ParseStorage } from './storage.js'
+import { ParseSync } from './sync.js'
 
 export interface ParseAdapterOptions {
   /** The Parse Server API URL, e.g. `https://parseapi.back4app.com` or `http://localhost:1337/parse`. */
@@ -48,11 +49,23 @@ export interface ParseAdapterOptions {
   filesClass?: string
   /** How long a watch waits for LiveQuery to confirm its subscription before serving the first snapshot anyway. Default 10 s. */
   liveQuerySubscribeTimeoutMs?: number
+  /** The class holding the tombstones of deleted documents (offline sync). Default `PortabaseTombstone`. */
+  tombstoneClass?: string
+  /**
+   * How long tombstones are kept on the server (a master-key job purges older ones: see README).
+   * `sync.changes` refuses a checkpoint older than this with `failed-precondition`
+   * (details.reason 'checkpoint-expired'), so the offline engine syncs in full. Default 30 days.
+   */
+  tombstoneTtlMs?: number
 }
 
 export interface ParseAdapter extends Adapter {
   readonly name: 'parse'
+  readonly sync: SyncService
 }
+
+export const DEFAULT_TOMBSTONE_CLASS = 'PortabaseTombstone'
+export const DEFAULT_TOMBSTONE_TTL_MS = 30 * 24 * 60 * 60 * 1000
 
 /** What Parse Server can do through this adapter (see README for how each is done). */
 export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactions' | 'passwordReset' | 'anonymousAuth'> & { realtime?: boolean } = {}): Capabilities {
@@ -86,6 +99,10 @@ export function defaultLiveQueryURL(serverURL: string): string {
 export function parse(options: ParseAdapterOptions): ParseAdapter {
   if (typeof options?.serverURL !== 'string' || !/^https?:\/\//i.test(options.serverURL)) throw new TypeError('parse(): serverURL must be an http(s) URL')
   if (typeof options.appId !== 'string' || options.appId.length === 0) throw new TypeError('parse(): appId is required')
+  const tombstoneClass = options.tombstoneClass ?? DEFAULT_TOMBSTONE_CLASS
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(tombstoneClass)) throw new TypeError('parse(): tombstoneClass must be a Parse class name')
+  const tombstoneTtlMs = options.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS
+  if (!(typeof tombstoneTtlMs === 'number' && tombstoneTtlMs > 0)) throw new TypeError('parse(): tombstoneTtlMs must be a positive number of ms')
   const liveQueryServerURL = options.liveQueryServerURL === false ? undefined : (options.liveQueryServerURL ?? defaultLiveQueryURL(options.serverURL))
   const capabilities = parseCapabilities({ ...options, realtime: liveQueryServerURL !== undefined })
 
@@ -94,7 +111,7 @@ export function parse(options: ParseAdapterOptions): ParseAdapter {
   const session = new Session()
   const catalog = new FieldCatalog()
   const auth = new ParseAuth(rest, session, { anonymousAuth: capabilities.anonymousAuth, passwordReset: capabilities.passwordReset })
-  const documents = new ParseDocuments({ rest, session, catalog })
+  const documents = new ParseDocuments({ rest, session, catalog, tombstoneClass })
   const live = liveQueryServerURL
     ? new ParseLive(
         { rest, session, catalog, documents },
@@ -109,6 +126,7 @@ export function parse(options: ParseAdapterOptions): ParseAdapter {
     capabilities,
     auth,
     documents,
+    sync: new ParseSync({ rest, documents, tombstoneClass, tombstoneTtlMs }),
     storage: new ParseStorage(rest, session, options.filesClass ?? DEFAULT_FILES_CLASS),
     functions: new ParseFunctions(rest, session),
     config: new ParseConfigService(rest, session),

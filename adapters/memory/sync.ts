@@ -1,0 +1,121 @@
+/**
+ * The SyncService of the memory adapter: what the offline engine calls to push queued writes and
+ * pull changes. Backed by the backend's per-collection SyncState (backend.ts): the writeId of every
+ * document's last write and a tombstone for every deletion, kept `tombstoneTtlMs` (backend clock).
+ *
+ * Every call passes the simulated network (offline, latency, injected faults) as `sync.<method>`.
+ * Read rules apply per record: a document (or tombstone: judged on the document as it was when
+ * deleted) the caller may not read is left out, instead of failing the whole call.
+ */
+import { PortabaseError, toPortabaseError } from '../../src/errors.js'
+import { compareStrings } from '../../src/query/compare.js'
+import type { CallOptions, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, SyncWriteOutcome } from '../../src/spi.js'
+import type { Doc } from '../../src/types.js'
+import { assertCollectionName, assertDocId, assertDocumentData } from '../../src/values.js'
+import type { MemoryBackend, Tombstone } from './backend.js'
+import type { MemoryDocuments } from './documents.js'
+import type { MemoryNetwork } from './network.js'
+
+const PROVIDER = 'memory'
+
+export class MemorySync implements SyncService {
+  constructor(
+    private readonly backend: MemoryBackend,
+    private readonly network: MemoryNetwork,
+    private readonly documents: MemoryDocuments,
+  ) {}
+
+  async fetch(collection: string, ids: readonly string[], options?: CallOptions): Promise<SyncRecord[]> {
+    assertCollectionName(collection)
+    ids.forEach((id) => assertDocId(id))
+    await this.network.gate('sync', 'fetch', options?.signal)
+    this.backend.purgeTombstones()
+    const docs = this.backend.collections.get(collection)
+    const state = this.backend.syncState(collection)
+    const out: SyncRecord[] = []
+    for (const id of new Set(ids)) {
+      const doc = docs?.get(id)
+      const record = doc ? this.docRecord(collection, doc) : this.tombstoneRecord(collection, state.tombstones.get(id))
+      if (record) out.push(record)
+    }
+    return out
+  }
+
+  async changes(collection: string, after: SyncCheckpoint | null, limit: number, options?: CallOptions): Promise<SyncRecord[]> {
+    assertCollectionName(collection)
+    assertLimit(limit)
+    await this.network.gate('sync', 'changes', options?.signal)
+    const now = this.backend.clock.now()
+    if (after && after.updateTime.getTime() < now - this.backend.tombstoneTtlMs) throw checkpointExpired(after, this.backend.tombstoneTtlMs)
+    this.backend.purgeTombstones()
+    const records: SyncRecord[] = []
+    for (const doc of this.backend.collection(collection).values()) {
+      if (isAfter(doc.meta.updateTime, doc.id, after)) {
+        const record = this.docRecord(collection, doc)
+        if (record) records.push(record)
+      }
+    }
+    for (const tombstone of this.backend.syncState(collection).tombstones.values()) {
+      if (isAfter(tombstone.updateTime, tombstone.id, after)) {
+        const record = this.tombstoneRecord(collection, tombstone)
+        if (record) records.push(record)
+      }
+    }
+    records.sort(compareRecords)
+    return records.slice(0, limit)
+  }
+
+  async write(ops: readonly SyncWrite[], options?: CallOptions): Promise<SyncWriteOutcome[]> {
+    await this.network.gate('sync', 'write', options?.signal)
+    return ops.map((op): SyncWriteOutcome => {
+      try {
+        checkSyncWrite(op)
+        this.documents.applySyncWrite(op, op.writeId)
+        return { ok: true }
+      } catch (error) {
+        return { ok: false, error: toPortabaseError(error, PROVIDER) }
+      }
+    })
+  }
+
+  private docRecord(collection: string, doc: Doc): SyncRecord | null {
+    if (!this.documents.readable(collection, doc)) return null
+    const writeId = this.backend.syncState(collection).writeIds.get(doc.id) ?? null
+    return { id: doc.id, data: doc.data, version: doc.meta.version, updateTime: doc.meta.updateTime, writeId }
+  }
+
+  private tombstoneRecord(collection: string, tombstone: Tombstone | undefined): SyncRecord | null {
+    if (!tombstone || !this.documents.readable(collection, tombstone.last)) return null
+    return { id: tombstone.id, data: null, version: tombstone.version, updateTime: tombstone.updateTime, writeId: tombstone.writeId }
+  }
+}
+
+/** Order of the change feed: (updateTime, id), ids in code-point order. */
+export function compareRecords(a: { updateTime: Date; id: string }, b: { updateTime: Date; id: string }): number {
+  return a.updateTime.getTime() - b.updateTime.getTime() || compareStrings(a.id, b.id)
+}
+
+function isAfter(updateTime: Date, id: string, after: SyncCheckpoint | null): boolean {
+  return after === null || compareRecords({ updateTime, id }, after) > 0
+}
+
+function assertLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new PortabaseError('invalid-argument', `sync.changes(): limit must be a positive integer, got ${String(limit)}`, { provider: PROVIDER })
+}
+
+function checkpointExpired(after: SyncCheckpoint, ttlMs: number): PortabaseError {
+  return new PortabaseError(
+    'failed-precondition',
+    `The sync checkpoint (${after.updateTime.toISOString()}) is older than the tombstone lifetime (${ttlMs} ms): deletions since then may be forgotten; sync the collection in full`,
+    { provider: PROVIDER, details: { reason: 'checkpoint-expired', tombstoneTtlMs: ttlMs } },
+  )
+}
+
+/** What the client checks before `documents.write`, checked here because the engine calls the SPI directly. */
+function checkSyncWrite(op: SyncWrite): void {
+  if (typeof op.writeId !== 'string' || op.writeId.length === 0) throw new PortabaseError('invalid-argument', 'A sync write needs a non-empty writeId', { provider: PROVIDER })
+  if (!['create', 'set', 'update', 'delete'].includes(op.type)) throw new PortabaseError('invalid-argument', `Unknown write type ${String(op.type)}`, { provider: PROVIDER })
+  assertCollectionName(op.collection)
+  assertDocId(op.id)
+  if (op.type !== 'delete') assertDocumentData(op.data, true)
+}
