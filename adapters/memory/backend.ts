@@ -115,6 +115,7 @@ export class MemoryBackend {
   /** Committed document changes, in commit order. */
   readonly events$ = new Subject<DocumentEvent[]>()
   private versionCounter = 0
+  private lastCommitTime = Number.NEGATIVE_INFINITY
   private readonly schemas = new Map<string, Map<string, number>>()
   private readonly syncStates = new Map<string, SyncState>()
   /** Deletion time of the oldest tombstone kept (Infinity: none), so purging is free until one expires. */
@@ -166,7 +167,7 @@ export class MemoryBackend {
    * publishes them to every client. The one way documents change.
    */
   commitEvents(events: DocumentEvent[]): void {
-    const now = this.clock.now()
+    const now = this.commitTime()
     for (const { collection, id, after, writeId = null } of events) {
       const store = this.collection(collection)
       const state = this.syncState(collection)
@@ -204,6 +205,16 @@ export class MemoryBackend {
     this.oldestTombstone = oldest
   }
 
+  /**
+   * The time of a new commit: the clock, or 1 ms after the previous commit if the clock has not
+   * moved past it. Commit times strictly increase, so delta sync's (updateTime, id) feed never
+   * misses a later commit that got the same millisecond and a smaller id.
+   */
+  commitTime(): number {
+    this.lastCommitTime = Math.max(this.clock.now(), this.lastCommitTime + 1)
+    return this.lastCommitTime
+  }
+
   nextVersion(): string {
     this.versionCounter += 1
     return String(this.versionCounter)
@@ -221,8 +232,9 @@ export class MemoryBackend {
   /** Writes documents directly, bypassing rules and networks (seed data for tests); they carry no writeId. */
   seed(collection: string, docs: Record<string, DocumentData>): void {
     const events: DocumentEvent[] = []
+    const now = new Date(this.commitTime())
     for (const [id, data] of Object.entries(docs)) {
-      const doc = freezeDoc(id, data, new Date(this.clock.now()), this.nextVersion())
+      const doc = freezeDoc(id, data, now, this.nextVersion())
       events.push({ collection, id, after: doc })
     }
     this.commitEvents(events)

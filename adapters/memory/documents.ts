@@ -103,7 +103,7 @@ export class MemoryDocuments implements DocumentsService {
   }
 
   private stage(ops: readonly WriteOp[]): DocumentEvent[] {
-    const now = new Date(this.backend.clock.now())
+    const now = new Date(this.backend.commitTime())
     const pending = new Map<string, Doc | undefined>()
     const events: DocumentEvent[] = []
     for (const op of ops) {

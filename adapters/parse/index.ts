@@ -57,6 +57,8 @@ export interface ParseAdapterOptions {
    * (details.reason 'checkpoint-expired'), so the offline engine syncs in full. Default 30 days.
    */
   tombstoneTtlMs?: number
+  /** The installation id this adapter sends with every request. Default: a random UUID per adapter. */
+  installationId?: string
 }
 
 export interface ParseAdapter extends Adapter {
@@ -107,7 +109,7 @@ export function parse(options: ParseAdapterOptions): ParseAdapter {
   const capabilities = parseCapabilities({ ...options, realtime: liveQueryServerURL !== undefined })
 
   const connection = new ConnectionTracker()
-  const rest = new ParseRest({ serverURL: options.serverURL, appId: options.appId, javascriptKey: options.javascriptKey, Parse: options.Parse }, connection)
+  const rest = new ParseRest({ serverURL: options.serverURL, appId: options.appId, javascriptKey: options.javascriptKey, Parse: options.Parse, installationId: options.installationId }, connection)
   const session = new Session()
   const catalog = new FieldCatalog()
   const auth = new ParseAuth(rest, session, { anonymousAuth: capabilities.anonymousAuth, passwordReset: capabilities.passwordReset })

@@ -84,6 +84,7 @@ export interface SdkOptions {
   javascriptKey?: string
   /** The SDK, or its module namespace (TypeScript types `import Parse from 'parse'` as `{ default: Parse }`). */
   Parse?: ParseSDK | { default: ParseSDK }
+  installationId?: string
 }
 
 /** Node (not a browser or React Native), without relying on Node's types. */
@@ -185,12 +186,14 @@ export interface RequestOptions {
  */
 export class ParseRest {
   private sdkPromise: Promise<ParseSDK> | undefined
-  readonly installationId: string = crypto.randomUUID()
+  readonly installationId: string
 
   constructor(
     private readonly options: SdkOptions,
     readonly connection: ConnectionTracker,
-  ) {}
+  ) {
+    this.installationId = options.installationId ?? crypto.randomUUID()
+  }
 
   /** The SDK, loaded and initialized once. */
   sdk(): Promise<ParseSDK> {

@@ -52,6 +52,8 @@ export interface FaultProxy {
   dropResponses(n: number, filter?: RequestFilter): void
   respond(n: number, status: 429 | 503, options?: RespondOptions): void
   setLatency(ms: number): void
+  /** Drops every matching request (connection destroyed, nothing forwarded) until `unblock()`. */
+  block(filter: RequestFilter): { unblock(): void }
   /** Stops listening and cuts open connections: new connections are refused until accept(). */
   refuse(): Promise<void>
   accept(): Promise<void>
@@ -210,6 +212,11 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     respond: (n, status, options = {}) => void faults.push({ kind: 'respond', remaining: n, status, options, filter: options.filter }),
     setLatency: (ms) => {
       latencyMs = Math.max(0, ms)
+    },
+    block: (filter) => {
+      const fault: Fault = { kind: 'drop', remaining: Number.POSITIVE_INFINITY, filter }
+      faults.push(fault)
+      return { unblock: () => void (faults = faults.filter((f) => f !== fault)) }
     },
     refuse: async () => {
       // Like a network going away: open (keep-alive) connections die too, not only new ones.

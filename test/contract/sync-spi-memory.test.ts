@@ -61,8 +61,10 @@ describe('sync SPI: memory only', () => {
       { atomic: false },
     )
     await adapter.documents.write([{ type: 'delete', collection: 'c', id: 'b' }], { atomic: false })
-    const checkpoint = { updateTime: new Date(clock.now()), id: 'a' }
-    clock.advance(1_000)
+    // Commit times strictly increase (1 ms apart while the manual clock stands still).
+    const deletedAt = (await adapter.sync.fetch('c', ['b']))[0]!.updateTime.getTime()
+    const checkpoint = { updateTime: new Date(deletedAt), id: 'a' }
+    clock.advance(deletedAt + 1_000 - clock.now())
     expect((await adapter.sync.changes('c', checkpoint, 10)).map((r) => [r.id, r.data])).toEqual([['b', null]])
     expect((await adapter.sync.fetch('c', ['b'])).map((r) => r.id)).toEqual(['b'])
     clock.advance(1)
@@ -98,7 +100,8 @@ describe('sync SPI: memory only', () => {
       { type: 'create', collection: 'owned', id: 'gone', data: { owner: me.uid }, writeId: 'w2' },
       { type: 'delete', collection: 'owned', id: 'gone', writeId: 'w3' },
     ])
-    expect((await owner.sync.changes('owned', null, 10)).map((r) => r.id)).toEqual(['gone', 'kept'])
+    // Ordered by (updateTime, id): the deletion is the later commit.
+    expect((await owner.sync.changes('owned', null, 10)).map((r) => r.id)).toEqual(['kept', 'gone'])
     expect(await stranger.sync.changes('owned', null, 10)).toEqual([])
     expect(await stranger.sync.fetch('owned', ['kept', 'gone'])).toEqual([])
     await Promise.all([owner.dispose(), stranger.dispose()])

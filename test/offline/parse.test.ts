@@ -1,7 +1,8 @@
 /**
  * The offline suite on a real Parse Server (test/backends/parse: PGlite, or PostgreSQL with
- * PARSE_DATABASE_URI). Each device talks to the server through its own fault proxy
- * (test/backends/proxy.ts), which refuses connections while the device is "offline".
+ * PARSE_DATABASE_URI). Every device talks to the server through one fault proxy
+ * (test/backends/proxy.ts; the Parse SDK allows one server URL per process); a device is "offline"
+ * while the proxy drops every request carrying its installation id.
  */
 import { parse } from '../../adapters/parse/index.js'
 import { generateId } from '../../src/index.js'
@@ -12,7 +13,7 @@ import { runOfflineSuite } from './suite.js'
 jest.setTimeout(120_000)
 
 let server: ParseTestServer | undefined
-const proxies: FaultProxy[] = []
+let proxy: FaultProxy | undefined
 let collections = 0
 const run = generateId(6)
 const external = Boolean(process.env.PARSE_DATABASE_URI)
@@ -22,26 +23,37 @@ runOfflineSuite({
   async setup() {
     try {
       server = await startParseServer()
+      proxy = await startFaultProxy({ port: Number(new URL(server.serverURL).port) })
     } catch (error) {
       throw new Error(`The Parse test backend did not start, so the offline suite cannot run on Parse: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
     }
   },
   async teardown() {
-    await Promise.allSettled(proxies.map((p) => p.close()))
+    await proxy?.close()
     await server?.stop()
   },
   async device() {
-    if (!server) throw new Error('The Parse test backend is not running (setup failed)')
-    const proxy = await startFaultProxy({ port: Number(new URL(server.serverURL).port) })
-    proxies.push(proxy)
+    if (!server || !proxy) throw new Error('The Parse test backend is not running (setup failed)')
+    const installationId = crypto.randomUUID()
     const adapter = parse({
       serverURL: proxy.url(new URL(server.serverURL).pathname),
       appId: server.appId,
       javascriptKey: server.javascriptKey,
       liveQueryServerURL: server.liveQueryServerURL,
       transactions: external,
+      installationId,
     })
-    return { adapter, goOffline: () => proxy.refuse(), goOnline: () => proxy.accept() }
+    let block: { unblock(): void } | undefined
+    return {
+      adapter,
+      goOffline: async () => {
+        block ??= proxy!.block((r) => r.body.includes(installationId))
+      },
+      goOnline: async () => {
+        block?.unblock()
+        block = undefined
+      },
+    }
   },
   freshCollection: () => `o${run}_${++collections}`,
   ownedCollection: () => 'owned',

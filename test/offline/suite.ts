@@ -218,16 +218,17 @@ export function runOfflineSuite(target: OfflineTarget): void {
       it('a flush whose acknowledgement was lost (crash after the server applied it) is not applied again after restart', async () => {
         const col = target.freshCollection()
         const inner = memoryStore()
-        let crash = true
-        // The first commit that settles outbox entries fails: the server has the writes, the outbox still lists them.
+        let crashed = false
+        // The process "dies" at the first commit that settles outbox entries: the server has the
+        // writes, the outbox still lists them, and nothing this client does afterwards is stored.
         const crashing: LocalStore = {
           name: 'crashing',
           open: () => inner.open(),
           entries: (t) => inner.entries(t),
           close: async () => undefined,
           commit: async (changes) => {
-            if (crash && changes.some((c) => c.table === 'outbox' && 'delete' in c)) {
-              crash = false
+            if (crashed || changes.some((c) => c.table === 'outbox' && 'delete' in c)) {
+              crashed = true
               throw new Error('simulated crash before the outbox was updated')
             }
             return inner.commit(changes)
@@ -243,7 +244,7 @@ export function runOfflineSuite(target: OfflineTarget): void {
         await first.goOnline()
         await expect(first.app.sync.flush()).rejects.toThrow(/simulated crash/)
         expect(await serverDocs(col)).toEqual({ n: { n: 3 } })
-        expect(crash).toBe(false)
+        expect(crashed).toBe(true)
         await first.app.dispose()
 
         const second = await device({ [col]: {} }, inner)
