@@ -17,4 +17,4 @@ cleanup() { psql_admin "-c \"DROP DATABASE IF EXISTS $db WITH (FORCE)\"" || true
 trap cleanup EXIT
 
 PARSE_DATABASE_URI="postgres://portabase:portabase@127.0.0.1:5432/$db" \
-  npx jest --selectProjects parse contract -- test/backends/parse test/parse test/contract/parse.test.ts
+  npx jest --selectProjects parse contract offline -- test/backends/parse test/parse test/contract/parse.test.ts test/contract/sync-spi-parse.test.ts test/offline/parse.test.ts
