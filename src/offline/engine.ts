@@ -38,6 +38,8 @@ export class OfflineEngine {
   private rerun = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private failures = 0
+  /** Callers awaiting waitForSync(): while there are any, the retry timer keeps Node alive. */
+  private waiters = 0
   private closed = false
 
   constructor(
@@ -202,12 +204,19 @@ export class OfflineEngine {
   async waitForSync(): Promise<void> {
     await this.ready
     const since = Date.now()
+    this.waiters += 1
+    ;(this.timer as { ref?: () => void } | undefined)?.ref?.()
     this.schedule(0)
-    await firstValueFrom(
-      this.statusSubject.pipe(
-        filter((s) => s.pending === this.heldWrites() && !s.uploading && !s.downloading && s.lastSyncedAt !== null && s.lastSyncedAt.getTime() >= since),
-      ),
-    )
+    try {
+      await firstValueFrom(
+        this.statusSubject.pipe(
+          filter((s) => s.pending === this.heldWrites() && !s.uploading && !s.downloading && s.lastSyncedAt !== null && s.lastSyncedAt.getTime() >= since),
+        ),
+      )
+    } finally {
+      this.waiters -= 1
+      if (this.waiters === 0) (this.timer as { unref?: () => void } | undefined)?.unref?.()
+    }
   }
 
   /** Pulls now (all offline collections, or one). */
@@ -237,7 +246,8 @@ export class OfflineEngine {
     if (this.closed) return
     clearTimeout(this.timer)
     this.timer = setTimeout(() => void this.round(), delayMs)
-    ;(this.timer as { unref?: () => void }).unref?.()
+    // Background sync must not keep a Node process alive, unless someone awaits waitForSync().
+    if (this.waiters === 0) (this.timer as { unref?: () => void }).unref?.()
   }
 
   /** One full round: push then pull everything; on failure, back off and try again. */
