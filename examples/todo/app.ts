@@ -63,6 +63,10 @@ export async function runTodoApp(app: PortabaseClient, log: Log): Promise<void> 
   for (const doc of docs) log(`  [${doc.data.done ? 'x' : ' '}] ${doc.data.title}${doc.data.attachment ? ` 📎 ${doc.data.attachment}` : ''}`)
   log(`count of open todos: ${await todos.where('owner', '==', user.uid).where('done', '==', false).count()}`)
 
+  // Offline-first (npm run example -- --offline): writes were queued locally; wait until the server has them.
+  await app.sync.waitForSync()
+  log(`sync: ${(await firstValueFrom(app.sync.status$)).pending} writes pending`)
+
   watching.unsubscribe()
   await app.auth.signOut()
   log('auth: signed out')

@@ -1,4 +1,4 @@
-import { createClient } from '../../src/index.js'
+import { createClient, memoryStore } from '../../src/index.js'
 import { runTodoApp } from '../../examples/todo/app.js'
 import { backends } from '../../examples/todo/backends.js'
 
@@ -16,6 +16,20 @@ test('the todo example runs end to end on the memory adapter', async () => {
   expect(out).toContain('functions: sendInvite → invited friend@example.com (by me)')
   expect(out).toContain('[x] Buy milk')
   expect(out).toContain('count of open todos: 2')
+})
+
+test('the todo example runs with todos offline-first: same output, nothing left pending', async () => {
+  const backend = await backends.memory!()
+  const app = createClient({ adapter: backend.adapter, offline: { store: memoryStore(), collections: { todos: { conflict: 'merge' } } } })
+  const lines: string[] = []
+  await runTodoApp(app, (line) => lines.push(line))
+  await app.dispose()
+  await backend.stop()
+  const out = lines.join('\n')
+  expect(out).toContain('db: added 3 todos')
+  expect(out).toContain('[x] Buy milk')
+  expect(out).toContain('count of open todos: 2')
+  expect(out).toContain('sync: 0 writes pending')
 })
 
 test('the todo example on Firebase explains what it needs when Firestore cannot run here', async () => {
