@@ -7,11 +7,12 @@
  * Read rules apply per record: a document (or tombstone: judged on the document as it was when
  * deleted) the caller may not read is left out, instead of failing the whole call.
  */
-import { PortabaseError, toPortabaseError } from '../../src/errors.js'
+import { toPortabaseError } from '../../src/errors.js'
 import { compareStrings } from '../../src/query/compare.js'
 import type { CallOptions, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, SyncWriteOutcome } from '../../src/spi.js'
 import type { Doc } from '../../src/types.js'
-import { assertCollectionName, assertDocId, assertDocumentData } from '../../src/values.js'
+import { assertCheckpointFresh, assertChangesLimit, assertSyncWrite } from '../../src/sync-kit.js'
+import { assertCollectionName, assertDocId } from '../../src/values.js'
 import type { MemoryBackend, Tombstone } from './backend.js'
 import type { MemoryDocuments } from './documents.js'
 import type { MemoryNetwork } from './network.js'
@@ -43,10 +44,10 @@ export class MemorySync implements SyncService {
 
   async changes(collection: string, after: SyncCheckpoint | null, limit: number, options?: CallOptions): Promise<SyncRecord[]> {
     assertCollectionName(collection)
-    assertLimit(limit)
+    assertChangesLimit(limit, PROVIDER)
     await this.network.gate('sync', 'changes', options?.signal)
     const now = this.backend.clock.now()
-    if (after && after.updateTime.getTime() < now - this.backend.tombstoneTtlMs) throw checkpointExpired(after, this.backend.tombstoneTtlMs)
+    assertCheckpointFresh(after, now, this.backend.tombstoneTtlMs, PROVIDER)
     this.backend.purgeTombstones()
     const records: SyncRecord[] = []
     for (const doc of this.backend.collection(collection).values()) {
@@ -69,7 +70,7 @@ export class MemorySync implements SyncService {
     await this.network.gate('sync', 'write', options?.signal)
     return ops.map((op): SyncWriteOutcome => {
       try {
-        checkSyncWrite(op)
+        assertSyncWrite(op, PROVIDER)
         this.documents.applySyncWrite(op, op.writeId)
         return { ok: true }
       } catch (error) {
@@ -99,23 +100,3 @@ function isAfter(updateTime: Date, id: string, after: SyncCheckpoint | null): bo
   return after === null || compareRecords({ updateTime, id }, after) > 0
 }
 
-function assertLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new PortabaseError('invalid-argument', `sync.changes(): limit must be a positive integer, got ${String(limit)}`, { provider: PROVIDER })
-}
-
-function checkpointExpired(after: SyncCheckpoint, ttlMs: number): PortabaseError {
-  return new PortabaseError(
-    'failed-precondition',
-    `The sync checkpoint (${after.updateTime.toISOString()}) is older than the tombstone lifetime (${ttlMs} ms): deletions since then may be forgotten; sync the collection in full`,
-    { provider: PROVIDER, details: { reason: 'checkpoint-expired', tombstoneTtlMs: ttlMs } },
-  )
-}
-
-/** What the client checks before `documents.write`, checked here because the engine calls the SPI directly. */
-function checkSyncWrite(op: SyncWrite): void {
-  if (typeof op.writeId !== 'string' || op.writeId.length === 0) throw new PortabaseError('invalid-argument', 'A sync write needs a non-empty writeId', { provider: PROVIDER })
-  if (!['create', 'set', 'update', 'delete'].includes(op.type)) throw new PortabaseError('invalid-argument', `Unknown write type ${String(op.type)}`, { provider: PROVIDER })
-  assertCollectionName(op.collection)
-  assertDocId(op.id)
-  if (op.type !== 'delete') assertDocumentData(op.data, true)
-}

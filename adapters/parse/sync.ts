@@ -20,7 +20,8 @@
 import { PortabaseError, toPortabaseError } from '../../src/errors.js'
 import { compareStrings } from '../../src/query/compare.js'
 import type { CallOptions, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, SyncWriteOutcome, WriteOp } from '../../src/spi.js'
-import { assertCollectionName, assertDocId, assertDocumentData } from '../../src/values.js'
+import { assertCheckpointFresh, assertChangesLimit, assertSyncWrite } from '../../src/sync-kit.js'
+import { assertCollectionName, assertDocId } from '../../src/values.js'
 import { decodeDoc, encodeDate, parseTime, versionOf, writeIdOf, type ParseObjectJSON } from './codec.js'
 import {
   checkWrite,
@@ -86,15 +87,9 @@ export class ParseSync implements SyncService {
 
   async changes(collection: string, after: SyncCheckpoint | null, limit: number, options?: CallOptions): Promise<SyncRecord[]> {
     assertCollectionName(collection)
-    if (!Number.isInteger(limit) || limit < 1) throw new PortabaseError('invalid-argument', `sync.changes(): limit must be a positive integer, got ${String(limit)}`, { provider: PROVIDER })
+    assertChangesLimit(limit, PROVIDER)
     const { tombstoneTtlMs } = this.ctx
-    if (after && after.updateTime.getTime() < Date.now() - tombstoneTtlMs) {
-      throw new PortabaseError(
-        'failed-precondition',
-        `The sync checkpoint (${after.updateTime.toISOString()}) is older than the tombstone lifetime (tombstoneTtlMs ${tombstoneTtlMs} ms): deletions since then may have been purged; sync the collection in full`,
-        { provider: PROVIDER, details: { reason: 'checkpoint-expired', tombstoneTtlMs } },
-      )
-    }
+    assertCheckpointFresh(after, Date.now(), tombstoneTtlMs, PROVIDER)
     const signal = options?.signal
     const out: SyncRecord[] = []
     let cursor = after
@@ -209,7 +204,7 @@ export class ParseSync implements SyncService {
     let queue: number[] = []
     ops.forEach((op, i) => {
       try {
-        checkSyncWrite(op)
+        assertSyncWrite(op, PROVIDER)
         checkWrite(op)
         queue.push(i)
       } catch (error) {
@@ -423,11 +418,3 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out
 }
 
-/** What the client checks before `documents.write`, checked here because the engine calls the SPI directly. */
-function checkSyncWrite(op: SyncWrite): void {
-  if (typeof op.writeId !== 'string' || op.writeId.length === 0) throw new PortabaseError('invalid-argument', 'A sync write needs a non-empty writeId', { provider: PROVIDER })
-  if (!['create', 'set', 'update', 'delete'].includes(op.type)) throw new PortabaseError('invalid-argument', `Unknown write type ${String(op.type)}`, { provider: PROVIDER })
-  assertCollectionName(op.collection)
-  assertDocId(op.id)
-  if (op.type !== 'delete') assertDocumentData(op.data, true)
-}
