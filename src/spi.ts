@@ -170,11 +170,15 @@ export type SyncWriteOutcome = { ok: true } | { ok: false; error: Error }
  * replaces the recorded writeId, and every deletion leaves a tombstone for `changes`.
  */
 export interface SyncService {
-  /** Server state of these documents: existing ones and known tombstones; unknown ids are absent. */
+  /**
+   * Server state of these documents: existing ones and known tombstones; unknown ids are absent, and
+   * so are documents the caller may not read (a backend whose read rules run as triggers may
+   * reject the call with `permission-denied` instead).
+   */
   fetch(collection: string, ids: readonly string[], options?: CallOptions): Promise<SyncRecord[]>
   /**
    * Up to `limit` records changed after `after` (null: from the start), ordered by (updateTime, id),
-   * tombstones included. Rejects with `failed-precondition` (details.reason 'checkpoint-expired')
+   * tombstones included. A page shorter than `limit` means the end of the feed. Rejects with `failed-precondition` (details.reason 'checkpoint-expired')
    * when tombstones after `after` may have been purged: the caller must then sync in full.
    */
   changes(collection: string, after: SyncCheckpoint | null, limit: number, options?: CallOptions): Promise<SyncRecord[]>
