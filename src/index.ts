@@ -1,5 +1,5 @@
 export { createClient, type ClientOptions, type PortabaseClient, type SyncClient } from './client/client.js'
-export type { AuthClient } from './client/auth.js'
+export type { AuthClient, AuthClientOptions, TokenRefreshOptions } from './client/auth.js'
 export { localStorageSessionStore, memorySessionStore, type SessionStore, type StorageLike } from './auth/session-store.js'
 export type { SessionOptions } from './client/session.js'
 export type { ConfigClient, ConfigValue } from './client/config.js'

@@ -45,21 +45,21 @@ export class MemoryDocuments implements DocumentsService {
   }
 
   async get(collection: string, id: string, options?: CallOptions): Promise<Doc | null> {
-    await this.network.gate('documents', 'get', options?.signal)
+    await this.network.gate('documents', 'get', this.network.signalFor(options))
     const doc = this.backend.collections.get(collection)?.get(id) ?? null
     if (doc) this.assertReadable(collection, [doc])
     return doc
   }
 
   async query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]> {
-    await this.network.gate('documents', 'query', options?.signal)
+    await this.network.gate('documents', 'query', this.network.signalFor(options))
     const docs = runQuery(this.backend.collection(collection).values(), query)
     this.assertReadable(collection, docs)
     return docs
   }
 
   async count(collection: string, query: Query, options?: CallOptions): Promise<number> {
-    await this.network.gate('documents', 'count', options?.signal)
+    await this.network.gate('documents', 'count', this.network.signalFor(options))
     const rules = this.backend.rules.get(collection)
     if (rules?.read) this.assertReadable(collection, runQuery(this.backend.collection(collection).values(), { ...query, limit: undefined, startAfter: undefined }))
     return countMatches(this.backend.collection(collection).values(), query.filters)

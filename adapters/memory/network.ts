@@ -46,6 +46,11 @@ export class MemoryNetwork {
     this.faults = []
   }
 
+  /** The call's signal, read only when a latency can be cut short: reading it may create it. */
+  signalFor(options: { signal?: AbortSignal } | undefined): AbortSignal | undefined {
+    return this.latencyMs > 0 ? options?.signal : undefined
+  }
+
   async gate(service: string, method: string, signal?: AbortSignal): Promise<void> {
     const key = `${service}.${method}`
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1)

@@ -6,7 +6,7 @@ import { OfflineEngine } from '../offline/engine.js'
 import type { FlushResult, OfflineOptions, RejectedWrite, SyncConflict } from '../offline/types.js'
 import type { Adapter } from '../spi.js'
 import type { ConnectionState, SyncStatus } from '../types.js'
-import { AuthClient } from './auth.js'
+import { AuthClient, type AuthClientOptions } from './auth.js'
 import { ConfigClient } from './config.js'
 import { DocumentsClient } from './documents.js'
 import { FunctionsClient } from './functions.js'
@@ -34,6 +34,8 @@ export interface ClientOptions {
    * See docs/offline.md. Needs an adapter with `sync` (memory, Parse).
    */
   offline?: OfflineOptions
+  /** Auth behaviour, e.g. `{ tokenRefresh: { marginMs } }` or `{ tokenRefresh: false }`. See docs/networking.md. */
+  auth?: AuthClientOptions
 }
 
 export interface SyncClient {
@@ -91,7 +93,7 @@ export function createClient(options: ClientOptions): PortabaseClient {
 
   return {
     adapter,
-    auth: new AuthClient(adapter, pipeline, session?.ready),
+    auth: new AuthClient(adapter, pipeline, session?.ready, options.auth),
     db: new DocumentsClient({ adapter: documentsAdapter, pipeline, disposed$ }),
     storage: new StorageClient(adapter, pipeline),
     functions: new FunctionsClient(adapter, pipeline),

@@ -170,7 +170,7 @@ export class QueryRef<T = DocumentData> {
       args: [this.collection, query],
       idempotent: true,
       signal: options.signal,
-      run: (op) => this.ctx.adapter.documents.query(op.args[0] as string, op.args[1] as Query, { signal: op.signal }),
+      run: (op) => this.ctx.adapter.documents.query(op.args[0] as string, op.args[1] as Query, op),
     })
     const last = docs[docs.length - 1]
     const full = query.limit !== undefined && docs.length === query.limit
@@ -187,7 +187,7 @@ export class QueryRef<T = DocumentData> {
       args: [this.collection, query],
       idempotent: true,
       signal: options.signal,
-      run: (op) => this.ctx.adapter.documents.count(op.args[0] as string, op.args[1] as Query, { signal: op.signal }),
+      run: (op) => this.ctx.adapter.documents.count(op.args[0] as string, op.args[1] as Query, op),
     })
   }
 
@@ -287,7 +287,8 @@ export class DocRef<T = DocumentData> {
       args: [this.collection, this.id],
       idempotent: true,
       signal: options.signal,
-      run: (op) => this.ctx.adapter.documents.get(op.args[0] as string, op.args[1] as string, { signal: op.signal }),
+      // The operation is the call options: its signal is created only if the adapter reads it.
+      run: (op) => this.ctx.adapter.documents.get(op.args[0] as string, op.args[1] as string, op),
     }).then(deepFreeze) as Promise<Doc<T> | null>
   }
 
