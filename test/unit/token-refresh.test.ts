@@ -299,3 +299,31 @@ describe('memory idTokenExpiresAt()', () => {
     await manual.dispose()
   })
 })
+
+describe('createClient({ auth })', () => {
+  beforeEach(() => jest.useRealTimers())
+  it('passes tokenRefresh options through: false turns proactive refresh off, the default plans it', async () => {
+    const { createClient } = await import('../../src/index.js')
+    const { memory } = await import('../../adapters/memory/index.js')
+    const adapter = memory()
+    let expiryAsked = 0
+    const spied = Object.create(adapter, {
+      auth: { value: Object.assign(Object.create(adapter.auth), { idTokenExpiresAt: () => (expiryAsked++, Date.now() + 1_000) }) },
+    })
+    const off = createClient({ adapter: spied, auth: { tokenRefresh: false } })
+    await off.auth.signInAnonymously()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(expiryAsked).toBe(0)
+    await off.dispose()
+
+    const onAdapter = memory({ backend: adapter.backend })
+    const watched = Object.create(onAdapter, {
+      auth: { value: Object.assign(Object.create(onAdapter.auth), { idTokenExpiresAt: () => (expiryAsked++, Date.now() + 60_000) }) },
+    })
+    const enabled = createClient({ adapter: watched })
+    await enabled.auth.signInAnonymously()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(expiryAsked).toBeGreaterThan(0)
+    await enabled.dispose()
+  })
+})
