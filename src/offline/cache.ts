@@ -5,6 +5,7 @@
  */
 import { Subject } from 'rxjs'
 import { deepFreeze } from '../freeze.js'
+import { valuesEqual } from '../query/compare.js'
 import type { SyncRecord, WriteOp } from '../spi.js'
 import type { Doc, DocumentData } from '../types.js'
 import { applyWrite } from '../write.js'
@@ -189,8 +190,10 @@ export class LocalCache {
       return { collection, id, doc: undefined }
     }
     const last = queued[queued.length - 1]
-    const version = last ? `local:${last.writeId}` : (state.version ?? `written:${state.writeId ?? ''}`)
-    if (before && before.meta.version === version && before.meta.hasPendingWrites === queued.length > 0) return undefined
+    const serverVersion = state.version ?? `written:${state.writeId ?? ''}`
+    // Changes whenever the server state under the queued writes or the writes themselves change.
+    const version = last ? `local:${queued[0]!.seq}-${last.writeId}:${serverVersion}` : serverVersion
+    if (before && before.meta.version === version && before.meta.hasPendingWrites === queued.length > 0 && valuesEqual(before.data, data)) return undefined
     const doc: Doc = deepFreeze({
       id,
       data,

@@ -12,7 +12,7 @@ import { DOC_ID, type Query } from '../query/model.js'
 import type { Adapter, SyncCheckpoint, SyncService, WriteOp } from '../spi.js'
 import type { ConnectionState, Doc, DocumentData, QuerySnapshot, SyncStatus } from '../types.js'
 import { applyWrite } from '../write.js'
-import { docKey, LocalCache, type QueuedWrite } from './cache.js'
+import { docKey, LocalCache, serverStateOf, type QueuedWrite, type ServerState } from './cache.js'
 import { openAndMigrate } from './schema.js'
 import { pullCollection, readCheckpoints } from './pull.js'
 import { pushOutbox, type PushContext } from './push.js'
@@ -38,6 +38,7 @@ export class OfflineEngine {
   private rerun = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private failures = 0
+  private lock: Promise<void> = Promise.resolve()
   /** Callers awaiting waitForSync(): while there are any, the retry timer keeps Node alive. */
   private waiters = 0
   private closed = false
@@ -166,6 +167,13 @@ export class OfflineEngine {
   async write(ops: readonly WriteOp[]): Promise<void> {
     await this.ready
     this.assertOpen()
+    // Checked and queued against the cache as it is when no sync step is halfway through.
+    await this.locked(() => this.queueLocked(ops))
+    this.updateStatus({})
+    this.schedule(0)
+  }
+
+  private async queueLocked(ops: readonly WriteOp[]): Promise<void> {
     const now = new Date()
     const writes: QueuedWrite[] = []
     const simulated = new Map<string, DocumentData | null>()
@@ -183,8 +191,16 @@ export class OfflineEngine {
     }
     await this.options.store.commit(this.cache.queueChanges(writes))
     this.cache.applyQueued(writes)
-    this.updateStatus({})
-    this.schedule(0)
+  }
+
+  /** One read-cache → commit → apply step at a time: local writes and sync steps never interleave. */
+  private locked<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(step)
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
   }
 
   // --- sync ---
@@ -279,6 +295,7 @@ export class OfflineEngine {
       this.rerun = true
       await this.running.catch(() => undefined)
     }
+    this.assertOpen()
     const run = work()
     this.running = run
     try {
@@ -309,6 +326,7 @@ export class OfflineEngine {
         const config = this.collections.get(collection)
         if (!config) throw invalidArgument(`${collection} is not an offline collection`)
         await pullCollection({
+          locked: (step) => this.locked(step),
           sync: this.sync,
           documents: this.adapter.documents,
           store: this.options.store,
@@ -326,19 +344,21 @@ export class OfflineEngine {
 
   private pushContext(): PushContext {
     return {
+      locked: (step) => this.locked(step),
       sync: this.sync,
       store: this.options.store,
       cache: this.cache,
       batchSize: this.options.batchSize,
       strategyFor: (collection) => this.collections.get(collection)?.conflict ?? 'server-wins',
       isHeld: (key) => this.openConflicts.has(key),
-      hold: (conflict) => {
+      hold: (conflict, writes) => {
         const key = docKey(conflict.collection, conflict.id)
+        const captured = [...writes]
         const held: SyncConflict = {
           ...conflict,
-          resolve: (data) => this.resolveHeld(key, conflict.collection, conflict.id, data),
-          keepLocal: () => this.resolveHeld(key, conflict.collection, conflict.id, conflict.local),
-          keepServer: () => this.resolveHeld(key, conflict.collection, conflict.id, conflict.server),
+          resolve: (data) => this.resolveHeld(key, captured, data),
+          keepLocal: () => this.resolveHeld(key, captured, conflict.local),
+          keepServer: () => this.resolveHeld(key, captured, conflict.server),
         }
         this.openConflicts.set(key, held)
         this.updateStatus({})
@@ -349,21 +369,29 @@ export class OfflineEngine {
     }
   }
 
-  /** A decision on a held conflict: the document's queued writes become one write of `data`, based on the server state seen. */
-  private async resolveHeld(key: string, collection: string, id: string, data: DocumentData | null): Promise<void> {
+  /**
+   * A decision on a held conflict: the writes the conflict was about become one write of `data`,
+   * based on the server state seen now. Writes made after the conflict was raised stay queued
+   * after it, so nothing typed meanwhile is lost.
+   */
+  private async resolveHeld(key: string, captured: readonly QueuedWrite[], data: DocumentData | null): Promise<void> {
     await this.ready
+    this.assertOpen()
     if (!this.openConflicts.has(key)) throw new PortabaseError('failed-precondition', `The conflict on ${key} is already resolved`)
+    const { collection, id } = captured[0]!.op
     await this.exclusive(async () => {
       const server = (await this.sync.fetch(collection, [id]))[0]
-      const queued = this.cache.queuedFor(collection, id)
-      const op: WriteOp = data === null ? { type: 'delete', collection, id } : { type: 'set', collection, id, data }
-      const base = server ? { data: server.data, version: server.version, writeId: server.writeId, updateTime: server.updateTime } : this.cache.serverState(collection, id)
-      const write: QueuedWrite = { seq: this.cache.nextSeq(), writeId: generateId(20), op, base, createdAt: new Date() }
-      const states = new Map([[key, base]])
-      await this.options.store.commit([...this.cache.settleChanges(queued, states), ...this.cache.queueChanges([write])])
-      this.cache.applySettled(queued, states)
-      this.cache.applyQueued([write])
-      this.openConflicts.delete(key)
+      await this.locked(async () => {
+        const base: ServerState = server ? serverStateOf(server) : { data: null, version: null, writeId: null, updateTime: null }
+        const op: WriteOp = data === null ? { type: 'delete', collection, id } : { type: 'set', collection, id, data }
+        // The decision takes the place (and sequence number) of the last write it replaces.
+        const write: QueuedWrite = { seq: captured[captured.length - 1]!.seq, writeId: generateId(20), op, base, createdAt: new Date() }
+        const states = new Map([[key, server && server.data !== null ? base : undefined]])
+        await this.options.store.commit([...this.cache.settleChanges(captured, states), ...this.cache.queueChanges([write])])
+        this.cache.applySettled(captured, states)
+        this.cache.applyQueued([write])
+        this.openConflicts.delete(key)
+      })
       this.updateStatus({})
     })
     this.schedule(0)

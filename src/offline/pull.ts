@@ -16,6 +16,8 @@ import type { SyncMode } from './types.js'
 const CHECKPOINT_PREFIX = 'checkpoint/'
 
 export interface PullContext {
+  /** Runs a read-cache → commit → apply-to-cache step alone (no local write interleaves with it). */
+  locked<T>(step: () => Promise<T>): Promise<T>
   sync: SyncService
   documents: DocumentsService
   store: LocalStore
@@ -107,9 +109,11 @@ function statesOf(collection: string, records: readonly SyncRecord[]): Map<strin
 
 async function commitPage(ctx: PullContext, states: ReadonlyMap<string, ServerState | undefined>, checkpoint: SyncCheckpoint | null): Promise<void> {
   if (states.size === 0 && checkpoint === null) return
-  const changes: StoreChange[] = ctx.cache.settleChanges([], states)
-  if (checkpoint) changes.push({ table: 'meta', key: CHECKPOINT_PREFIX + ctx.collection, value: { t: checkpoint.updateTime.getTime(), id: checkpoint.id } })
-  await ctx.store.commit(changes)
-  ctx.cache.applySettled([], states)
-  if (checkpoint) ctx.checkpoints.set(ctx.collection, checkpoint)
+  await ctx.locked(async () => {
+    const changes: StoreChange[] = ctx.cache.settleChanges([], states)
+    if (checkpoint) changes.push({ table: 'meta', key: CHECKPOINT_PREFIX + ctx.collection, value: { t: checkpoint.updateTime.getTime(), id: checkpoint.id } })
+    await ctx.store.commit(changes)
+    ctx.cache.applySettled([], states)
+    if (checkpoint) ctx.checkpoints.set(ctx.collection, checkpoint)
+  })
 }

@@ -13,6 +13,8 @@ import type { LocalStore } from './store.js'
 import type { ConflictInput, ConflictStrategy, FlushResult, RejectedWrite } from './types.js'
 
 export interface PushContext {
+  /** Runs a read-cache → commit → apply-to-cache step alone (no local write interleaves with it). */
+  locked<T>(step: () => Promise<T>): Promise<T>
   sync: SyncService
   store: LocalStore
   cache: LocalCache
@@ -20,7 +22,8 @@ export interface PushContext {
   strategyFor(collection: string): ConflictStrategy
   /** Documents waiting for a manual decision are skipped. */
   isHeld(key: string): boolean
-  hold(conflict: ConflictInput): void
+  /** Holds a document for a manual decision; `writes` are the queued writes the conflict is about. */
+  hold(conflict: ConflictInput, writes: readonly QueuedWrite[]): void
   reject(rejection: RejectedWrite): void
   onProgress(): void
 }
@@ -52,7 +55,9 @@ async function pushChunk(ctx: PushContext, chunk: readonly QueuedWrite[], result
 
   const settled: QueuedWrite[] = []
   const states = new Map<string, ServerState | undefined>()
-  const sends: Send[] = []
+  /** Per document: the writes to send as they are, or one write replacing its whole chain. */
+  const asIs = new Set<number>()
+  const replacements = new Map<string, Send>()
   for (const [key, writes] of chains) {
     const { collection, id } = writes[0]!.op
     const all = ctx.cache.queuedFor(collection, id)
@@ -64,11 +69,11 @@ async function pushChunk(ctx: PushContext, chunk: readonly QueuedWrite[], result
       settled.push(...done)
       result.sent += done.length
       states.set(key, serverStateOf(server!))
-      for (const w of writes) if (!done.includes(w)) sends.push({ key, write: toSyncWrite(w), settles: [w] })
+      for (const w of writes) if (!done.includes(w)) asIs.add(w.seq)
       continue
     }
     if (baseMatches(all[0]!.base, server)) {
-      for (const w of writes) sends.push({ key, write: toSyncWrite(w), settles: [w] })
+      for (const w of writes) asIs.add(w.seq)
       continue
     }
     const input: ConflictInput = {
@@ -82,7 +87,7 @@ async function pushChunk(ctx: PushContext, chunk: readonly QueuedWrite[], result
     }
     const decision = await decide(ctx.strategyFor(collection), input)
     if (decision.kind === 'manual') {
-      ctx.hold(input)
+      ctx.hold(input, all)
       result.conflicts += 1
     } else if (decision.kind === 'keep-server') {
       settled.push(...all)
@@ -92,13 +97,23 @@ async function pushChunk(ctx: PushContext, chunk: readonly QueuedWrite[], result
       // server's writeId still tells that the whole chain is done.
       const writeId = all[all.length - 1]!.writeId
       const write: SyncWrite = decision.data === null ? { type: 'delete', collection, id, writeId } : { type: 'set', collection, id, data: decision.data, writeId }
-      sends.push({ key, write, settles: [...all] })
+      replacements.set(key, { key, write, settles: [...all] })
     }
+  }
+  // Sent in the order the device made them: a replacement takes the place of its chain's last write in this chunk.
+  const sends: Send[] = []
+  for (const w of chunk) {
+    const key = docKey(w.op.collection, w.op.id)
+    if (asIs.has(w.seq)) sends.push({ key, write: toSyncWrite(w), settles: [w] })
+    const replacement = replacements.get(key)
+    if (replacement && chains.get(key)!.at(-1) === w) sends.push(replacement)
   }
 
   if (settled.length > 0 || states.size > 0) {
-    await ctx.store.commit(ctx.cache.settleChanges(settled, states, true))
-    ctx.cache.applySettled(settled, states, true)
+    await ctx.locked(async () => {
+      await ctx.store.commit(ctx.cache.settleChanges(settled, states, true))
+      ctx.cache.applySettled(settled, states, true)
+    })
   }
   if (sends.length === 0) return
 
@@ -127,8 +142,10 @@ async function pushChunk(ctx: PushContext, chunk: readonly QueuedWrite[], result
     for (const w of send.settles) ctx.reject({ collection: w.op.collection, id: w.op.id, type: w.op.type, error })
     if (!after.has(send.key)) after.set(send.key, previous)
   })
-  await ctx.store.commit(ctx.cache.settleChanges(removed, after, true))
-  ctx.cache.applySettled(removed, after, true)
+  await ctx.locked(async () => {
+    await ctx.store.commit(ctx.cache.settleChanges(removed, after, true))
+    ctx.cache.applySettled(removed, after, true)
+  })
   if (retryLater) throw retryLater
 }
 

@@ -1,0 +1,229 @@
+/**
+ * Races and edge cases of the offline engine on the memory adapter (found in review): local writes
+ * during a push's settle step, device order across documents, held conflicts with later edits,
+ * the local view under queued writes after a pull or a rejection, dispose during sync.
+ */
+import { firstValueFrom, filter } from 'rxjs'
+import { memory, createMemoryBackend } from '../../adapters/memory/index.js'
+import { createClient, memoryStore, type LocalStore, type SyncConflict, type OfflineCollectionOptions, type PortabaseClient } from '../../src/index.js'
+
+const RETRY = { initial: 10, max: 50 }
+const clients: PortabaseClient[] = []
+afterAll(async () => { await Promise.allSettled(clients.map((c) => c.dispose())) })
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function setup(opts: Parameters<typeof createMemoryBackend>[0] = {}) {
+  const backend = createMemoryBackend(opts)
+  const server = createClient({ adapter: memory({ backend }) })
+  clients.push(server)
+  const device = (collections: Record<string, OfflineCollectionOptions>, store: LocalStore = memoryStore(), extra: object = {}) => {
+    const adapter = memory({ backend })
+    const app = createClient({ adapter, offline: { store, collections, retryDelayMs: RETRY, ...extra } })
+    clients.push(app)
+    return { app, adapter }
+  }
+  return { backend, server, device }
+}
+
+
+it('outbox order across documents is kept within one batch', async () => {
+  const { backend, server, device } = setup()
+  const d = device({ c: {} })
+  await d.app.sync.waitForSync()
+  d.adapter.network.goOffline()
+  await d.app.db.collection('c').doc('a').set({ v: 1 })
+  await d.app.db.collection('c').doc('b').set({ v: 1 })
+  await d.app.db.collection('c').doc('a').update({ v: 2 })
+  d.adapter.network.goOnline()
+  await d.app.sync.waitForSync()
+  const recs = await memory({ backend }).sync!.changes('c', null, 10)
+  // the last write made on this device was a's update, so a must be last on the server
+  expect(recs.map((r) => r.id)).toEqual(['b', 'a'])
+  void server
+})
+
+it('a local write during the settle commit of a push is not lost (no false conflict)', async () => {
+  const { server, device } = setup()
+  const inner = memoryStore()
+  let hook: (() => void) | undefined
+  let chain = Promise.resolve()
+  const slow: LocalStore = {
+    name: 'slow', open: () => inner.open(), entries: (t) => inner.entries(t), close: () => inner.close(),
+    commit: (changes) => {
+      const isSettle = changes.some((c) => c.table === 'outbox' && 'delete' in c)
+      const run = chain.then(async () => { await sleep(20); await inner.commit(changes) })
+      chain = run.catch(() => undefined)
+      if (isSettle && hook) { const h = hook; hook = undefined; h() }
+      return run
+    },
+  }
+  const d = device({ c: {} }, slow)
+  await d.app.sync.waitForSync()
+  let second: Promise<void> | undefined
+  hook = () => { second = d.app.db.collection('c').doc('a').update({ v: 2 }) }
+  await d.app.db.collection('c').doc('a').set({ v: 1 })
+  await firstValueFrom(d.app.sync.status$.pipe(filter(() => second !== undefined)))
+  await second
+  await d.app.sync.waitForSync()
+  expect((await d.app.db.collection('c').doc('a').get())?.data).toEqual({ v: 2 })
+  expect((await server.db.collection('c').doc('a').get())?.data).toEqual({ v: 2 })
+})
+
+it('the same race raises no conflict against the device\'s own write (manual strategy)', async () => {
+  const { device } = setup()
+  const inner = memoryStore()
+  let hook: (() => void) | undefined
+  let chain = Promise.resolve()
+  const slow: LocalStore = {
+    name: 'slow', open: () => inner.open(), entries: (t) => inner.entries(t), close: () => inner.close(),
+    commit: (changes) => {
+      const isSettle = changes.some((c) => c.table === 'outbox' && 'delete' in c)
+      const run = chain.then(async () => { await sleep(20); await inner.commit(changes) })
+      chain = run.catch(() => undefined)
+      if (isSettle && hook) { const h = hook; hook = undefined; h() }
+      return run
+    },
+  }
+  const d = device({ c: { conflict: 'manual' } }, slow)
+  await d.app.sync.waitForSync()
+  let second: Promise<void> | undefined
+  hook = () => { second = d.app.db.collection('c').doc('a').update({ v: 2 }) }
+  await d.app.db.collection('c').doc('a').set({ v: 1 })
+  await firstValueFrom(d.app.sync.status$.pipe(filter(() => second !== undefined)))
+  await second
+  await d.app.sync.waitForSync()
+  const st = await firstValueFrom(d.app.sync.status$)
+  expect(st.conflicts).toBe(0)
+})
+
+it('keepLocal() on a held conflict keeps edits made after the conflict was raised', async () => {
+  const { server, device } = setup()
+  await server.db.collection('c').doc('doc').set({ t: 'x', n: 0 })
+  const d = device({ c: { conflict: 'manual' } })
+  await d.app.sync.waitForSync()
+  d.adapter.network.goOffline()
+  await d.app.db.collection('c').doc('doc').update({ n: 1 })
+  await server.db.collection('c').doc('doc').update({ t: 'server' })
+  d.adapter.network.goOnline()
+  const held: SyncConflict = await firstValueFrom(d.app.sync.conflicts$)
+  await d.app.db.collection('c').doc('doc').update({ extra: 'typed after' })
+  // (local view now shows the server state under the queued writes)
+  await held.keepLocal()
+  await d.app.sync.waitForSync()
+  expect((await server.db.collection('c').doc('doc').get())?.data).toEqual({ t: 'x', n: 1, extra: 'typed after' })
+})
+
+it('a pull refreshes the local view of a document that has queued writes', async () => {
+  const { server, device } = setup()
+  await server.db.collection('c').doc('a').set({ x: 1 })
+  const d = device({ c: {} })
+  await d.app.sync.waitForSync()
+  d.adapter.network.failNext(1000, 'unavailable', { service: 'sync', method: 'write' })
+  await d.app.db.collection('c').doc('a').update({ mine: 1 })
+  await server.db.collection('c').doc('a').update({ x: 2 })
+  await d.app.sync.pull()
+  const local = await d.app.db.collection('c').doc('a').get()
+  d.adapter.network.clearFaults()
+  expect(local?.data).toEqual({ x: 2, mine: 1 })
+})
+
+
+it('two concurrent create() of one id: the second is refused locally', async () => {
+  const { device } = setup()
+  const d = device({ c: {} })
+  await d.app.sync.waitForSync()
+  d.adapter.network.goOffline()
+  const r = await Promise.allSettled([d.app.db.collection('c').doc('a').create({ v: 1 }), d.app.db.collection('c').doc('a').create({ v: 2 })])
+  expect(r.map((x) => x.status)).toEqual(['fulfilled', 'rejected'])
+})
+
+it('a refused write is rolled back locally even while a later write to the doc is still queued', async () => {
+  const { server, device } = setup({ rules: { c: { write: ({ doc }) => doc?.data.bad !== true } } })
+  await server.db.collection('c').doc('a').set({ v: 0 })
+  const d = device({ c: {} }, memoryStore(), { batchSize: 1 })
+  await d.app.sync.waitForSync()
+  d.adapter.network.goOffline()
+  await d.app.db.collection('c').doc('a').update({ bad: true, v: 1 })
+  await d.app.db.collection('c').doc('a').update({ note: 'x' })
+  const sub = d.app.sync.rejected$.subscribe(() => d.adapter.network.failNext(1000, 'unavailable', { service: 'sync', method: 'write' }))
+  d.adapter.network.goOnline()
+  await expect(d.app.sync.flush()).rejects.toThrow()
+  sub.unsubscribe()
+  const local = await d.app.db.collection('c').doc('a').get()
+  d.adapter.network.clearFaults()
+  expect(local?.data).toEqual({ v: 0, note: 'x' })
+})
+
+it('write during a push settle commit; restart; not a false conflict (fast store)', async () => {
+  const { server, device } = setup()
+  const inner = memoryStore()
+  let hook: (() => void) | undefined
+  const wrapped: LocalStore = {
+    name: 'w', open: () => inner.open(), entries: (t) => inner.entries(t), close: () => inner.close(),
+    commit: async (changes) => {
+      const isSettle = changes.some((c) => c.table === 'outbox' && 'delete' in c)
+      if (isSettle && hook) { const h = hook; hook = undefined; h() ; await sleep(20) }
+      return inner.commit(changes)
+    },
+  }
+  const d = device({ c: {} }, wrapped)
+  await d.app.sync.waitForSync()
+  let second: Promise<void> | undefined
+  hook = () => { second = d.app.db.collection('c').doc('a').update({ v: 2 }) }
+  d.adapter.network.goOffline()
+  await d.app.db.collection('c').doc('a').set({ v: 1 })
+  d.adapter.network.goOnline()
+  await firstValueFrom(d.app.sync.status$.pipe(filter(() => second !== undefined)))
+  await second
+  // crash before the engine pushes the second write
+  d.adapter.network.goOffline()
+  await sleep(50)
+  await d.app.dispose()
+  const again = device({ c: {} }, inner)
+  await again.app.sync.waitForSync()
+  expect((await server.db.collection('c').doc('a').get())?.data).toEqual({ v: 2 })
+})
+
+it('keepLocal() on a conflict with a server doc whose tombstone was purged settles', async () => {
+  const { server, device } = setup({ tombstoneTtlMs: 1 })
+  await server.db.collection('c').doc('a').set({ v: 0 })
+  const d = device({ c: { conflict: 'manual' } })
+  await d.app.sync.waitForSync()
+  d.adapter.network.goOffline()
+  await d.app.db.collection('c').doc('a').update({ v: 1 })
+  await server.db.collection('c').doc('a').delete()
+  await sleep(10)
+  d.adapter.network.goOnline()
+  const held: SyncConflict = await firstValueFrom(d.app.sync.conflicts$)
+  await held.keepLocal()
+  await sleep(200)
+  const st = await firstValueFrom(d.app.sync.status$)
+  expect(st.conflicts).toBe(0)
+  expect((await server.db.collection('c').doc('a').get())?.data).toEqual({ v: 1 })
+})
+
+it('no sync work after dispose() resolved', async () => {
+  const backend = createMemoryBackend()
+  const server = createClient({ adapter: memory({ backend }) })
+  const inner = memoryStore()
+  let closed = false
+  const commitsAfterClose: string[] = []
+  const store: LocalStore = { name: 's', open: () => inner.open(), entries: (t) => inner.entries(t), close: async () => { closed = true; await inner.close() },
+    commit: async (c) => { if (closed) commitsAfterClose.push(JSON.stringify(c.map((x) => x.table))); return inner.commit(c) } }
+  const adapter = memory({ backend })
+  const app: PortabaseClient = createClient({ adapter, offline: { store, collections: { c: {} }, retryDelayMs: { initial: 10, max: 50 } } })
+  await app.sync.waitForSync()
+  adapter.network.latencyMs = 30
+  await app.db.collection('c').doc('a').set({ v: 1 })
+  await sleep(5) // round in flight
+  const flush = app.sync.flush().catch((e: unknown) => e)
+  await app.db.collection('c').doc('b').set({ v: 1 })
+  await app.dispose()
+  // A flush still waiting when the client was disposed is refused, not run against a closed store.
+  expect(await flush).toMatchObject({ code: 'failed-precondition' })
+  const serverAtDispose = (await server.db.collection('c').get()).docs.map((d) => d.id)
+  await sleep(300)
+  const serverLater = (await server.db.collection('c').get()).docs.map((d) => d.id)
+  expect(serverLater).toEqual(serverAtDispose)
+  await server.dispose()
+})
