@@ -42,58 +42,57 @@ it('outbox order across documents is kept within one batch', async () => {
   void server
 })
 
-it('a local write during the settle commit of a push is not lost (no false conflict)', async () => {
+/**
+ * A store whose commits take 20 ms, one at a time (like fsync), that makes a local write to `a`
+ * at the moment a push starts settling its outbox entries.
+ */
+async function writeDuringSettle(conflict: 'server-wins' | 'manual') {
   const { server, device } = setup()
   const inner = memoryStore()
   let hook: (() => void) | undefined
   let chain = Promise.resolve()
   const slow: LocalStore = {
-    name: 'slow', open: () => inner.open(), entries: (t) => inner.entries(t), close: () => inner.close(),
+    name: 'slow',
+    open: () => inner.open(),
+    entries: (t) => inner.entries(t),
+    close: () => inner.close(),
     commit: (changes) => {
       const isSettle = changes.some((c) => c.table === 'outbox' && 'delete' in c)
-      const run = chain.then(async () => { await sleep(20); await inner.commit(changes) })
+      const run = chain.then(async () => {
+        await sleep(20)
+        await inner.commit(changes)
+      })
       chain = run.catch(() => undefined)
-      if (isSettle && hook) { const h = hook; hook = undefined; h() }
+      if (isSettle && hook) {
+        const h = hook
+        hook = undefined
+        h()
+      }
       return run
     },
   }
-  const d = device({ c: {} }, slow)
+  const d = device({ c: { conflict } }, slow)
   await d.app.sync.waitForSync()
   let second: Promise<void> | undefined
-  hook = () => { second = d.app.db.collection('c').doc('a').update({ v: 2 }) }
+  hook = () => {
+    second = d.app.db.collection('c').doc('a').update({ v: 2 })
+  }
   await d.app.db.collection('c').doc('a').set({ v: 1 })
   await firstValueFrom(d.app.sync.status$.pipe(filter(() => second !== undefined)))
   await second
   await d.app.sync.waitForSync()
+  return { d, server }
+}
+
+it('a local write during the settle commit of a push is not lost (no false conflict)', async () => {
+  const { d, server } = await writeDuringSettle('server-wins')
   expect((await d.app.db.collection('c').doc('a').get())?.data).toEqual({ v: 2 })
   expect((await server.db.collection('c').doc('a').get())?.data).toEqual({ v: 2 })
 })
 
-it('the same race raises no conflict against the device\'s own write (manual strategy)', async () => {
-  const { device } = setup()
-  const inner = memoryStore()
-  let hook: (() => void) | undefined
-  let chain = Promise.resolve()
-  const slow: LocalStore = {
-    name: 'slow', open: () => inner.open(), entries: (t) => inner.entries(t), close: () => inner.close(),
-    commit: (changes) => {
-      const isSettle = changes.some((c) => c.table === 'outbox' && 'delete' in c)
-      const run = chain.then(async () => { await sleep(20); await inner.commit(changes) })
-      chain = run.catch(() => undefined)
-      if (isSettle && hook) { const h = hook; hook = undefined; h() }
-      return run
-    },
-  }
-  const d = device({ c: { conflict: 'manual' } }, slow)
-  await d.app.sync.waitForSync()
-  let second: Promise<void> | undefined
-  hook = () => { second = d.app.db.collection('c').doc('a').update({ v: 2 }) }
-  await d.app.db.collection('c').doc('a').set({ v: 1 })
-  await firstValueFrom(d.app.sync.status$.pipe(filter(() => second !== undefined)))
-  await second
-  await d.app.sync.waitForSync()
-  const st = await firstValueFrom(d.app.sync.status$)
-  expect(st.conflicts).toBe(0)
+it("the same race raises no conflict against the device's own write (manual strategy)", async () => {
+  const { d } = await writeDuringSettle('manual')
+  expect((await firstValueFrom(d.app.sync.status$)).conflicts).toBe(0)
 })
 
 it('keepLocal() on a held conflict keeps edits made after the conflict was raised', async () => {
