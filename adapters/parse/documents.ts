@@ -361,14 +361,15 @@ export class ParseDocuments implements DocumentsService {
 
   /**
    * Parse answers 101 both for a missing object and for one the ACL does not let the caller write.
-   * A read tells them apart: readable → permission-denied; not readable → not-found (an object the
-   * caller cannot read behaves as missing).
+   * A read tells them apart: readable and not writable by this caller → permission-denied; not
+   * readable → not-found (an object the caller cannot read behaves as missing). Readable AND
+   * writable means it was created after the refused request (a concurrent create): not-found.
    */
   async explainNotFound(error: unknown, collection: string, id: string, what: string, signal?: AbortSignal): Promise<PortabaseError> {
     const mapped = error instanceof PortabaseError ? error : parseFailure('internal', String(error))
     if (parseCodeOf(error) !== ParseCode.OBJECT_NOT_FOUND) return mapped
     const visible = await this.getRaw(collection, id, signal).catch(() => null)
-    if (visible) return new PortabaseError('permission-denied', `Parse Server refused to ${what} ${collection}/${id} (its ACL does not let this user write it)`, { provider: PROVIDER, cause: error, details: { parseCode: ParseCode.OBJECT_NOT_FOUND } })
+    if (visible && !aclLetsWrite(visible, this.ctx.session.state$.value?.user.uid ?? null)) return new PortabaseError('permission-denied', `Parse Server refused to ${what} ${collection}/${id} (its ACL does not let this user write it)`, { provider: PROVIDER, cause: error, details: { parseCode: ParseCode.OBJECT_NOT_FOUND } })
     return new PortabaseError('not-found', `No document to ${what} at ${collection}/${id}`, { provider: PROVIDER, cause: error, details: { parseCode: ParseCode.OBJECT_NOT_FOUND } })
   }
 
@@ -676,4 +677,11 @@ function semanticsError(query: Query, what: string): PortabaseError {
     `Parse Server ${what}: this query does not follow portabase's semantics on this server (string collation other than code-point order, ordering by arrays or objects, or mixed field types); see adapters/parse/README.md`,
     { provider: PROVIDER, details: { orderBy: query.orderBy.map((o) => `${o.field} ${o.direction}`) } },
   )
+}
+
+/** Whether an object's ACL lets this user (null: signed out) write it. No ACL: anyone may. */
+function aclLetsWrite(object: ParseObjectJSON, uid: string | null): boolean {
+  const acl = (object as { ACL?: Record<string, { write?: boolean }> }).ACL
+  if (!acl) return true
+  return acl['*']?.write === true || (uid !== null && acl[uid]?.write === true)
 }
