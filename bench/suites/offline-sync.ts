@@ -28,6 +28,7 @@ import { memory } from '../../adapters/memory/index.js'
 import { parse } from '../../adapters/parse/index.js'
 import { createClient, generateId, increment, MAX_BATCH_WRITES, memoryStore, type Adapter, type LocalStore, type PortabaseClient } from '../../src/index.js'
 import { startParseServer, type ParseTestServer } from '../../test/backends/parse/server.js'
+import { countingChanges } from '../../test/offline/counting.js'
 import type { Measurement } from '../lib/figure.js'
 import { interleaved, now, stats, type Stats } from '../lib/measure.js'
 import type { Suite } from '../lib/suite.js'
@@ -211,26 +212,16 @@ async function queueOffline(collection: string, writes: number): Promise<LocalSt
 }
 
 /** A device on the Parse adapter that counts the records `sync.changes` returns. */
-function countingDevice(server: ParseTestServer, collection: string, sync: 'delta' | 'full'): { app: PortabaseClient; fetched: number } {
-  const adapter = parseAdapter(server)
-  const inner = adapter.sync!
-  const device = { app: undefined as unknown as PortabaseClient, fetched: 0 }
-  const counted: Adapter = Object.create(adapter, {
-    sync: {
-      value: {
-        fetch: inner.fetch.bind(inner),
-        write: inner.write.bind(inner),
-        changes: async (...args: Parameters<typeof inner.changes>) => {
-          const records = await inner.changes(...args)
-          device.fetched += records.length
-          return records
-        },
-      },
-    },
-  })
+function countingDevice(server: ParseTestServer, collection: string, sync: 'delta' | 'full'): { app: PortabaseClient; readonly fetched: number } {
+  const counted = countingChanges(parseAdapter(server))
   // online$ false: the engine starts no round by itself, so each pull() is the only one running.
-  device.app = createClient({ adapter: counted, online$: of(false), offline: { store: memoryStore(), collections: { [collection]: { sync } } } })
-  return device
+  const app = createClient({ adapter: counted.adapter, online$: of(false), offline: { store: memoryStore(), collections: { [collection]: { sync } } } })
+  return {
+    app,
+    get fetched() {
+      return counted.fetched()
+    },
+  }
 }
 
 function scaleStats(s: Stats, k: number): Stats {

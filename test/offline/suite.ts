@@ -20,6 +20,7 @@ import {
   type SyncConflict,
 } from '../../src/index.js'
 import { expectError } from '../contract/helpers.js'
+import { countingChanges } from './counting.js'
 
 export interface OfflineTarget {
   name: string
@@ -62,24 +63,10 @@ export function runOfflineSuite(target: OfflineTarget): void {
 
     async function device(collections: Record<string, OfflineCollectionOptions>, store: LocalStore = memoryStore(), batchSize?: number): Promise<Device> {
       const { adapter, goOffline, goOnline } = await target.device()
-      let fetched = 0
-      const sync = adapter.sync!
-      const counted: Adapter = Object.create(adapter, {
-        sync: {
-          value: {
-            fetch: sync.fetch.bind(sync),
-            write: sync.write.bind(sync),
-            changes: async (...args: Parameters<typeof sync.changes>) => {
-              const records = await sync.changes(...args)
-              fetched += records.length
-              return records
-            },
-          },
-        },
-      })
+      const { adapter: counted, fetched } = countingChanges(adapter)
       const app = createClient({ adapter: counted, offline: { store, collections, retryDelayMs: RETRY, ...(batchSize ? { batchSize } : {}) } })
       clients.push(app)
-      return { app, store, goOffline, goOnline, fetched: () => fetched }
+      return { app, store, goOffline, goOnline, fetched }
     }
 
     const serverDocs = async (collection: string): Promise<Record<string, DocumentData>> =>
