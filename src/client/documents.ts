@@ -4,7 +4,7 @@ import { deepFreeze } from '../freeze.js'
 import { generateId } from '../ids.js'
 import { cursorOf } from '../query/evaluate.js'
 import { decodeCursor, encodeCursor } from '../query/cursor.js'
-import { DOC_ID, type Direction, type Filter, type FilterOp, type Query } from '../query/model.js'
+import { DOC_ID, withIdOrder, type Direction, type Filter, type FilterOp, type Query } from '../query/model.js'
 import { assertQuery } from '../query/validate.js'
 import { validateWithSchema, type StandardSchemaV1 } from '../schema.js'
 import { isSentinel, type Sentinel, type WriteData } from '../sentinels.js'
@@ -199,9 +199,7 @@ export class QueryRef<T = DocumentData> {
   /** The neutral query the adapter receives. Validates on every call, so errors surface at use. */
   build(): Query {
     const { adapter } = this.ctx
-    const orderBy = [...this.spec.orderBy]
-    // The id ends every ordering: results and cursors become total and stable.
-    if (!orderBy.some((o) => o.field === DOC_ID)) orderBy.push({ field: DOC_ID, direction: 'asc' })
+    const orderBy = withIdOrder(this.spec.orderBy)
     const query: Query = { filters: this.spec.filters, orderBy }
     if (this.spec.limit !== undefined) query.limit = this.spec.limit
     assertQuery(query, adapter.capabilities, adapter.name)

@@ -8,7 +8,7 @@ import { invalidArgument, PortabaseError, toPortabaseError, unsupported } from '
 import { generateId } from '../ids.js'
 import { countMatches, runQuery } from '../query/evaluate.js'
 import { LiveView } from '../query/live.js'
-import { DOC_ID, type Query } from '../query/model.js'
+import { withIdOrder, type Query } from '../query/model.js'
 import type { Adapter, SyncCheckpoint, SyncService, WriteOp } from '../spi.js'
 import type { ConnectionState, Doc, DocumentData, QuerySnapshot, SyncStatus } from '../types.js'
 import { applyWrite } from '../write.js'
@@ -408,7 +408,7 @@ export class OfflineEngine {
     for (const [collection, config] of this.collections) {
       if (this.remoteWatches.has(collection)) continue
       const query: Query =
-        typeof config.sync === 'object' ? { ...config.sync.query, orderBy: ensureIdOrder(config.sync.query) } : { filters: [], orderBy: [{ field: DOC_ID, direction: 'asc' }] }
+        typeof config.sync === 'object' ? { ...config.sync.query, orderBy: withIdOrder(config.sync.query.orderBy) } : { filters: [], orderBy: withIdOrder([]) }
       let first = true
       const sub = this.adapter.documents.watch(collection, query).subscribe({
         next: () => {
@@ -435,10 +435,6 @@ export class OfflineEngine {
   private assertOpen(): void {
     if (this.closed) throw new PortabaseError('failed-precondition', 'The client was disposed')
   }
-}
-
-export function ensureIdOrder(query: Query): Query['orderBy'] {
-  return query.orderBy.some((o) => o.field === DOC_ID) ? query.orderBy : [...query.orderBy, { field: DOC_ID, direction: 'asc' }]
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

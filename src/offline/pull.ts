@@ -7,7 +7,7 @@
  */
 import { isPortabaseError } from '../errors.js'
 import { cursorOf } from '../query/evaluate.js'
-import { DOC_ID, type Query } from '../query/model.js'
+import { withIdOrder, type Query } from '../query/model.js'
 import type { DocumentsService, SyncCheckpoint, SyncRecord, SyncService } from '../spi.js'
 import { docKey, serverStateOf, type LocalCache, type ServerState } from './cache.js'
 import type { LocalStore, StoreChange, StoredValue } from './store.js'
@@ -78,7 +78,7 @@ async function pullFeed(ctx: PullContext, from: SyncCheckpoint | null, evictUnse
 }
 
 async function pullQuery(ctx: PullContext, query: Query): Promise<number> {
-  const orderBy = query.orderBy.some((o) => o.field === DOC_ID) ? query.orderBy : [...query.orderBy, { field: DOC_ID, direction: 'asc' as const }]
+  const orderBy = withIdOrder(query.orderBy)
   const seen = new Set<string>()
   let fetched = 0
   let startAfter: Query['startAfter']

@@ -60,3 +60,8 @@ export function fieldFilters(filters: readonly Filter[]): FieldFilter[] {
 export function usesOr(filters: readonly Filter[]): boolean {
   return filters.some((f) => f.kind === 'or' || (f.kind === 'and' && usesOr(f.filters)))
 }
+
+/** The ordering with the document id last (added ascending if absent): results and cursors become total and stable. */
+export function withIdOrder(orderBy: readonly OrderBy[]): OrderBy[] {
+  return orderBy.some((o) => o.field === DOC_ID) ? [...orderBy] : [...orderBy, { field: DOC_ID, direction: 'asc' }]
+}
