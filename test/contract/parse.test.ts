@@ -9,7 +9,8 @@
  */
 import { parse } from '../../adapters/parse/index.js'
 import { generateId } from '../../src/index.js'
-import { startParseServer, type ParseTestServer } from '../backends/parse/server.js'
+import type { ParseTestServer } from '../backends/parse/server.js'
+import { externalDatabase as external, parseTestOptions, startParseServerFor } from '../backends/parse/targets.js'
 import { runContractSuite } from './suite.js'
 
 jest.setTimeout(60_000)
@@ -18,29 +19,17 @@ let server: ParseTestServer | undefined
 let collections = 0
 /** Class names unique to this run: an external database keeps the classes of earlier runs. */
 const run = generateId(6)
-const external = Boolean(process.env.PARSE_DATABASE_URI)
 
 runContractSuite({
   name: external ? 'parse (PostgreSQL)' : 'parse (PGlite)',
   async setup() {
-    try {
-      server = await startParseServer()
-    } catch (error) {
-      throw new Error(`The Parse test backend did not start, so the parse contract suite cannot run: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
-    }
+    server = await startParseServerFor('the parse contract suite')
   },
   async teardown() {
     await server?.stop()
   },
   async createAdapter() {
-    if (!server) throw new Error('The Parse test backend is not running (setup failed)')
-    return parse({
-      serverURL: server.serverURL,
-      appId: server.appId,
-      javascriptKey: server.javascriptKey,
-      liveQueryServerURL: server.liveQueryServerURL,
-      transactions: external,
-    })
+    return parse(parseTestOptions(server))
   },
   freshCollection: () => `c${run}_${++collections}`,
   ownedCollection: () => 'owned',

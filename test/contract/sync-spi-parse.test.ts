@@ -5,7 +5,8 @@
  */
 import { parse, type ParseAdapter } from '../../adapters/parse/index.js'
 import { generateId } from '../../src/index.js'
-import { startParseServer, type ParseTestServer } from '../backends/parse/server.js'
+import type { ParseTestServer } from '../backends/parse/server.js'
+import { externalDatabase as external, parseTestOptions, startParseServerFor } from '../backends/parse/targets.js'
 import { sleep, uniqueEmail, uniquePassword } from './helpers.js'
 import { runSyncSpiSuite } from './sync-spi.js'
 
@@ -15,27 +16,14 @@ let server: ParseTestServer | undefined
 let collections = 0
 /** Class names unique to this run: an external database keeps the classes of earlier runs. */
 const run = generateId(6)
-const external = Boolean(process.env.PARSE_DATABASE_URI)
 
 function adapter(extra: { tombstoneTtlMs?: number } = {}): ParseAdapter {
-  if (!server) throw new Error('The Parse test backend is not running (setup failed)')
-  return parse({
-    serverURL: server.serverURL,
-    appId: server.appId,
-    javascriptKey: server.javascriptKey,
-    liveQueryServerURL: server.liveQueryServerURL,
-    transactions: external,
-    ...extra,
-  })
+  return parse({ ...parseTestOptions(server), ...extra })
 }
 
 // One server for the shared suite and the Parse-only tests below.
 beforeAll(async () => {
-  try {
-    server = await startParseServer()
-  } catch (error) {
-    throw new Error(`The Parse test backend did not start, so the parse sync suite cannot run: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
-  }
+  server = await startParseServerFor('the parse sync suite')
 })
 
 afterAll(async () => {

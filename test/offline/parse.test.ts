@@ -6,7 +6,8 @@
  */
 import { parse } from '../../adapters/parse/index.js'
 import { generateId } from '../../src/index.js'
-import { startParseServer, type ParseTestServer } from '../backends/parse/server.js'
+import type { ParseTestServer } from '../backends/parse/server.js'
+import { externalDatabase as external, parseTestOptions, startParseServerFor } from '../backends/parse/targets.js'
 import { startFaultProxy, type FaultProxy } from '../backends/proxy.js'
 import { runOfflineSuite } from './suite.js'
 
@@ -16,17 +17,12 @@ let server: ParseTestServer | undefined
 let proxy: FaultProxy | undefined
 let collections = 0
 const run = generateId(6)
-const external = Boolean(process.env.PARSE_DATABASE_URI)
 
 runOfflineSuite({
   name: external ? 'parse (PostgreSQL)' : 'parse (PGlite)',
   async setup() {
-    try {
-      server = await startParseServer()
-      proxy = await startFaultProxy({ port: Number(new URL(server.serverURL).port) })
-    } catch (error) {
-      throw new Error(`The Parse test backend did not start, so the offline suite cannot run on Parse: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
-    }
+    server = await startParseServerFor('the offline suite on Parse')
+    proxy = await startFaultProxy({ port: Number(new URL(server.serverURL).port) })
   },
   async teardown() {
     await proxy?.close()
@@ -35,14 +31,7 @@ runOfflineSuite({
   async device() {
     if (!server || !proxy) throw new Error('The Parse test backend is not running (setup failed)')
     const installationId = crypto.randomUUID()
-    const adapter = parse({
-      serverURL: proxy.url(new URL(server.serverURL).pathname),
-      appId: server.appId,
-      javascriptKey: server.javascriptKey,
-      liveQueryServerURL: server.liveQueryServerURL,
-      transactions: external,
-      installationId,
-    })
+    const adapter = parse({ ...parseTestOptions(server, proxy.url(new URL(server.serverURL).pathname)), installationId })
     let block: { unblock(): void } | undefined
     return {
       adapter,
