@@ -18,7 +18,9 @@ import { pullCollection, readCheckpoints } from './pull.js'
 import { pushOutbox, type PushContext } from './push.js'
 import type { FlushResult, OfflineCollectionOptions, OfflineOptions, RejectedWrite, SyncConflict } from './types.js'
 
-const DEFAULTS = { batchSize: 100, pageSize: 500, retryDelayMs: { initial: 500, max: 30_000 } }
+const DEFAULTS = { batchSize: 100, pageSize: 500, retryDelayMs: { initial: 500, max: 30_000 }, crashGraceMs: 1_000 }
+/** Set while an engine has the store open; still set at the next open means the app died. */
+const OPEN_KEY = 'openedBy'
 
 export class OfflineEngine {
   readonly cache = new LocalCache()
@@ -39,6 +41,8 @@ export class OfflineEngine {
   private timer: ReturnType<typeof setTimeout> | undefined
   private failures = 0
   private lock: Promise<void> = Promise.resolve()
+  /** After a crash: no push before this time (see OfflineOptions.crashGraceMs). */
+  private pushNotBefore = 0
   /** Callers awaiting waitForSync(): while there are any, the retry timer keeps Node alive. */
   private waiters = 0
   private closed = false
@@ -63,6 +67,7 @@ export class OfflineEngine {
       batchSize: positive(options.batchSize, DEFAULTS.batchSize, 'batchSize'),
       pageSize: positive(options.pageSize, DEFAULTS.pageSize, 'pageSize'),
       retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
+      crashGraceMs: options.crashGraceMs ?? DEFAULTS.crashGraceMs,
     }
     this.ready = this.open(connection$)
     this.status$ = concat(from(this.readyForStatus()).pipe(ignoreElements()), this.statusSubject)
@@ -94,6 +99,10 @@ export class OfflineEngine {
 
   private async open(connection$: Observable<ConnectionState>): Promise<void> {
     const snapshot = await openAndMigrate(this.options.store)
+    if (snapshot.meta.some(([key]) => key === OPEN_KEY) && snapshot.outbox.length > 0) {
+      this.pushNotBefore = Date.now() + this.options.crashGraceMs
+    }
+    await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, value: Date.now() }])
     this.cache.load(snapshot.docs, snapshot.outbox)
     for (const [collection, checkpoint] of readCheckpoints(snapshot.meta)) this.checkpoints.set(collection, checkpoint)
     this.updateStatus({})
@@ -255,6 +264,8 @@ export class OfflineEngine {
     this.conflictsSubject.complete()
     this.rejectedSubject.complete()
     this.cache.changes$.complete()
+    // A clean close: the next open need not wait for requests of this run still in flight.
+    await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, delete: true }]).catch(() => undefined)
     await this.options.store.close()
   }
 
@@ -311,6 +322,8 @@ export class OfflineEngine {
 
   private async push(): Promise<FlushResult> {
     if (this.cache.pendingCount === this.heldWrites()) return { sent: 0, rejected: 0, conflicts: 0 }
+    const wait = this.pushNotBefore - Date.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     this.updateStatus({ uploading: true })
     try {
       return await pushOutbox(this.pushContext())

@@ -59,6 +59,12 @@ export interface OfflineOptions {
   pageSize?: number
   /** Backoff after a failed sync: first delay and cap, in ms. Defaults 500 and 30 000. */
   retryDelayMs?: { initial: number; max: number }
+  /**
+   * After a crash (the store was not closed by `dispose()`), how long the first push waits before
+   * re-sending: a request still in flight when the app died may reach the server late, and the
+   * wait lets the server's write id show it was applied. Default 1,000 ms. See docs/offline.md.
+   */
+  crashGraceMs?: number
 }
 
 /** A conflict waiting for a decision (strategy `manual`, or a handler that returned undefined). */

@@ -226,3 +226,22 @@ it('no sync work after dispose() resolved', async () => {
   expect(serverLater).toEqual(serverAtDispose)
   await server.dispose()
 })
+
+it('after a crash the first push waits crashGraceMs for requests still in flight; after a clean close it does not', async () => {
+  const { device } = setup()
+  const timeToFlush = async (crashed: boolean): Promise<number> => {
+    const store = memoryStore()
+    const first = device({ c: {} }, store)
+    await first.app.sync.waitForSync()
+    first.adapter.network.goOffline()
+    await first.app.db.collection('c').doc(crashed ? 'crashed' : 'clean').set({ v: 1 })
+    // A crash leaves the store as it was; a clean close marks it closed.
+    if (!crashed) await first.app.dispose()
+    const second = device({ c: {} }, store, { crashGraceMs: 300 })
+    const started = Date.now()
+    await second.app.sync.flush()
+    return Date.now() - started
+  }
+  expect(await timeToFlush(true)).toBeGreaterThanOrEqual(280)
+  expect(await timeToFlush(false)).toBeLessThan(280)
+})
