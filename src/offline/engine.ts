@@ -103,6 +103,8 @@ export class OfflineEngine {
       this.pushNotBefore = Date.now() + this.options.crashGraceMs
     }
     await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, value: Date.now() }])
+    // Disposed while opening: start nothing (a live watch started now would never be stopped).
+    if (this.closed) return
     this.cache.load(snapshot.docs, snapshot.outbox)
     for (const [collection, checkpoint] of readCheckpoints(snapshot.meta)) this.checkpoints.set(collection, checkpoint)
     this.updateStatus({})
