@@ -2,6 +2,8 @@ import { Subject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { deepFreeze } from '../../src/freeze.js'
 import { typeRank } from '../../src/query/compare.js'
+import type { OrderBy } from '../../src/query/model.js'
+import { OrderedIndex } from '../../src/query/ordered-index.js'
 import type { ConfigScalar, Doc, DocumentData, User } from '../../src/types.js'
 import { systemClock, type Clock } from './clock.js'
 
@@ -44,6 +46,12 @@ export interface MemoryBackendOptions {
    * with `failed-precondition` (details.reason 'checkpoint-expired'). Default 30 days.
    */
   tombstoneTtlMs?: number
+  /**
+   * Ordered indexes for limited queries (see `orderedDocs`): a collection gets one per ordering a
+   * limited query uses once it holds `minDocs` documents (default 1,000), at most `perCollection`
+   * (default 8; later orderings are scanned). `false`: never. Results are the same either way.
+   */
+  indexes?: { minDocs?: number; perCollection?: number } | false
 }
 
 /** Default lifetime of tombstones: 30 days. */
@@ -120,6 +128,10 @@ export class MemoryBackend {
   private readonly syncStates = new Map<string, SyncState>()
   /** Deletion time of the oldest tombstone kept (Infinity: none), so purging is free until one expires. */
   private oldestTombstone = Number.POSITIVE_INFINITY
+  /** Ordered indexes per collection, by OrderedIndex.keyOf(orderBy); updated by every commit. */
+  private readonly indexes = new Map<string, Map<string, OrderedIndex<Doc>>>()
+  private readonly indexMinDocs: number
+  private readonly indexesPerCollection: number
 
   constructor(options: MemoryBackendOptions = {}) {
     this.clock = options.clock ?? systemClock
@@ -130,6 +142,9 @@ export class MemoryBackend {
     this.functions = new Map(Object.entries(options.functions ?? {}))
     this.rules = new Map(Object.entries(options.rules ?? {}))
     this.config = { ...(options.config ?? {}) }
+    const indexes = options.indexes ?? {}
+    this.indexMinDocs = indexes === false ? Number.POSITIVE_INFINITY : (indexes.minDocs ?? 1_000)
+    this.indexesPerCollection = indexes === false ? 0 : (indexes.perCollection ?? 8)
   }
 
   collection(name: string): Map<string, Doc> {
@@ -139,6 +154,25 @@ export class MemoryBackend {
       this.collections.set(name, docs)
     }
     return docs
+  }
+
+  /**
+   * The collection's documents sorted by `orderBy`, from an index every commit keeps up to date
+   * (created on first use); undefined for a collection below `indexes.minDocs` or past its quota of
+   * indexes, which the caller then scans.
+   */
+  orderedDocs(collection: string, orderBy: readonly OrderBy[]): Iterable<Doc> | undefined {
+    const key = OrderedIndex.keyOf(orderBy)
+    let byOrder = this.indexes.get(collection)
+    let index = byOrder?.get(key)
+    if (index === undefined) {
+      const docs = this.collection(collection)
+      if (docs.size < this.indexMinDocs || (byOrder?.size ?? 0) >= this.indexesPerCollection) return undefined
+      index = new OrderedIndex<Doc>(orderBy, docs.values())
+      if (byOrder === undefined) this.indexes.set(collection, (byOrder = new Map()))
+      byOrder.set(key, index)
+    }
+    return index.values()
   }
 
   /** Field → type rank per collection, learnt from the data on first use (typed-fields mode). */
@@ -172,6 +206,8 @@ export class MemoryBackend {
       const store = this.collection(collection)
       const state = this.syncState(collection)
       const before = store.get(id)
+      const indexes = this.indexes.get(collection)
+      if (indexes !== undefined) for (const index of indexes.values()) index.replace(before, after)
       if (after) {
         store.set(id, after)
         state.writeIds.set(id, writeId)

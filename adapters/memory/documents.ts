@@ -20,6 +20,7 @@ const denied = (what: string): PortabaseError => new PortabaseError('permission-
 interface SharedQuery {
   key: string
   collection: string
+  query: Query
   view: LiveView<Doc>
   snapshot: QuerySnapshot
   subscribers: Subject<QuerySnapshot>
@@ -53,7 +54,7 @@ export class MemoryDocuments implements DocumentsService {
 
   async query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]> {
     await this.network.gate('documents', 'query', this.network.signalFor(options))
-    const docs = runQuery(this.backend.collection(collection).values(), query)
+    const docs = this.run(collection, query)
     this.assertReadable(collection, docs)
     return docs
   }
@@ -172,16 +173,28 @@ export class MemoryDocuments implements DocumentsService {
     for (const doc of docs) if (!rule({ auth, doc, existing: doc })) throw denied(`reading ${collection}/${doc.id}`)
   }
 
+  /** Runs a query, reading a limited one from the backend's ordered index when there is one. */
+  private run(collection: string, query: Query): Doc[] {
+    const ordered = query.limit !== undefined ? this.backend.orderedDocs(collection, query.orderBy) : undefined
+    return ordered ? runQuery(ordered, query, { ordered: true }) : runQuery(this.backend.collection(collection).values(), query)
+  }
+
+  private rerun(shared: SharedQuery): ViewChange<Doc>[] {
+    const { collection, query, view } = shared
+    const ordered = query.limit !== undefined ? this.backend.orderedDocs(collection, query.orderBy) : undefined
+    return ordered ? view.rerun(ordered, { ordered: true }) : view.rerun(this.backend.collection(collection).values())
+  }
+
   private shared(collection: string, query: Query): SharedQuery {
     const hasRules = this.backend.rules.get(collection)?.read !== undefined
     // With read rules the result depends on who asks, so the key includes the caller.
     const key = JSON.stringify([collection, hasRules ? (this.caller()?.uid ?? null) : '', toTaggedJson(query as never)])
     const existing = this.live.get(key)
     if (existing) return existing
-    const docs = runQuery(this.backend.collection(collection).values(), query)
+    const docs = this.run(collection, query)
     this.assertReadable(collection, docs)
     const view = new LiveView<Doc>(query, docs)
-    const shared: SharedQuery = { key, collection, view, snapshot: snapshotOf(docs, []), subscribers: new Subject() }
+    const shared: SharedQuery = { key, collection, query, view, snapshot: snapshotOf(docs, []), subscribers: new Subject() }
     this.live.set(key, shared)
     let set = this.liveByCollection.get(collection)
     if (!set) this.liveByCollection.set(collection, (set = new Set()))
@@ -204,7 +217,7 @@ export class MemoryDocuments implements DocumentsService {
       // round, which must find all views already past this event.
       const ready: [SharedQuery, ViewChange<Doc>[]][] = []
       for (const shared of queries) {
-        const changes = shared.view.apply(event.id, event.after) ?? shared.view.rerun(this.backend.collection(shared.collection).values())
+        const changes = shared.view.apply(event.id, event.after) ?? this.rerun(shared)
         if (changes.length > 0) ready.push([shared, changes])
       }
       for (const [shared, changes] of ready) this.emit(shared, changes)
@@ -218,7 +231,7 @@ export class MemoryDocuments implements DocumentsService {
       if (!queries) continue
       for (const shared of queries) {
         const previous = shared.view.current
-        const changes = shared.view.apply(event.id, event.after) ?? shared.view.rerun(this.backend.collection(shared.collection).values())
+        const changes = shared.view.apply(event.id, event.after) ?? this.rerun(shared)
         if (changes.length === 0) continue
         const entry = touched.get(shared)
         if (entry) entry.changes = null
@@ -233,7 +246,7 @@ export class MemoryDocuments implements DocumentsService {
 
   private resyncAll(): void {
     for (const shared of this.live.values()) {
-      const changes = shared.view.rerun(this.backend.collection(shared.collection).values())
+      const changes = this.rerun(shared)
       if (changes.length > 0) this.emit(shared, changes)
     }
   }

@@ -180,14 +180,28 @@ export function insertionIndex<T>(sorted: readonly T[], item: T, compare: (a: T,
   return lo
 }
 
+export interface RunOptions {
+  /** `docs` arrive sorted by the query's ordering (see OrderedIndex), so reading stops at the limit. */
+  ordered?: boolean
+}
+
 /**
  * Runs a query over any iterable of documents in one pass. With a limit it keeps only the best
  * `limit` candidates (top-k selection), so a 20-row page over 100k docs never sorts 100k docs.
  */
-export function runQuery<D extends Evaluable>(docs: Iterable<D>, query: Query | CompiledQuery): D[] {
+export function runQuery<D extends Evaluable>(docs: Iterable<D>, query: Query | CompiledQuery, options?: RunOptions): D[] {
   const compiled = 'accepts' in query ? query : compileQuery(query)
   const { accepts, compare, limit } = compiled
   const out: D[] = []
+  if (options?.ordered) {
+    // Already in the query's order (an OrderedIndex): the page is the first `limit` matches.
+    for (const doc of docs) {
+      if (!accepts(doc)) continue
+      out.push(doc)
+      if (out.length >= limit) break
+    }
+    return out
+  }
   if (limit === Infinity) {
     for (const doc of docs) if (accepts(doc)) out.push(doc)
     return out.sort(compare)

@@ -1,4 +1,4 @@
-import { compileQuery, insertionIndex, runQuery, type CompiledQuery, type Evaluable } from './evaluate.js'
+import { compileQuery, insertionIndex, runQuery, type CompiledQuery, type Evaluable, type RunOptions } from './evaluate.js'
 import type { Query } from './model.js'
 
 export interface ViewChange<D> {
@@ -79,8 +79,8 @@ export class LiveView<D extends Evaluable> {
   }
 
   /** Re-runs the query over a source of documents and resets to the result. */
-  rerun(source: Iterable<D>): ViewChange<D>[] {
-    return this.reset(runQuery(source, this.compiled))
+  rerun(source: Iterable<D>, options?: RunOptions): ViewChange<D>[] {
+    return this.reset(runQuery(source, this.compiled, options))
   }
 
   private indexOf(doc: D): number {

@@ -1,10 +1,11 @@
 /** The FIXTURES.md server side for a memory backend: functions, remote config, owned-collection rules. */
-import { createMemoryBackend, type MemoryBackend } from '../../adapters/memory/index.js'
+import { createMemoryBackend, type MemoryBackend, type MemoryBackendOptions } from '../../adapters/memory/index.js'
 import { PortabaseError } from '../../src/errors.js'
 import { FIXTURE_CONFIG } from './target.js'
 
-export function createFixtureBackend(): MemoryBackend {
+export function createFixtureBackend(options: Pick<MemoryBackendOptions, 'indexes'> = {}): MemoryBackend {
   return createMemoryBackend({
+    ...options,
     config: { ...FIXTURE_CONFIG },
     functions: {
       echo: (input) => input,

@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { decodeCursor, encodeCursor } from '../../src/query/cursor.js'
 import { compileQuery, countMatches, cursorOf, runQuery, type Evaluable } from '../../src/query/evaluate.js'
 import { LiveView, type ViewChange } from '../../src/query/live.js'
+import { OrderedIndex } from '../../src/query/ordered-index.js'
 import { DOC_ID, FILTER_OPERATORS, type Filter, type FilterOp, type OrderBy, type Query } from '../../src/query/model.js'
 import { assertQuery } from '../../src/query/validate.js'
 import type { Capabilities } from '../../src/spi.js'
@@ -268,6 +269,28 @@ describe('query evaluator vs a naive reference (property-based)', () => {
         expect(seen).toEqual(expected)
       }),
       { numRuns: RUNS, examples: [[[{ id: 'd00', data: {} }], { filters: [], orderBy: byFieldAndSubfield('asc') }, 1]] },
+    )
+  })
+
+  it('an OrderedIndex kept up to date through writes gives the same pages as a scan', () => {
+    fc.assert(
+      fc.property(docsArb, queryArb, fc.array(writeArb, { maxLength: 15 }), (initial, query, writes) => {
+        const store = new Map(initial.map((d) => [d.id, d]))
+        const index = new OrderedIndex<Evaluable>(query.orderBy, store.values())
+        const check = (): void => {
+          expect(ids(runQuery(index.values(), query, { ordered: true }))).toEqual(ids(naiveResult([...store.values()], query)))
+          expect(index.size).toBe(store.size)
+        }
+        check()
+        for (const { id, data } of writes) {
+          const after = data === undefined ? undefined : { id, data }
+          index.replace(store.get(id), after)
+          if (after) store.set(id, after)
+          else store.delete(id)
+          check()
+        }
+      }),
+      { numRuns: RUNS },
     )
   })
 
