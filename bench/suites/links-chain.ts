@@ -8,6 +8,8 @@
  *     another — unit: ms per sample of 10,000 reads;
  * (b) the top-20 query of query-top20 over 10k docs, after an untimed write to a `done` doc (through
  *     the same client) — unit: ms per query.
+ * (d) context, no target: the same reads with the five links' per-call bookkeeping written inline
+ *     (bench/lib/inline-chain.ts): the least any implementation of this chain can cost.
  * (c) context, no target: point reads over a simulated 1 ms round trip (the memory adapter's
  *     latency, a timer per read), the cost of the chain on an operation that waits for a network
  *     — unit: ms per sample of 200 reads. Measured on two more clients, so (a) and (b) are unchanged.
@@ -16,6 +18,7 @@ import { memory } from '../../adapters/memory/index.js'
 import { createClient, dedupe, log, metrics, retry, timeout, type CollectionRef, type Link, type PortabaseClient } from '../../src/index.js'
 import { makeTodos, prng, shuffle, type Todo } from '../datasets.js'
 import { collectGarbage, interleaved, now, scaled } from '../lib/measure.js'
+import { inlineChainRead } from '../lib/inline-chain.js'
 import { batchWrite } from '../lib/portabase.js'
 import type { Suite } from '../lib/suite.js'
 
@@ -55,8 +58,21 @@ export const linksChain: Suite = {
       }
       return now() - start
     }
-    const point = await interleaved({ warmup: 3, runs: scaled(21, quick) }, { chain: { once: reads(chained.todos) }, none: { once: reads(plain.todos) } })
-    progress(`  point reads: chain ${point.chain.median.toFixed(2)} ms, none ${point.none.median.toFixed(2)} ms per ${DOCS.toLocaleString('en-US')} reads`)
+    // (d) the five links' bookkeeping inline around the plain client's read: what any chain must cost at least.
+    const inlineRead = inlineChainRead((id) => plain.todos.doc(id).get(), () => {})
+    const inlineReads = async (i: number): Promise<number> => {
+      const list = orders[i % orders.length]!
+      const start = now()
+      for (const id of list) {
+        if ((await inlineRead(id)) === null) throw new Error(`lost ${id}`)
+      }
+      return now() - start
+    }
+    const point = await interleaved(
+      { warmup: 3, runs: scaled(21, quick) },
+      { chain: { once: reads(chained.todos) }, none: { once: reads(plain.todos) }, inline: { once: inlineReads } },
+    )
+    progress(`  point reads: chain ${point.chain.median.toFixed(2)} ms, none ${point.none.median.toFixed(2)} ms, inline bookkeeping ${point.inline.median.toFixed(2)} ms per ${DOCS.toLocaleString('en-US')} reads`)
     collectGarbage()
 
     const touched = rows.find((r) => r.data.done)!
@@ -117,6 +133,17 @@ export const linksChain: Suite = {
         floor: top.none,
         target: { against: 'floor', ratio: 1.1 },
         notes: `${links} done==false, priority desc, createdAt asc, limit 20; one get() per sample after an untimed set() of a done doc.`,
+      },
+      {
+        name: 'links-chain-point-reads-inline-floor',
+        title: "5 links' bookkeeping written inline vs no links — point reads, 10k docs (ms per 10,000 reads)",
+        unit: 'ms',
+        better: 'lower',
+        portabase: point.inline,
+        rxdb: null,
+        floor: point.none,
+        notes:
+          "Context for (a), no target: bench/lib/inline-chain.ts does the per-call work the five links require (log entry and message, metrics histogram for the series and the total, a deadline node, a dedupe key and map entry) inline in the caller's async frame around the plain client's read, with no link function, promise or microtask and two clock reads in all. A lower bound for any implementation of this chain; measured in the same interleaved rounds as (a).",
       },
       {
         name: 'links-chain-point-reads-1ms',
