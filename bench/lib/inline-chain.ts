@@ -1,8 +1,9 @@
 /**
- * A lower bound for any implementation of the links-chain's five links: their per-call bookkeeping
- * written inline around a plain client read, in the caller's own async frame. No link function, no
- * promise and no microtask of its own, and one clock read at the start and one at the end shared by
- * the three links that time the call. What is left is work each link's contract requires:
+ * About the least any implementation of the links-chain's five links can cost: their per-call
+ * bookkeeping written inline around a plain client read, in one async wrapper (the one frame any
+ * wrapper needs). No link functions, no promise per link, and one clock read at the start and one at
+ * the end shared by the three links that time the call. What is left is work each link's contract
+ * requires:
  *
  * - log: a redacted args summary (here just a copy: the args are two plain strings), the entry
  *   with its message, the logger call;

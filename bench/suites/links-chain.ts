@@ -143,7 +143,7 @@ export const linksChain: Suite = {
         rxdb: null,
         floor: point.none,
         notes:
-          "Context for (a), no target: bench/lib/inline-chain.ts does the per-call work the five links require (log entry and message, metrics histogram for the series and the total, a deadline node, a dedupe key and map entry) inline in the caller's async frame around the plain client's read, with no link function, promise or microtask and two clock reads in all. A lower bound for any implementation of this chain; measured in the same interleaved rounds as (a).",
+          "Context for (a), no target: bench/lib/inline-chain.ts does the per-call work the five links require (log entry and message, metrics histogram for the series and the total, a deadline node, a dedupe key and map entry) inline in one async wrapper around the plain client's read, with no link functions, no promise per link and two clock reads in all. About the least any implementation of this chain can cost; measured in the same interleaved rounds as (a).",
       },
       {
         name: 'links-chain-point-reads-1ms',
