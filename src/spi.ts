@@ -51,11 +51,19 @@ export interface Capabilities {
   remoteConfig: boolean
 }
 
-export type WriteOp =
+export type WriteOp = (
   | { type: 'create'; collection: string; id: string; data: WriteData }
   | { type: 'set'; collection: string; id: string; data: WriteData }
   | { type: 'update'; collection: string; id: string; data: WriteData }
   | { type: 'delete'; collection: string; id: string }
+) & {
+  /**
+   * An idempotency key. Adapters with `sync` record it on the document (or its tombstone) as
+   * `SyncRecord.writeId`; the client sets it on writes a replay could apply twice (create, update,
+   * sentinels), so a retry can first ask which of them were applied. Others ignore it.
+   */
+  writeId?: string
+}
 
 export interface WriteOptions {
   /** All-or-nothing; only requested when `capabilities.transactions` is true. */

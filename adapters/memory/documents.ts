@@ -75,6 +75,7 @@ export class MemoryDocuments implements DocumentsService {
     } else {
       for (const op of ops) this.commit(this.stage([op]))
     }
+    this.network.respond('documents', 'write')
   }
 
   watch(collection: string, query: Query): Observable<QuerySnapshot> {
@@ -122,7 +123,7 @@ export class MemoryDocuments implements DocumentsService {
       }
       this.assertWritable(op.collection, existing ?? null, after ?? null, key)
       pending.set(key, after)
-      events.push({ collection: op.collection, id: op.id, after })
+      events.push({ collection: op.collection, id: op.id, after, writeId: op.writeId ?? null })
     }
     return events
   }

@@ -8,10 +8,18 @@ export interface FaultFilter {
   method?: string
 }
 
-interface PendingFault extends FaultFilter {
+export interface FaultOptions extends FaultFilter {
+  retryAfterMs?: number
+  /**
+   * The call reaches the backend and is applied, then fails as if its response was lost (documents
+   * writes only; other calls ignore such faults). Default false: the call fails before the backend.
+   */
+  lostResponse?: boolean
+}
+
+interface PendingFault extends FaultOptions {
   remaining: number
   code: ErrorCode
-  retryAfterMs?: number
 }
 
 /**
@@ -38,7 +46,7 @@ export class MemoryNetwork {
   }
 
   /** The next `count` calls matching `filter` fail with `code` (retryable per the code's default). */
-  failNext(count: number, code: ErrorCode, filter: FaultFilter & { retryAfterMs?: number } = {}): void {
+  failNext(count: number, code: ErrorCode, filter: FaultOptions = {}): void {
     this.faults.push({ ...filter, remaining: count, code })
   }
 
@@ -56,11 +64,22 @@ export class MemoryNetwork {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1)
     if (this.latencyMs > 0) await sleep(this.latencyMs, signal)
     if (!this.online) throw new PortabaseError('unavailable', `The memory backend is unreachable: the client is offline (${key})`, { provider: 'memory' })
-    const fault = this.faults.find((f) => (f.service === undefined || f.service === service) && (f.method === undefined || f.method === method))
-    if (fault) {
-      fault.remaining -= 1
-      if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault)
-      throw new PortabaseError(fault.code, `Injected fault on ${key}`, { provider: 'memory', retryAfterMs: fault.retryAfterMs })
-    }
+    this.injectFault(service, method, false)
+  }
+
+  /** After a call was applied: fails it if a `lostResponse` fault matches. */
+  respond(service: string, method: string): void {
+    this.injectFault(service, method, true)
+  }
+
+  private injectFault(service: string, method: string, lostResponse: boolean): void {
+    const fault = this.faults.find(
+      (f) => (f.lostResponse ?? false) === lostResponse && (f.service === undefined || f.service === service) && (f.method === undefined || f.method === method),
+    )
+    if (!fault) return
+    fault.remaining -= 1
+    if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault)
+    const what = lostResponse ? 'its response was lost (injected)' : 'injected fault'
+    throw new PortabaseError(fault.code, `${service}.${method}: ${what}`, { provider: 'memory', retryAfterMs: fault.retryAfterMs })
   }
 }

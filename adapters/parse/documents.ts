@@ -210,16 +210,16 @@ export class ParseDocuments implements DocumentsService {
   private async writeOne(op: WriteOp, signal?: AbortSignal): Promise<void> {
     switch (op.type) {
       case 'create':
-        return this.send(planCreate(op.collection, op.id, resolveLocally(op.data), null), signal)
+        return this.send(planCreate(op.collection, op.id, resolveLocally(op.data), op.writeId ?? null), signal)
       case 'set':
-        return this.setOne(op.collection, op.id, resolveLocally(op.data), signal)
+        return this.setOne(op.collection, op.id, resolveLocally(op.data), op.writeId ?? null, signal)
       case 'update': {
         let existing: ParseObjectJSON | undefined
         if (this.updateNeedsRead(op.collection, op.data)) {
           existing = (await this.getRaw(op.collection, op.id, signal)) ?? undefined
           if (!existing) throw notFound(op.collection, op.id)
         }
-        const request: PlannedRequest = { method: 'PUT', collection: op.collection, id: op.id, path: objectPath(op.collection, op.id), body: this.encodeUpdate(op.collection, op.data, existing, null) }
+        const request: PlannedRequest = { method: 'PUT', collection: op.collection, id: op.id, path: objectPath(op.collection, op.id), body: this.encodeUpdate(op.collection, op.data, existing, op.writeId ?? null) }
         try {
           return await this.send(request, signal)
         } catch (error) {
@@ -230,7 +230,7 @@ export class ParseDocuments implements DocumentsService {
         // Read first: the tombstone gets the object's ACL. Then the tombstone and the DELETE, sent
         // together (a lost answer to the DELETE still leaves the tombstone; see settleDelete).
         const stored = await this.getRaw(op.collection, op.id, signal)
-        const requests = this.planDelete(op.collection, op.id, stored, null)
+        const requests = this.planDelete(op.collection, op.id, stored, op.writeId ?? null)
         const results = await Promise.all(requests.map((request) => this.sendOne(request, signal)))
         const failure = await this.settleDelete(op.collection, op.id, requests, results, signal)
         if (failure) throw failure
@@ -338,10 +338,10 @@ export class ParseDocuments implements DocumentsService {
     return results
   }
 
-  private async setOne(collection: string, id: string, data: DocumentData, signal?: AbortSignal): Promise<void> {
+  private async setOne(collection: string, id: string, data: DocumentData, writeId: string | null, signal?: AbortSignal): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const existing = await this.getRaw(collection, id, signal)
-      const request = existing ? planReplace(collection, id, data, existing, null) : planCreate(collection, id, data, null)
+      const request = existing ? planReplace(collection, id, data, existing, writeId) : planCreate(collection, id, data, writeId)
       try {
         return await this.send(request, signal)
       } catch (error) {
@@ -513,13 +513,15 @@ export class ParseDocuments implements DocumentsService {
     const requests: PlannedRequest[] = []
     for (const { collection, id, stored, data, ops: list } of states.values()) {
       const only = list.length === 1 ? list[0]! : undefined
+      // The document's ops collapse into one request: it records the last op's write id.
+      const writeId = list[list.length - 1]!.writeId ?? null
       if (only?.type === 'update' && stored) {
-        requests.push({ method: 'PUT', collection, id, path: objectPath(collection, id), body: this.encodeUpdate(collection, only.data, stored, null) })
+        requests.push({ method: 'PUT', collection, id, path: objectPath(collection, id), body: this.encodeUpdate(collection, only.data, stored, writeId) })
       } else if (data === undefined) {
         // The tombstone goes into the same transaction as the DELETE.
-        if (stored) requests.push(...this.planDelete(collection, id, stored, null))
+        if (stored) requests.push(...this.planDelete(collection, id, stored, writeId))
       } else {
-        requests.push(stored ? planReplace(collection, id, data, stored, null) : planCreate(collection, id, data, null))
+        requests.push(stored ? planReplace(collection, id, data, stored, writeId) : planCreate(collection, id, data, writeId))
       }
     }
     return requests

@@ -1,5 +1,5 @@
 import { catchError, map, Observable, takeUntil, throwError } from 'rxjs'
-import { invalidArgument, toPortabaseError } from '../errors.js'
+import { invalidArgument, isPortabaseError, toPortabaseError } from '../errors.js'
 import { deepFreeze } from '../freeze.js'
 import { generateId } from '../ids.js'
 import { cursorOf } from '../query/evaluate.js'
@@ -11,6 +11,7 @@ import { isSentinel, type Sentinel, type WriteData } from '../sentinels.js'
 import type { Adapter, WriteOp } from '../spi.js'
 import type { Doc, DocumentData, QuerySnapshot, Value } from '../types.js'
 import { assertCollectionName, assertDocId, assertDocumentData, assertValue } from '../values.js'
+import { unappliedWrites, withWriteIds, type KeyedWriteOp } from './keyed-writes.js'
 import { requireCapability, type Pipeline } from './pipeline.js'
 
 /** Data for `set`/`add`: the document's fields, any of which may be a write sentinel. */
@@ -89,14 +90,45 @@ export class WriteBatch {
 }
 
 function write(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean): Promise<void> {
-  // Replaying set/delete yields the same state; create/update (sentinels) may not.
-  const idempotent = ops.every((op) => op.type === 'set' || op.type === 'delete') && ops.every((op) => op.type === 'delete' || !hasSentinel(op.data))
+  // Replaying set/delete yields the same state; create/update (sentinels) may not, unless they carry
+  // write ids the adapter records (keyed-writes.ts): then a second attempt sends only what did not land.
+  const replayable = ops.every((op) => op.type === 'set' || op.type === 'delete') && ops.every((op) => op.type === 'delete' || !hasSentinel(op.data))
+  const sync = replayable ? undefined : ctx.adapter.sync
+  if (sync === undefined) {
+    return ctx.pipeline.invoke({
+      service: 'documents',
+      method: 'write',
+      args: [ops],
+      idempotent: replayable,
+      run: (op) => ctx.adapter.documents.write(op.args[0] as WriteOp[], { atomic, signal: op.signal }),
+    })
+  }
+  let failure: unknown
+  let attempted = false
   return ctx.pipeline.invoke({
     service: 'documents',
     method: 'write',
-    args: [ops],
-    idempotent,
-    run: (op) => ctx.adapter.documents.write(op.args[0] as WriteOp[], { atomic, signal: op.signal }),
+    args: [withWriteIds(ops)],
+    idempotent: true,
+    run: async (op) => {
+      let pending = op.args[0] as KeyedWriteOp[]
+      if (attempted) {
+        try {
+          pending = await unappliedWrites(sync, pending, op.signal)
+        } catch (error) {
+          // Cannot tell what landed (e.g. read rules refuse the check): keep the attempt's own failure.
+          throw isPortabaseError(error) && error.retryable ? error : failure
+        }
+        if (pending.length === 0) return
+      }
+      attempted = true
+      try {
+        await ctx.adapter.documents.write(pending, { atomic, signal: op.signal })
+      } catch (error) {
+        failure = error
+        throw error
+      }
+    },
   })
 }
 

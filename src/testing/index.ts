@@ -6,7 +6,7 @@ import { createClient, type PortabaseClient } from '../client/client.js'
 import type { ErrorCode } from '../errors.js'
 import type { Link } from '../links/link.js'
 import type { DocumentData } from '../types.js'
-import { ManualClock, memory, type FaultFilter, type MemoryAdapter, type MemoryBackend, type MemoryOptions } from '../../adapters/memory/index.js'
+import { ManualClock, memory, type FaultOptions, type MemoryAdapter, type MemoryBackend, type MemoryOptions } from '../../adapters/memory/index.js'
 import { createMemoryBackend } from '../../adapters/memory/backend.js'
 
 export interface TestClientOptions extends Omit<MemoryOptions, 'clock' | 'backend'> {
@@ -28,8 +28,11 @@ export interface TestKit {
   goOffline(): void
   /** Reconnects; live queries catch up with what changed meanwhile. */
   goOnline(): void
-  /** The next `count` calls (optionally only `{ service, method }`) fail with `code`. */
-  failNext(count: number, code: ErrorCode, filter?: FaultFilter & { retryAfterMs?: number }): void
+  /**
+   * The next `count` calls (optionally only `{ service, method }`) fail with `code`. With
+   * `lostResponse: true` a documents write is applied first, then fails, as when a response is lost.
+   */
+  failNext(count: number, code: ErrorCode, filter?: FaultOptions): void
   /** Delay, in real ms, before each call reaches the backend. */
   setLatency(ms: number): void
   /** Another client on the same backend: a second device or user. Disposed with the kit. */

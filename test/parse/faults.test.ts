@@ -188,54 +188,67 @@ describe('writes are never applied twice', () => {
     expect(await serverDoc(col, 'a')).toBeNull()
   })
 
-  it('add() whose response was lost is not retried: one request, one document; replaying the same create is already-exists', async () => {
+  it('add() whose response was lost is retried: the check finds its write id on the object, nothing is sent again', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'other', { n: 0 })
     proxy.dropResponses(1, on(col, 'POST'))
-    await expectError(() => app.db.collection(col).add({ title: 'once' }), 'unavailable', 'add() with its response lost')
-    expect(proxy.count(on(col, 'POST'))).toBe(1)
+    const ref = await app.db.collection(col).add({ title: 'once' })
+    expect(proxy.requests.filter(on(col, 'POST')).map((r) => r.action)).toEqual(['response-dropped'])
     expect(await serverCount(col)).toBe(2)
-
-    // An app that retries a create itself must reuse the id (batch create): the replay cannot duplicate.
-    const ref = app.db.collection(col).doc(generateId())
-    proxy.reset()
-    proxy.dropResponses(1, on(col, 'POST'))
-    await expectError(() => app.db.batch((b) => void b.create(ref, { title: 'twice?' })), 'unavailable', 'create with its response lost')
-    await expectError(() => app.db.batch((b) => void b.create(ref, { title: 'twice?' })), 'already-exists', 'the replayed create')
-    expect(proxy.count(on(col, 'POST'))).toBe(2)
-    expect(await serverCount(col)).toBe(3)
+    expect(await serverDoc(col, ref.id)).toMatchObject({ title: 'once' })
   })
 
-  it('update() with increment() whose response was lost is not retried: applied once', async () => {
+  it('replaying a create with the same id yourself is already-exists: no duplicate', async () => {
+    const app = client()
+    const col = fresh()
+    await seeded(app, col, 'other', { n: 0 })
+    const ref = app.db.collection(col).doc(generateId())
+    await app.db.batch((b) => void b.create(ref, { title: 'once' }))
+    await expectError(() => app.db.batch((b) => void b.create(ref, { title: 'twice?' })), 'already-exists', 'the replayed create')
+    expect(await serverCount(col)).toBe(2)
+  })
+
+  it('update() with increment() whose response was lost is retried and applied once', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'a', { n: 0 })
     proxy.dropResponses(1, on(col, 'PUT'))
-    await expectError(() => app.db.collection(col).doc('a').update({ n: increment(1) }), 'unavailable', 'update with its response lost')
+    await app.db.collection(col).doc('a').update({ n: increment(1) })
+    expect(proxy.requests.filter(on(col, 'PUT')).map((r) => r.action)).toEqual(['response-dropped'])
+    expect(await serverDoc(col, 'a')).toMatchObject({ n: 1 })
+  })
+
+  it('without retry() a lost response surfaces as unavailable, the write applied once', async () => {
+    const app = client([timeout(5000)])
+    const col = fresh()
+    await seeded(app, col, 'a', { n: 0 })
+    proxy.dropResponses(1, on(col, 'PUT'))
+    await expectError(() => app.db.collection(col).doc('a').update({ n: increment(1) }), 'unavailable', 'an increment whose response was lost')
     expect(proxy.count(on(col, 'PUT'))).toBe(1)
     expect(await serverDoc(col, 'a')).toMatchObject({ n: 1 })
   })
 
-  it('a create answered 429 (never applied) is not retried by portabase: resource-exhausted, no document', async () => {
+  it('a create answered 429 (never applied) is retried after the check: one object', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'other', { n: 0 })
     proxy.respond(1, 429, { filter: on(col, 'POST') })
-    await expectError(() => app.db.collection(col).add({ title: 'no' }), 'resource-exhausted', 'a rate-limited create')
-    expect(proxy.count(on(col, 'POST'))).toBe(1)
-    expect(await serverCount(col)).toBe(1)
+    const ref = await app.db.collection(col).add({ title: 'later' })
+    expect(proxy.requests.filter(on(col, 'POST')).map((r) => r.action)).toEqual(['answered', 'forwarded'])
+    expect(await serverCount(col)).toBe(2)
+    expect(await serverDoc(col, ref.id)).toMatchObject({ title: 'later' })
   })
 
-  it('a 503 on an increment is not resent by the SDK nor retried by portabase: unavailable, applied at most once', async () => {
+  it('a 503 on an increment is not resent by the SDK; retry() sends it again after the check: applied once', async () => {
     const app = client()
     const col = fresh()
     await seeded(app, col, 'a', { n: 0 })
-    proxy.respond(2, 503, { filter: on(col, 'PUT') })
-    await expectError(() => app.db.collection(col).doc('a').update({ n: increment(1) }), 'unavailable', 'an increment answered 503')
-    // One request: a 5xx sent after the server applied the write (a gateway timeout) cannot apply it again.
-    expect(proxy.requests.filter(on(col, 'PUT')).map((r) => r.action)).toEqual(['answered'])
-    expect(await serverDoc(col, 'a')).toMatchObject({ n: 0 })
+    proxy.respond(1, 503, { filter: on(col, 'PUT') })
+    await app.db.collection(col).doc('a').update({ n: increment(1) })
+    // The SDK sent it once (a 5xx sent after the server applied the write cannot apply it again); the retry is portabase's.
+    expect(proxy.requests.filter(on(col, 'PUT')).map((r) => r.action)).toEqual(['answered', 'forwarded'])
+    expect(await serverDoc(col, 'a')).toMatchObject({ n: 1 })
   })
 
   it('a 503 on set() (idempotent) is retried by retry() and applied once', async () => {

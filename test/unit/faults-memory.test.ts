@@ -4,9 +4,8 @@
  * retry({ baseDelayMs: 5 }) then timeout(5000). Counts of calls that reached the backend
  * (`adapter.network.calls`) are asserted, not durations.
  *
- * Difference from Parse: an injected fault fails a call before it reaches the backend, so the
- * memory kit cannot lose a response after a write was applied; "applied once" is checked with
- * faults before the write instead (the Parse suite covers lost responses through its proxy).
+ * Faults fail a call before it reaches the backend, or, with `lostResponse: true`, after a write
+ * was applied (as the Parse suite's proxy drops responses).
  */
 import { increment, retry, timeout, type Link } from '../../src/index.js'
 import { createTestClient, type TestKit } from '../../src/testing/index.js'
@@ -81,12 +80,24 @@ describe('writes are never applied twice (memory)', () => {
     expect(await k.app.db.collection('todos').doc('a').get()).toBeNull()
   })
 
-  test('add() is not retried: unavailable after one call, nothing written', async () => {
+  test('add() failing before the backend is retried with its write id: applied once', async () => {
     const k = kit()
     k.failNext(1, 'unavailable', { service: 'documents', method: 'write' })
-    await expectError(() => k.app.db.collection('todos').add({ title: 'once' }), 'unavailable', 'add() on a failing network')
+    const ref = await k.app.db.collection('todos').add({ title: 'once' })
+    expect(calls(k, 'documents.write')).toBe(2)
+    expect(calls(k, 'sync.fetch')).toBe(1)
+    expect((await ref.get())?.data).toEqual({ title: 'once' })
+    expect(await k.app.db.collection('todos').count()).toBe(2)
+  })
+
+  test('add() whose response was lost: the retry finds its write id on the document and sends nothing', async () => {
+    const k = kit()
+    k.failNext(1, 'unavailable', { service: 'documents', method: 'write', lostResponse: true })
+    const ref = await k.app.db.collection('todos').add({ title: 'once' })
     expect(calls(k, 'documents.write')).toBe(1)
-    expect(await k.app.db.collection('todos').count()).toBe(1)
+    expect(calls(k, 'sync.fetch')).toBe(1)
+    expect((await ref.get())?.data).toEqual({ title: 'once' })
+    expect(await k.app.db.collection('todos').count()).toBe(2)
   })
 
   test('a replayed create with the same id is already-exists: no duplicate', async () => {
@@ -98,20 +109,49 @@ describe('writes are never applied twice (memory)', () => {
     expect((await ref.get())?.data).toEqual({ title: 'once' })
   })
 
-  test('update() with increment() is not retried: applied at most once', async () => {
+  test('update() with increment() whose response was lost is applied once', async () => {
     const k = kit()
-    k.failNext(1, 'unavailable', { service: 'documents', method: 'write' })
-    await expectError(() => k.app.db.collection('todos').doc('a').update({ n: increment(1) }), 'unavailable', 'an increment on a failing network')
+    k.failNext(1, 'unavailable', { service: 'documents', method: 'write', lostResponse: true })
+    await k.app.db.collection('todos').doc('a').update({ n: increment(1) })
     expect(calls(k, 'documents.write')).toBe(1)
-    expect((await k.app.db.collection('todos').doc('a').get())?.data).toEqual({ n: 1 })
+    expect((await k.app.db.collection('todos').doc('a').get())?.data).toEqual({ n: 2 })
   })
 
-  test('a create answered resource-exhausted is not retried', async () => {
+  test('update() with increment() failing before the backend is retried and applied once', async () => {
+    const k = kit()
+    k.failNext(2, 'unavailable', { service: 'documents', method: 'write' })
+    await k.app.db.collection('todos').doc('a').update({ n: increment(1) })
+    expect(calls(k, 'documents.write')).toBe(3)
+    expect((await k.app.db.collection('todos').doc('a').get())?.data).toEqual({ n: 2 })
+  })
+
+  test('a batch whose response was lost is not sent again: every increment applied once', async () => {
+    const k = kit()
+    const todos = k.app.db.collection('todos')
+    k.failNext(1, 'unavailable', { service: 'documents', method: 'write', lostResponse: true })
+    await k.app.db.batch((b) => {
+      b.update(todos.doc('a'), { n: increment(10) })
+      b.create(todos.doc('z'), { n: 0 })
+      b.update(todos.doc('z'), { n: increment(1) })
+    })
+    expect(calls(k, 'documents.write')).toBe(1)
+    expect((await todos.doc('a').get())?.data).toEqual({ n: 11 })
+    expect((await todos.doc('z').get())?.data).toEqual({ n: 1 })
+  })
+
+  test('a create answered resource-exhausted is retried after the hint, applied once', async () => {
     const k = kit()
     k.failNext(1, 'resource-exhausted', { service: 'documents', method: 'write', retryAfterMs: 1 })
-    await expectError(() => k.app.db.collection('todos').add({ title: 'no' }), 'resource-exhausted', 'a rate-limited create')
-    expect(calls(k, 'documents.write')).toBe(1)
-    expect(await k.app.db.collection('todos').count()).toBe(1)
+    await k.app.db.collection('todos').add({ title: 'later' })
+    expect(calls(k, 'documents.write')).toBe(2)
+    expect(await k.app.db.collection('todos').count()).toBe(2)
+  })
+
+  test('without retry() a lost response still surfaces: unavailable, the write applied once', async () => {
+    const k = kit([timeout(5000)])
+    k.failNext(1, 'unavailable', { service: 'documents', method: 'write', lostResponse: true })
+    await expectError(() => k.app.db.collection('todos').doc('a').update({ n: increment(1) }), 'unavailable', 'an increment whose response was lost')
+    expect((await k.app.db.collection('todos').doc('a').get())?.data).toEqual({ n: 2 })
   })
 })
 
