@@ -14,7 +14,7 @@ import type { ConnectionState, Doc, DocumentData, QuerySnapshot, SyncStatus } fr
 import { applyWrite } from '../write.js'
 import { docKey, LocalCache, serverStateOf, type QueuedWrite, type ServerState } from './cache.js'
 import { openAndMigrate } from './schema.js'
-import { pullCollection, readCheckpoints } from './pull.js'
+import { pullCollection, pullIds, readCheckpoints, type PullContext } from './pull.js'
 import { pushOutbox, type PushContext } from './push.js'
 import type { FlushResult, OfflineCollectionOptions, OfflineOptions, RejectedWrite, SyncConflict } from './types.js'
 
@@ -35,6 +35,8 @@ export class OfflineEngine {
   private readonly checkpoints = new Map<string, SyncCheckpoint>()
   private readonly subscriptions: Subscription[] = []
   private readonly remoteWatches = new Map<string, Subscription>()
+  /** Ids a live watch reported changed since the last pull, per feed-synced collection (see pullIds). */
+  private readonly liveChanged = new Map<string, Set<string>>()
   private connection: ConnectionState = 'connecting'
   private running: Promise<void> | null = null
   private rerun = false
@@ -340,7 +342,7 @@ export class OfflineEngine {
       for (const collection of collections) {
         const config = this.collections.get(collection)
         if (!config) throw invalidArgument(`${collection} is not an offline collection`)
-        await pullCollection({
+        const ctx: PullContext = {
           locked: (step) => this.locked(step),
           sync: this.sync,
           documents: this.adapter.documents,
@@ -350,7 +352,11 @@ export class OfflineEngine {
           pageSize: this.options.pageSize,
           collection,
           mode: config.sync,
-        })
+        }
+        const changed = this.liveChanged.get(collection)
+        this.liveChanged.delete(collection)
+        await pullCollection(ctx)
+        if (changed !== undefined && changed.size > 0) await pullIds(ctx, [...changed])
       }
     } finally {
       this.updateStatus({ downloading: false })
@@ -425,11 +431,22 @@ export class OfflineEngine {
       const query: Query =
         typeof config.sync === 'object' ? { ...config.sync.query, orderBy: withIdOrder(config.sync.query.orderBy) } : { filters: [], orderBy: withIdOrder([]) }
       let first = true
+      // Feed-synced collections also fetch the documents a live event names: a delta pull can miss a
+      // commit that lands out of updateTime order (pull.ts, pullIds). A query pull re-reads them anyway.
+      const byId = typeof config.sync === 'object' ? undefined : collection
       const sub = this.adapter.documents.watch(collection, query).subscribe({
-        next: () => {
+        next: (snapshot) => {
           // The first snapshot is the current state, which the round after reconnecting pulls anyway.
-          if (first) first = false
-          else this.schedule(20)
+          if (first) {
+            first = false
+            return
+          }
+          if (byId !== undefined) {
+            let ids = this.liveChanged.get(byId)
+            if (!ids) this.liveChanged.set(byId, (ids = new Set()))
+            for (const change of snapshot.changes) ids.add(change.doc.id)
+          }
+          this.schedule(20)
         },
         error: () => this.remoteWatches.delete(collection),
       })

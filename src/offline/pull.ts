@@ -77,6 +77,29 @@ async function pullFeed(ctx: PullContext, from: SyncCheckpoint | null, evictUnse
   return fetched
 }
 
+/**
+ * Fetches named documents (ids a live event reported) and applies what the server holds: the
+ * record, or a deletion for a tombstone or an id the server no longer has. Delta sync orders by
+ * updateTime, and a backend that stamps it before the commit (Parse) can commit a change after a
+ * later-stamped one was read, which the checkpoint then skips; the live event still names it.
+ * Leaves the checkpoint alone.
+ */
+export async function pullIds(ctx: PullContext, ids: readonly string[]): Promise<number> {
+  let fetched = 0
+  for (let at = 0; at < ids.length; at += ctx.pageSize) {
+    const chunk = ids.slice(at, at + ctx.pageSize)
+    const records = new Map((await ctx.sync.fetch(ctx.collection, chunk)).map((r) => [r.id, r]))
+    fetched += records.size
+    const states = new Map<string, ServerState | undefined>()
+    for (const id of chunk) {
+      const record = records.get(id)
+      states.set(docKey(ctx.collection, id), record === undefined || record.data === null ? undefined : serverStateOf(record))
+    }
+    await commitPage(ctx, states, null)
+  }
+  return fetched
+}
+
 async function pullQuery(ctx: PullContext, query: Query): Promise<number> {
   const orderBy = withIdOrder(query.orderBy)
   const seen = new Set<string>()
