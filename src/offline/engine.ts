@@ -355,8 +355,18 @@ export class OfflineEngine {
         }
         const changed = this.liveChanged.get(collection)
         this.liveChanged.delete(collection)
-        await pullCollection(ctx)
-        if (changed !== undefined && changed.size > 0) await pullIds(ctx, [...changed])
+        try {
+          await pullCollection(ctx)
+          if (changed !== undefined && changed.size > 0) await pullIds(ctx, [...changed])
+        } catch (error) {
+          // Not fetched: keep them, with any named meanwhile, for the next pull.
+          if (changed !== undefined) {
+            const pending = this.liveChanged.get(collection)
+            if (pending) for (const id of pending) changed.add(id)
+            this.liveChanged.set(collection, changed)
+          }
+          throw error
+        }
       }
     } finally {
       this.updateStatus({ downloading: false })
