@@ -1,6 +1,6 @@
 import { Observable, Subject, filter, type Subscription } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
-import { countMatches, runQuery } from '../../src/query/evaluate.js'
+import { countMatches, runQuery, type RunOptions } from '../../src/query/evaluate.js'
 import { LiveView, diffResults, type ViewChange } from '../../src/query/live.js'
 import type { Query } from '../../src/query/model.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
@@ -174,16 +174,19 @@ export class MemoryDocuments implements DocumentsService {
     for (const doc of docs) if (!rule({ auth, doc, existing: doc })) throw denied(`reading ${collection}/${doc.id}`)
   }
 
-  /** Runs a query, reading a limited one from the backend's ordered index when there is one. */
-  private run(collection: string, query: Query): Doc[] {
+  /** Where a query reads: a limited one from the backend's ordered index when there is one, else a scan. */
+  private source(collection: string, query: Query): [Iterable<Doc>, RunOptions] {
     const ordered = query.limit !== undefined ? this.backend.orderedDocs(collection, query.orderBy) : undefined
-    return ordered ? runQuery(ordered, query, { ordered: true }) : runQuery(this.backend.collection(collection).values(), query)
+    return ordered ? [ordered, { ordered: true }] : [this.backend.collection(collection).values(), {}]
+  }
+
+  private run(collection: string, query: Query): Doc[] {
+    const [docs, options] = this.source(collection, query)
+    return runQuery(docs, query, options)
   }
 
   private rerun(shared: SharedQuery): ViewChange<Doc>[] {
-    const { collection, query, view } = shared
-    const ordered = query.limit !== undefined ? this.backend.orderedDocs(collection, query.orderBy) : undefined
-    return ordered ? view.rerun(ordered, { ordered: true }) : view.rerun(this.backend.collection(collection).values())
+    return shared.view.rerun(...this.source(shared.collection, shared.query))
   }
 
   private shared(collection: string, query: Query): SharedQuery {
