@@ -117,6 +117,11 @@ export interface DocumentsService {
   write(ops: readonly WriteOp[], options: WriteOptions): Promise<void>
   /** Live result of a query: emits the first snapshot, then one per change. */
   watch(collection: string, query: Query): Observable<QuerySnapshot>
+  /**
+   * True when `watch()` of this collection is answered without the vendor's realtime (the offline
+   * engine's collections), so it works whatever `capabilities.realtime` says. Adapters leave it out.
+   */
+  watchesLocally?(collection: string): boolean
 }
 
 export interface UploadRequest {

@@ -60,12 +60,16 @@ export interface ProfileUpdate {
 export type ConnectionState = 'online' | 'offline' | 'connecting'
 
 export interface SyncStatus {
+  /** Queued writes of the signed-in user's queue (other users' queues wait for them). */
   pending: number
   uploading: boolean
   downloading: boolean
   lastSyncedAt: Date | null
+  /** The last sync failure (a round, or a live watch); cleared by the next successful round. */
   error: Error | null
   conflicts: number
+  /** Queued writes by outcome since the client started: every write ends in exactly one. */
+  outcomes: { applied: number; merged: number; overridden: number; rejected: number }
 }
 
 export interface StoredFile {

@@ -1,9 +1,9 @@
 import { BehaviorSubject, NEVER, Subject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs'
 import { invalidArgument } from '../errors.js'
 import type { Link } from '../links/link.js'
-import { OfflineDocuments } from '../offline/documents.js'
+import { OfflineDocuments, OfflineSync } from '../offline/documents.js'
 import { OfflineEngine } from '../offline/engine.js'
-import type { FlushResult, OfflineOptions, RejectedWrite, SyncConflict } from '../offline/types.js'
+import type { DiscardedQueue, FlushResult, OfflineOptions, RejectedWrite, SyncConflict, SyncOutcome, WaitForSyncOptions } from '../offline/types.js'
 import type { Adapter } from '../spi.js'
 import type { ConnectionState, SyncStatus } from '../types.js'
 import { AuthClient, type AuthClientOptions } from './auth.js'
@@ -43,14 +43,26 @@ export interface SyncClient {
   readonly status$: Observable<SyncStatus>
   /** Conflicts waiting for a decision (open ones are replayed to each new subscriber). */
   readonly conflicts$: Observable<SyncConflict>
-  /** Queued writes the server refused for good; each was rolled back locally. */
+  /**
+   * Every queued write that did not end "applied as written": `merged`, `overridden` (which fields
+   * gave way to the server's) or `rejected` (with the device's data). See docs/offline.md.
+   */
+  readonly outcomes$: Observable<SyncOutcome>
+  /** Queued writes the server refused for good, one event per write; each was rolled back locally. */
   readonly rejected$: Observable<RejectedWrite>
   /** Sends queued writes now; rejects with `unavailable` when the server cannot be reached. */
   flush(): Promise<FlushResult>
-  /** Resolves when every queued write reached the server (conflicts aside) and a pull completed. */
-  waitForSync(): Promise<void>
+  /**
+   * Resolves when every queued write reached the server (conflicts aside) and a pull completed.
+   * Rejects with `deadline-exceeded` after `timeoutMs` (default 60 000) or `cancelled` on `signal`.
+   */
+  waitForSync(options?: WaitForSyncOptions): Promise<void>
   /** Pulls server changes now, for every offline collection or one. */
   pull(collection?: string): Promise<void>
+  /** The users with writes queued on this device (each user's queue waits for that user to sign in). */
+  queues(): Promise<Array<{ uid: string | null; pending: number }>>
+  /** Deletes a user's queue and local copy (null: the signed-out queue); returns the writes given up. */
+  discardQueue(uid: string | null): Promise<DiscardedQueue>
 }
 
 export interface PortabaseClient {
@@ -77,7 +89,15 @@ export function createClient(options: ClientOptions): PortabaseClient {
   const pipeline = new Pipeline(adapter, links)
   const disposed$ = new Subject<void>()
   const connection = new BehaviorSubject<ConnectionState>('connecting')
-  const status = new BehaviorSubject<SyncStatus>({ pending: 0, uploading: false, downloading: false, lastSyncedAt: null, error: null, conflicts: 0 })
+  const status = new BehaviorSubject<SyncStatus>({
+    pending: 0,
+    uploading: false,
+    downloading: false,
+    lastSyncedAt: null,
+    error: null,
+    conflicts: 0,
+    outcomes: { applied: 0, merged: 0, overridden: 0, rejected: 0 },
+  })
   const device$ = options.online$ ?? browserOnlineSignal()
   const connectionSub: Subscription = combineConnection(adapter.connection$, device$, pipeline.outcomes).subscribe({
     next: (state) => {
@@ -85,11 +105,17 @@ export function createClient(options: ClientOptions): PortabaseClient {
       if (state === 'online') status.next({ ...status.value, lastSyncedAt: new Date() })
     },
   })
-  const engine = options.offline === undefined ? undefined : new OfflineEngine(adapter, options.offline, connection.pipe(distinctUntilChanged()))
-  // Offline collections read and write through the engine; the rest of the adapter is unchanged.
-  const documentsAdapter: Adapter = engine ? Object.create(adapter, { documents: { value: new OfflineDocuments(adapter.documents, engine) } }) : adapter
   const config = new ConfigClient(adapter, pipeline)
   const session = options.session === undefined ? undefined : startSessionPersistence(adapter, pipeline, options.session)
+  const engine =
+    options.offline === undefined ? undefined : new OfflineEngine(adapter, options.offline, connection.pipe(distinctUntilChanged()), { authReady: session?.ready })
+  // Offline collections read and write through the engine; the rest of the adapter is unchanged.
+  const documentsAdapter: Adapter = engine
+    ? Object.create(adapter, {
+        documents: { value: new OfflineDocuments(adapter.documents, engine) },
+        sync: { value: new OfflineSync(adapter.sync!, engine) },
+      })
+    : adapter
 
   return {
     adapter,
@@ -102,18 +128,24 @@ export function createClient(options: ClientOptions): PortabaseClient {
       ? {
           status$: engine.status$,
           conflicts$: engine.conflicts$,
+          outcomes$: engine.outcomes$,
           rejected$: engine.rejected$,
           flush: () => engine.flush(),
-          waitForSync: () => engine.waitForSync(),
+          waitForSync: (waitOptions) => engine.waitForSync(waitOptions),
           pull: (collection) => engine.pull(collection),
+          queues: () => engine.queues(),
+          discardQueue: (uid) => engine.discardQueue(uid),
         }
       : {
           status$: status.asObservable(),
           conflicts$: NEVER,
+          outcomes$: NEVER,
           rejected$: NEVER,
-          flush: () => Promise.resolve({ sent: 0, rejected: 0, conflicts: 0 }),
+          flush: () => Promise.resolve({ sent: 0, merged: 0, overridden: 0, rejected: 0, conflicts: 0 }),
           waitForSync: () => Promise.resolve(),
           pull: () => Promise.resolve(),
+          queues: () => Promise.resolve([]),
+          discardQueue: (uid) => Promise.resolve({ uid, writes: [] }),
         },
     connection$: connection.pipe(distinctUntilChanged()),
     async dispose() {

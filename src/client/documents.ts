@@ -256,7 +256,7 @@ function deferWatch<T>(ctx: DocumentsContext, collection: string, build: () => Q
   return new Observable<QuerySnapshot<T>>((subscriber) => {
     try {
       pipeline.assertOpen()
-      requireCapability(adapter, adapter.capabilities.realtime, 'Realtime watch()')
+      if (!adapter.documents.watchesLocally?.(collection)) requireCapability(adapter, adapter.capabilities.realtime, 'Realtime watch()')
       const query = build()
       return adapter.documents
         .watch(collection, query)

@@ -11,6 +11,7 @@ import type { Doc, DocumentData } from '../types.js'
 import { applyWrite } from '../write.js'
 import { decodeData, decodeWriteData, encodeData, encodeWriteData } from './codec.js'
 import type { StoreChange, StoredValue } from './store.js'
+import type { WrittenWrite } from './types.js'
 
 /** What this device knows of a document on the server. */
 export interface ServerState {
@@ -24,12 +25,27 @@ export interface ServerState {
 /** The server state a chain of queued writes started from; conflicts are detected against it. */
 export type BaseState = ServerState
 
+/**
+ * A conflict decision attached to the queued write(s) that carry it out, persisted with them so
+ * the outcome survives a crash and is reported once the server has the write.
+ */
+export interface Verdict {
+  kind: 'merged' | 'overridden'
+  level: 'field' | 'document'
+  fields: string[]
+  local: DocumentData | null
+  server: DocumentData | null
+  /** The writes as the app made them, which this queued write stands for. */
+  writes: WrittenWrite[]
+}
+
 export interface QueuedWrite {
   seq: number
   writeId: string
   op: WriteOp
   base: BaseState
   createdAt: Date
+  verdict?: Verdict
 }
 
 export interface LocalChange {
@@ -38,14 +54,40 @@ export interface LocalChange {
   doc: Doc | undefined
 }
 
+/** Store changes, and the matching update of the in-memory mirror to run once they are committed. */
+export interface Prepared {
+  changes: StoreChange[]
+  apply(): void
+}
+
+/** Queued writes leaving the outbox, rewritten in place, and new server states, in one commit. */
+export interface Settlement {
+  removed?: readonly QueuedWrite[]
+  /** Rewritten queued writes (same seq): a conflict decision's patch or replacement. */
+  replaced?: readonly QueuedWrite[]
+  states?: ReadonlyMap<string, ServerState | undefined>
+  /**
+   * After this device's own writes reached the server (or a decision was taken against it): the
+   * documents' remaining queued writes now start from the new state, else they would later
+   * conflict with this device's own write.
+   */
+  rebase?: boolean
+}
+
 export const docKey = (collection: string, id: string): string => `${collection}/${id}`
 export const outboxKey = (seq: number): string => String(seq).padStart(16, '0')
 const ABSENT: ServerState = Object.freeze({ data: null, version: null, writeId: null, updateTime: null })
+
+/** The write as the app made it. */
+export function written(w: QueuedWrite): WrittenWrite {
+  return { writeId: w.writeId, type: w.op.type, data: w.op.type === 'delete' ? null : w.op.data, createdAt: w.createdAt }
+}
 
 export class LocalCache {
   private readonly server = new Map<string, ServerState>()
   private readonly queued = new Map<number, QueuedWrite>()
   private readonly queuedByDoc = new Map<string, QueuedWrite[]>()
+  private readonly writeIds = new Set<string>()
   private readonly local = new Map<string, Map<string, Doc>>()
   readonly changes$ = new Subject<LocalChange[]>()
   private lastSeq = 0
@@ -79,6 +121,18 @@ export class LocalCache {
     return this.queued.size
   }
 
+  get isEmpty(): boolean {
+    return this.queued.size === 0 && this.server.size === 0
+  }
+
+  queuedAt(seq: number): QueuedWrite | undefined {
+    return this.queued.get(seq)
+  }
+
+  hasWriteId(writeId: string): boolean {
+    return this.writeIds.has(writeId)
+  }
+
   queuedFor(collection: string, id: string): readonly QueuedWrite[] {
     return this.queuedByDoc.get(docKey(collection, id)) ?? []
   }
@@ -99,65 +153,67 @@ export class LocalCache {
     return [...ids]
   }
 
-  // --- mutations: each returns the store changes that persist it; `apply*` updates the mirror ---
-
-  queueChanges(writes: readonly QueuedWrite[]): StoreChange[] {
-    return writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) }))
+  /** The write id this device last knows for a document: its last queued write's, else the server's. */
+  lastWriteId(collection: string, id: string): string | null {
+    const queued = this.queuedFor(collection, id)
+    return queued.length > 0 ? queued[queued.length - 1]!.writeId : this.serverState(collection, id).writeId
   }
 
-  applyQueued(writes: readonly QueuedWrite[]): void {
-    for (const w of writes) this.addQueued(w)
-    this.emit(writes.map((w) => docKey(w.op.collection, w.op.id)))
+  // --- mutations: `prepare*` returns the store changes and, to run after they commit, the mirror update ---
+
+  prepareQueue(writes: readonly QueuedWrite[]): Prepared {
+    return {
+      changes: writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) })),
+      apply: () => {
+        for (const w of writes) this.addQueued(w)
+        this.emit(writes.map((w) => docKey(w.op.collection, w.op.id)))
+      },
+    }
   }
 
-  /**
-   * Store changes that remove queued writes and record new server states. With `rebase` (after this
-   * device's own writes reached the server), the document's remaining queued writes now start from
-   * that state: otherwise they would later conflict with this device's own write.
-   */
-  settleChanges(removed: readonly QueuedWrite[], states: ReadonlyMap<string, ServerState | undefined>, rebase = false): StoreChange[] {
+  prepareSettle({ removed = [], replaced = [], states = new Map(), rebase = false }: Settlement): Prepared {
+    const gone = new Set(removed.map((w) => w.seq))
+    const upserts = new Map<number, QueuedWrite>(replaced.map((w) => [w.seq, w]))
+    if (rebase) {
+      for (const [key, state] of states) {
+        for (const w of this.queuedByDoc.get(key) ?? []) {
+          if (!gone.has(w.seq)) upserts.set(w.seq, { ...(upserts.get(w.seq) ?? w), base: state ?? ABSENT })
+        }
+      }
+    }
     const changes: StoreChange[] = removed.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), delete: true as const }))
+    for (const w of upserts.values()) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) })
     for (const [key, state] of states) {
       changes.push(state === undefined ? { table: 'docs', key, delete: true } : { table: 'docs', key, value: encodeServerState(state) })
     }
-    if (rebase) for (const w of this.rebased(removed, states)) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) })
-    return changes
+    return {
+      changes,
+      apply: () => {
+        const keys = new Set<string>(states.keys())
+        for (const w of removed) keys.add(this.removeQueued(w.seq))
+        for (const w of upserts.values()) keys.add(this.replaceQueued(w))
+        for (const [key, state] of states) {
+          if (state === undefined) this.server.delete(key)
+          else this.server.set(key, state)
+        }
+        this.emit([...keys])
+      },
+    }
   }
 
-  applySettled(removed: readonly QueuedWrite[], states: ReadonlyMap<string, ServerState | undefined>, rebase = false): void {
-    const keys = new Set<string>(states.keys())
-    const rebased = rebase ? this.rebased(removed, states) : []
-    for (const w of rebased) this.queued.set(w.seq, w)
-    for (const w of rebased) {
-      const key = docKey(w.op.collection, w.op.id)
-      this.queuedByDoc.set(key, (this.queuedByDoc.get(key) ?? []).map((q) => (q.seq === w.seq ? w : q)))
-    }
-    for (const w of removed) {
-      this.queued.delete(w.seq)
-      const key = docKey(w.op.collection, w.op.id)
-      const list = this.queuedByDoc.get(key)?.filter((q) => q.seq !== w.seq) ?? []
-      if (list.length > 0) this.queuedByDoc.set(key, list)
-      else this.queuedByDoc.delete(key)
-      keys.add(key)
-    }
-    for (const [key, state] of states) {
-      if (state === undefined) this.server.delete(key)
-      else this.server.set(key, state)
-    }
+  /** Forgets everything (the engine switched to another user's queue): emits a removal per document. */
+  clear(): void {
+    const keys = new Set([...this.server.keys(), ...this.queuedByDoc.keys()])
+    this.server.clear()
+    this.queued.clear()
+    this.queuedByDoc.clear()
+    this.writeIds.clear()
     this.emit([...keys])
-  }
-
-  private rebased(removed: readonly QueuedWrite[], states: ReadonlyMap<string, ServerState | undefined>): QueuedWrite[] {
-    const gone = new Set(removed.map((w) => w.seq))
-    const out: QueuedWrite[] = []
-    for (const [key, state] of states) {
-      for (const w of this.queuedByDoc.get(key) ?? []) if (!gone.has(w.seq)) out.push({ ...w, base: state ?? ABSENT })
-    }
-    return out
   }
 
   private addQueued(write: QueuedWrite): void {
     this.queued.set(write.seq, write)
+    this.writeIds.add(write.writeId)
     const key = docKey(write.op.collection, write.op.id)
     const list = this.queuedByDoc.get(key) ?? []
     list.push(write)
@@ -165,9 +221,33 @@ export class LocalCache {
     this.queuedByDoc.set(key, list)
   }
 
+  private removeQueued(seq: number): string {
+    const write = this.queued.get(seq)
+    if (!write) return ''
+    this.queued.delete(seq)
+    this.writeIds.delete(write.writeId)
+    const key = docKey(write.op.collection, write.op.id)
+    const list = this.queuedByDoc.get(key)?.filter((q) => q.seq !== seq) ?? []
+    if (list.length > 0) this.queuedByDoc.set(key, list)
+    else this.queuedByDoc.delete(key)
+    return key
+  }
+
+  private replaceQueued(write: QueuedWrite): string {
+    const old = this.queued.get(write.seq)
+    if (!old) return ''
+    this.writeIds.delete(old.writeId)
+    this.writeIds.add(write.writeId)
+    this.queued.set(write.seq, write)
+    const key = docKey(write.op.collection, write.op.id)
+    this.queuedByDoc.set(key, (this.queuedByDoc.get(key) ?? []).map((q) => (q.seq === write.seq ? write : q)))
+    return key
+  }
+
   private emit(keys: readonly string[]): void {
     const changes: LocalChange[] = []
     for (const key of new Set(keys)) {
+      if (key === '') continue
       const change = this.recompute(key)
       if (change) changes.push(change)
     }
@@ -245,11 +325,37 @@ function encodeQueuedWrite(w: QueuedWrite): StoredValue {
     d: op.type === 'delete' ? null : encodeWriteData(op.data),
     b: encodeServerState(w.base),
     t: w.createdAt.getTime(),
+    ...(w.verdict ? { o: encodeVerdict(w.verdict) } : {}),
+  }
+}
+
+function encodeVerdict(v: Verdict): StoredValue {
+  return {
+    k: v.kind,
+    l: v.level,
+    f: v.fields,
+    ld: v.local === null ? null : encodeData(v.local),
+    sd: v.server === null ? null : encodeData(v.server),
+    w: v.writes.map((w) => ({ w: w.writeId, type: w.type, d: w.data === null ? null : encodeWriteData(w.data), t: w.createdAt.getTime() })),
+  }
+}
+
+function decodeVerdict(json: StoredValue): Verdict {
+  const v = json as { k: Verdict['kind']; l: Verdict['level']; f: string[]; ld: StoredValue; sd: StoredValue; w: Array<{ w: string; type: WrittenWrite['type']; d: StoredValue; t: number }> }
+  return {
+    kind: v.k,
+    level: v.l,
+    fields: v.f,
+    local: v.ld === null ? null : decodeData(v.ld),
+    server: v.sd === null ? null : decodeData(v.sd),
+    writes: v.w.map((w) => ({ writeId: w.w, type: w.type, data: w.d === null ? null : decodeWriteData(w.d), createdAt: new Date(w.t) })),
   }
 }
 
 function decodeQueuedWrite(json: StoredValue): QueuedWrite {
-  const q = json as { s: number; w: string; type: WriteOp['type']; c: string; i: string; d: StoredValue; b: StoredValue; t: number }
+  const q = json as { s: number; w: string; type: WriteOp['type']; c: string; i: string; d: StoredValue; b: StoredValue; t: number; o?: StoredValue }
   const op: WriteOp = q.type === 'delete' ? { type: 'delete', collection: q.c, id: q.i } : { type: q.type, collection: q.c, id: q.i, data: decodeWriteData(q.d) }
-  return { seq: q.s, writeId: q.w, op, base: decodeServerState(q.b), createdAt: new Date(q.t) }
+  const write: QueuedWrite = { seq: q.s, writeId: q.w, op, base: decodeServerState(q.b), createdAt: new Date(q.t) }
+  if (q.o !== undefined) write.verdict = decodeVerdict(q.o)
+  return write
 }

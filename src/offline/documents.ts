@@ -2,7 +2,7 @@
 import type { Observable } from 'rxjs'
 import { invalidArgument } from '../errors.js'
 import type { Query } from '../query/model.js'
-import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../spi.js'
+import type { CallOptions, DocumentsService, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, SyncWriteOutcome, WriteOp, WriteOptions } from '../spi.js'
 import type { Doc, QuerySnapshot } from '../types.js'
 import type { OfflineEngine } from './engine.js'
 
@@ -35,5 +35,34 @@ export class OfflineDocuments implements DocumentsService {
 
   watch(collection: string, query: Query): Observable<QuerySnapshot> {
     return this.engine.handles(collection) ? this.engine.watch(collection, query) : this.remote.watch(collection, query)
+  }
+
+  /** Offline collections are watched on the device, whether or not the adapter has realtime. */
+  watchesLocally(collection: string): boolean {
+    return this.engine.handles(collection)
+  }
+}
+
+/**
+ * The SyncService the client's keyed writes consult before retrying a write (keyed-writes.ts): for
+ * offline collections it answers from the device, where those writes were queued, so a local
+ * write retried by the links is queued once. Other collections ask the server as usual.
+ */
+export class OfflineSync implements SyncService {
+  constructor(
+    private readonly remote: SyncService,
+    private readonly engine: OfflineEngine,
+  ) {}
+
+  fetch(collection: string, ids: readonly string[], options?: CallOptions): Promise<SyncRecord[]> {
+    return this.engine.handles(collection) ? this.engine.localRecords(collection, ids) : this.remote.fetch(collection, ids, options)
+  }
+
+  changes(collection: string, after: SyncCheckpoint | null, limit: number, options?: CallOptions): Promise<SyncRecord[]> {
+    return this.remote.changes(collection, after, limit, options)
+  }
+
+  write(ops: readonly SyncWrite[], options?: CallOptions): Promise<SyncWriteOutcome[]> {
+    return this.remote.write(ops, options)
   }
 }

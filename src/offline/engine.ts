@@ -2,45 +2,95 @@
  * The offline engine: serves offline collections from the local cache, queues their writes durably
  * in the outbox, and syncs with the adapter's SyncService — push (outbox → server, conflicts
  * resolved per collection), then pull (server → cache). One sync round runs at a time.
+ *
+ * The store holds one partition per user (partition.ts): the engine serves the partition of the
+ * user signed in now and switches when another signs in, so queued writes go out only under the
+ * session of the user who made them.
  */
-import { BehaviorSubject, Observable, Subject, concat, filter, firstValueFrom, from, ignoreElements, type Subscription } from 'rxjs'
+import { BehaviorSubject, Observable, Subject, concat, from, ignoreElements, type Subscription } from 'rxjs'
 import { invalidArgument, PortabaseError, toPortabaseError, unsupported } from '../errors.js'
 import { generateId } from '../ids.js'
+import { valuesEqual } from '../query/compare.js'
 import { countMatches, runQuery } from '../query/evaluate.js'
 import { LiveView } from '../query/live.js'
 import { withIdOrder, type Query } from '../query/model.js'
-import type { Adapter, SyncCheckpoint, SyncService, WriteOp } from '../spi.js'
-import type { ConnectionState, Doc, DocumentData, QuerySnapshot, SyncStatus } from '../types.js'
+import type { Adapter, SyncCheckpoint, SyncRecord, SyncService, WriteOp } from '../spi.js'
+import type { ConnectionState, Doc, DocumentData, QuerySnapshot, SyncStatus, User } from '../types.js'
 import { applyWrite } from '../write.js'
-import { docKey, LocalCache, serverStateOf, type QueuedWrite, type ServerState } from './cache.js'
-import { openAndMigrate } from './schema.js'
+import { docKey, LocalCache, serverStateOf, written, type LocalChange, type QueuedWrite, type ServerState } from './cache.js'
+import { dropPartition, LEGACY_PREFIX, movePartition, partitionPrefix, partitionView, uidOfKey } from './partition.js'
 import { pullCollection, pullIds, readCheckpoints, type PullContext } from './pull.js'
-import { pushOutbox, type PushContext } from './push.js'
-import type { FlushResult, OfflineCollectionOptions, OfflineOptions, RejectedWrite, SyncConflict } from './types.js'
+import { emptyFlushResult, pushOutbox, type PushContext } from './push.js'
+import { openAndMigrate } from './schema.js'
+import type { LocalStore } from './store.js'
+import type {
+  ConflictInput,
+  DiscardedQueue,
+  FlushResult,
+  OfflineCollectionOptions,
+  OfflineOptions,
+  RejectedWrite,
+  SyncConflict,
+  SyncOutcome,
+  WaitForSyncOptions,
+} from './types.js'
 
-const DEFAULTS = { batchSize: 100, pageSize: 500, retryDelayMs: { initial: 500, max: 30_000 }, crashGraceMs: 1_000 }
+const DEFAULTS = { batchSize: 100, pageSize: 500, retryDelayMs: { initial: 500, max: 30_000 }, crashGraceMs: 1_000, waitTimeoutMs: 60_000, pollIntervalMs: 30_000 }
 /** Set while an engine has the store open; still set at the next open means the app died. */
 const OPEN_KEY = 'openedBy'
+/** Marks the failure of sync work cut short because another user signed in (not a sync error). */
+const USER_CHANGED = 'user-changed'
+
+/** One user's share of the store: what the engine serves while that user is signed in. */
+interface Partition {
+  uid: string | null
+  store: LocalStore
+  cache: LocalCache
+  checkpoints: Map<string, SyncCheckpoint>
+  /** Ids a live watch reported changed since the last pull, per feed-synced collection (see pullIds). */
+  liveChanged: Map<string, Set<string>>
+  forward: Subscription
+}
+
+export interface EngineOptions {
+  /** Resolves once the session is restored (createClient's `session`): the engine binds to the user signed in then. */
+  authReady?: Promise<unknown>
+}
 
 export class OfflineEngine {
-  readonly cache = new LocalCache()
   readonly ready: Promise<void>
   private readonly sync: SyncService
   private readonly collections: ReadonlyMap<string, Required<OfflineCollectionOptions>>
   private readonly options: Required<Omit<OfflineOptions, 'collections'>>
-  private readonly statusSubject = new BehaviorSubject<SyncStatus>({ pending: 0, uploading: false, downloading: false, lastSyncedAt: null, error: null, conflicts: 0 })
+  private readonly statusSubject = new BehaviorSubject<SyncStatus>({
+    pending: 0,
+    uploading: false,
+    downloading: false,
+    lastSyncedAt: null,
+    error: null,
+    conflicts: 0,
+    outcomes: { applied: 0, merged: 0, overridden: 0, rejected: 0 },
+  })
   private readonly conflictsSubject = new Subject<SyncConflict>()
   private readonly openConflicts = new Map<string, SyncConflict>()
+  private readonly outcomesSubject = new Subject<SyncOutcome>()
   private readonly rejectedSubject = new Subject<RejectedWrite>()
-  private readonly checkpoints = new Map<string, SyncCheckpoint>()
+  /** Local changes of the partition served now; null when the partition was swapped (views rerun). */
+  private readonly localChanges = new Subject<LocalChange[] | null>()
   private readonly subscriptions: Subscription[] = []
   private readonly remoteWatches = new Map<string, Subscription>()
-  /** Ids a live watch reported changed since the last pull, per feed-synced collection (see pullIds). */
-  private readonly liveChanged = new Map<string, Set<string>>()
+  private readonly watchFailures = new Map<string, number>()
+  private readonly watchRetries = new Set<ReturnType<typeof setTimeout>>()
+  private part!: Partition
+  /** The user whose partition is served (undefined before binding). */
+  private boundUser: User | null | undefined
+  /** Partition switches, one after the other; local calls wait for it. */
+  private binding: Promise<void> = Promise.resolve()
   private connection: ConnectionState = 'connecting'
   private running: Promise<void> | null = null
   private rerun = false
   private timer: ReturnType<typeof setTimeout> | undefined
+  private timerAt = Infinity
   private failures = 0
   private lock: Promise<void> = Promise.resolve()
   /** After a crash: no push before this time (see OfflineOptions.crashGraceMs). */
@@ -53,6 +103,7 @@ export class OfflineEngine {
     private readonly adapter: Adapter,
     options: OfflineOptions,
     connection$: Observable<ConnectionState>,
+    engineOptions: EngineOptions = {},
   ) {
     if (!options || typeof options !== 'object' || !options.store || typeof options.store.commit !== 'function') {
       throw invalidArgument('offline needs { store, collections }, e.g. { store: memoryStore(), collections: { todos: {} } }')
@@ -70,8 +121,9 @@ export class OfflineEngine {
       pageSize: positive(options.pageSize, DEFAULTS.pageSize, 'pageSize'),
       retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
       crashGraceMs: options.crashGraceMs ?? DEFAULTS.crashGraceMs,
+      pollIntervalMs: nonNegative(options.pollIntervalMs, adapter.capabilities.realtime ? 0 : DEFAULTS.pollIntervalMs, 'pollIntervalMs'),
     }
-    this.ready = this.open(connection$)
+    this.ready = this.open(connection$, engineOptions.authReady ?? Promise.resolve())
     this.status$ = concat(from(this.readyForStatus()).pipe(ignoreElements()), this.statusSubject)
     // Failures surface on every call and on status$; this keeps the promise from going unhandled.
     this.ready.catch(() => undefined)
@@ -84,12 +136,17 @@ export class OfflineEngine {
   /** From the moment the store is open (a failure to open shows as `error`). */
   readonly status$: Observable<SyncStatus>
   readonly rejected$ = this.rejectedSubject.asObservable()
+  readonly outcomes$ = this.outcomesSubject.asObservable()
 
   /** Open conflicts first (replayed to each new subscriber), then new ones as they arise. */
   readonly conflicts$ = new Observable<SyncConflict>((subscriber) => {
     for (const conflict of this.openConflicts.values()) subscriber.next(conflict)
     return this.conflictsSubject.subscribe(subscriber)
   })
+
+  private get cache(): LocalCache {
+    return this.part.cache
+  }
 
   private async readyForStatus(): Promise<void> {
     try {
@@ -99,18 +156,24 @@ export class OfflineEngine {
     }
   }
 
-  private async open(connection$: Observable<ConnectionState>): Promise<void> {
+  private async open(connection$: Observable<ConnectionState>, authReady: Promise<unknown>): Promise<void> {
     const snapshot = await openAndMigrate(this.options.store)
     if (snapshot.meta.some(([key]) => key === OPEN_KEY) && snapshot.outbox.length > 0) {
       this.pushNotBefore = Date.now() + this.options.crashGraceMs
     }
     await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, value: Date.now() }])
+    await authReady.catch(() => undefined)
+    const user = this.adapter.auth.currentUser()
+    this.boundUser = user
+    this.part = await this.loadPartition(user?.uid ?? null)
     // Disposed while opening: start nothing (a live watch started now would never be stopped).
     if (this.closed) return
-    this.cache.load(snapshot.docs, snapshot.outbox)
-    for (const [collection, checkpoint] of readCheckpoints(snapshot.meta)) this.checkpoints.set(collection, checkpoint)
     this.updateStatus({})
     this.subscriptions.push(
+      this.adapter.auth.user$.subscribe((next) => {
+        if ((next?.uid ?? null) !== (this.boundUser?.uid ?? null)) this.switchUser(next)
+        else this.boundUser = next
+      }),
       connection$.subscribe((state) => {
         const wasOffline = this.connection === 'offline'
         this.connection = state
@@ -124,21 +187,146 @@ export class OfflineEngine {
     )
   }
 
+  /** Reads one user's partition (adopting a pre-partition store's data on first use). */
+  private async loadPartition(uid: string | null): Promise<Partition> {
+    const root = this.options.store
+    const prefix = partitionPrefix(uid)
+    await movePartition(root, LEGACY_PREFIX, prefix)
+    const store = partitionView(root, prefix)
+    const cache = new LocalCache()
+    cache.load(await store.entries('docs'), await store.entries('outbox'))
+    const checkpoints = new Map(readCheckpoints(await store.entries('meta')))
+    const forward = cache.changes$.subscribe((changes) => this.localChanges.next(changes))
+    return { uid, store, cache, checkpoints, liveChanged: new Map(), forward }
+  }
+
+  // --- users ---
+
+  /**
+   * Another user signed in (or out): sync work of the previous user stops before its next request,
+   * then the engine serves the new user's partition. An anonymous user replaced directly by a
+   * signed-up (non-anonymous) one hands over its queue: the same person upgraded the account.
+   */
+  private switchUser(user: User | null): void {
+    const previous = this.boundUser
+    this.boundUser = user
+    const upgrade = previous?.isAnonymous === true && user !== null && !user.isAnonymous
+    const next = this.binding.then(async () => {
+      const uid = user?.uid ?? null
+      if (this.closed || uid === this.part.uid) return
+      await this.exclusive(() =>
+        this.locked(async () => {
+          if (upgrade) await movePartition(this.options.store, partitionPrefix(this.part.uid), partitionPrefix(uid))
+          const part = await this.loadPartition(uid)
+          this.part.forward.unsubscribe()
+          this.part = part
+          this.openConflicts.clear()
+          this.localChanges.next(null)
+        }),
+      )
+      this.failures = 0
+      this.updateStatus({ error: null })
+      this.stopRemoteWatches()
+      if (this.connection !== 'offline') this.startRemoteWatches()
+      this.schedule(0)
+    })
+    this.binding = next.catch((error: unknown) => {
+      if (!this.closed) this.updateStatus({ error: toPortabaseError(error, 'portabase') })
+    })
+  }
+
+  /** Resolves once no partition switch is under way (local calls must see the right user's data). */
+  private async bound(): Promise<void> {
+    await this.ready
+    let current: Promise<void>
+    do {
+      current = this.binding
+      await current
+    } while (current !== this.binding)
+  }
+
+  /** Throws when the signed-in user is not the one whose partition `part` is. */
+  private checkUser(part: Partition): void {
+    if ((this.adapter.auth.currentUser()?.uid ?? null) !== part.uid || part !== this.part) {
+      throw new PortabaseError('cancelled', 'Another user signed in: this queue waits until its own user signs in again', {
+        provider: 'portabase',
+        details: { reason: USER_CHANGED },
+      })
+    }
+  }
+
+  /** Users with queued writes on this device (the signed-in user's included), for e.g. a sign-out warning. */
+  async queues(): Promise<Array<{ uid: string | null; pending: number }>> {
+    await this.bound()
+    const counts = new Map<string | null, number>()
+    for (const [key] of await this.options.store.entries('outbox')) {
+      const uid = uidOfKey(key)
+      if (uid !== undefined) counts.set(uid, (counts.get(uid) ?? 0) + 1)
+    }
+    return [...counts].map(([uid, pending]) => ({ uid, pending }))
+  }
+
+  /**
+   * Deletes one user's partition — queued writes, cached documents, checkpoints — and returns the
+   * writes it held, so the app can show what was given up. For the signed-in user, the local copy
+   * is pulled again.
+   */
+  async discardQueue(uid: string | null): Promise<DiscardedQueue> {
+    await this.bound()
+    this.assertOpen()
+    if (uid !== null && typeof uid !== 'string') throw invalidArgument('discardQueue(uid) needs a uid string, or null for the signed-out queue')
+    let dropped: Awaited<ReturnType<typeof dropPartition>> = new Map()
+    await this.exclusive(() =>
+      this.locked(async () => {
+        dropped = await dropPartition(this.options.store, partitionPrefix(uid))
+        if (uid !== this.part.uid) return
+        this.part.forward.unsubscribe()
+        this.part.cache.clear()
+        this.part = await this.loadPartition(uid)
+        this.openConflicts.clear()
+        this.localChanges.next(null)
+      }),
+    )
+    this.updateStatus({})
+    if (uid === this.part.uid) this.schedule(0)
+    const cache = new LocalCache()
+    cache.load([], dropped.get('outbox') ?? [])
+    return { uid, writes: cache.outbox().map((w) => ({ ...written(w), collection: w.op.collection, id: w.op.id })) }
+  }
+
   // --- local reads and writes ---
 
   async get(collection: string, id: string): Promise<Doc | null> {
-    await this.ready
+    await this.bound()
     return this.cache.doc(collection, id) ?? null
   }
 
   async query(collection: string, query: Query): Promise<Doc[]> {
-    await this.ready
+    await this.bound()
     return runQuery(this.cache.docs(collection), query)
   }
 
   async count(collection: string, query: Query): Promise<number> {
-    await this.ready
+    await this.bound()
     return countMatches(this.cache.docs(collection), query.filters)
+  }
+
+  /**
+   * What this device holds of these documents, as a SyncService would answer: the client's keyed
+   * writes ask it which of a retried call's writes were already queued (each queued once).
+   */
+  async localRecords(collection: string, ids: readonly string[]): Promise<SyncRecord[]> {
+    await this.bound()
+    return this.locked(async () => {
+      const out: SyncRecord[] = []
+      for (const id of ids) {
+        const doc = this.cache.doc(collection, id)
+        const writeId = this.cache.lastWriteId(collection, id)
+        if (!doc && writeId === null) continue
+        out.push({ id, data: doc?.data ?? null, version: doc?.meta.version ?? '', updateTime: doc?.meta.updateTime ?? new Date(0), writeId })
+      }
+      return out
+    })
   }
 
   watch(collection: string, query: Query): Observable<QuerySnapshot> {
@@ -152,12 +340,18 @@ export class OfflineEngine {
         fromCache: true,
         hasPendingWrites: view!.current.some((d) => d.meta.hasPendingWrites),
       })
-      this.ready.then(
+      this.bound().then(
         () => {
           if (stopped) return
           view = new LiveView<Doc>(query, runQuery(this.cache.docs(collection), query))
           subscriber.next(snapshot(view.current.map((doc, newIndex) => ({ type: 'added', doc, oldIndex: -1, newIndex }))))
-          sub = this.cache.changes$.subscribe((changes) => {
+          sub = this.localChanges.subscribe((changes) => {
+            // Another user's partition: the view is recomputed from it.
+            if (changes === null) {
+              const all = view!.rerun(this.cache.docs(collection))
+              if (all.length > 0) subscriber.next(snapshot(all))
+              return
+            }
             const all: QuerySnapshot['changes'][number][] = []
             for (const change of changes) {
               if (change.collection !== collection) continue
@@ -178,7 +372,7 @@ export class OfflineEngine {
 
   /** Applies writes locally and queues them, all or none; resolves once they are durable. */
   async write(ops: readonly WriteOp[]): Promise<void> {
-    await this.ready
+    await this.bound()
     this.assertOpen()
     // Checked and queued against the cache as it is when no sync step is halfway through.
     await this.locked(() => this.queueLocked(ops))
@@ -191,6 +385,8 @@ export class OfflineEngine {
     const writes: QueuedWrite[] = []
     const simulated = new Map<string, DocumentData | null>()
     for (const op of ops) {
+      // A call retried by the client's links carries the same write ids: what is queued stays queued once.
+      if (op.writeId !== undefined && this.cache.hasWriteId(op.writeId)) continue
       const key = docKey(op.collection, op.id)
       const current = simulated.has(key) ? simulated.get(key)! : (this.cache.doc(op.collection, op.id)?.data ?? null)
       if (op.type === 'create' && current !== null) {
@@ -200,10 +396,13 @@ export class OfflineEngine {
         throw new PortabaseError('not-found', `Cannot update ${key}: it does not exist (in the local cache)`, { provider: 'portabase' })
       }
       simulated.set(key, op.type === 'delete' ? null : applyWrite(current ?? undefined, op, now))
-      writes.push({ seq: this.cache.nextSeq(), writeId: generateId(20), op, base: this.cache.serverState(op.collection, op.id), createdAt: now })
+      const { writeId: _, ...plain } = op
+      writes.push({ seq: this.cache.nextSeq(), writeId: op.writeId ?? generateId(20), op: plain as WriteOp, base: this.cache.serverState(op.collection, op.id), createdAt: now })
     }
-    await this.options.store.commit(this.cache.queueChanges(writes))
-    this.cache.applyQueued(writes)
+    if (writes.length === 0) return
+    const queue = this.cache.prepareQueue(writes)
+    await this.part.store.commit(queue.changes)
+    queue.apply()
   }
 
   /** One read-cache → commit → apply step at a time: local writes and sync steps never interleave. */
@@ -220,29 +419,56 @@ export class OfflineEngine {
 
   /** Sends queued writes now. Rejects with `unavailable` when the server cannot be reached (writes stay queued). */
   async flush(): Promise<FlushResult> {
-    await this.ready
+    await this.bound()
     this.assertOpen()
-    let result: FlushResult = { sent: 0, rejected: 0, conflicts: 0 }
+    let result = emptyFlushResult()
     await this.exclusive(async () => {
       result = await this.push()
     })
     return result
   }
 
-  /** Resolves when every queued write (except those waiting on a conflict decision) reached the server and a pull completed. */
-  async waitForSync(): Promise<void> {
-    await this.ready
+  /**
+   * Resolves when every queued write of the signed-in user (except those waiting on a conflict
+   * decision) reached the server and a pull completed. Rejects with `deadline-exceeded` after
+   * `timeoutMs` (default 60 s) and `cancelled` on `signal` or dispose; the writes stay queued.
+   * While it waits, the retry timer keeps Node alive (a script awaiting it does not exit early);
+   * its own deadline timer does not.
+   */
+  async waitForSync(options: WaitForSyncOptions = {}): Promise<void> {
+    const timeoutMs = options?.timeoutMs ?? DEFAULTS.waitTimeoutMs
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw invalidArgument('waitForSync({ timeoutMs }) must be a positive number of milliseconds (or Infinity)')
+    const signal = options?.signal
+    if (signal?.aborted) throw cancelled('waitForSync() was cancelled')
+    await this.bound()
+    if (this.closed) throw cancelled('The client was disposed')
     const since = Date.now()
     this.waiters += 1
-    ;(this.timer as { ref?: () => void } | undefined)?.ref?.()
+    this.refTimer()
     this.schedule(0)
+    let cleanup = (): void => undefined
     try {
-      await firstValueFrom(
-        this.statusSubject.pipe(
-          filter((s) => s.pending === this.heldWrites() && !s.uploading && !s.downloading && s.lastSyncedAt !== null && s.lastSyncedAt.getTime() >= since),
-        ),
-      )
+      await new Promise<void>((resolve, reject) => {
+        const sub = this.statusSubject.subscribe({
+          next: (s) => {
+            if (s.pending === this.heldWrites() && !s.uploading && !s.downloading && s.lastSyncedAt !== null && s.lastSyncedAt.getTime() >= since) resolve()
+          },
+          complete: () => reject(cancelled('The client was disposed')),
+        })
+        const deadline = Number.isFinite(timeoutMs)
+          ? setTimeout(() => reject(new PortabaseError('deadline-exceeded', `Not synced within ${timeoutMs} ms; the writes stay queued`, { provider: 'portabase', cause: this.statusSubject.value.error ?? undefined })), timeoutMs)
+          : undefined
+        ;(deadline as { unref?: () => void } | undefined)?.unref?.()
+        const onAbort = () => reject(cancelled('waitForSync() was cancelled'))
+        signal?.addEventListener('abort', onAbort, { once: true })
+        cleanup = () => {
+          sub.unsubscribe()
+          clearTimeout(deadline)
+          signal?.removeEventListener('abort', onAbort)
+        }
+      })
     } finally {
+      cleanup()
       this.waiters -= 1
       if (this.waiters === 0) (this.timer as { unref?: () => void } | undefined)?.unref?.()
     }
@@ -250,35 +476,54 @@ export class OfflineEngine {
 
   /** Pulls now (all offline collections, or one). */
   async pull(collection?: string): Promise<void> {
-    await this.ready
+    await this.bound()
     await this.exclusive(async () => {
       await this.pullAll(collection === undefined ? [...this.collections.keys()] : [collection])
     })
   }
 
+  /** Stops syncing, lets queued local commits finish, then closes the store. */
   async dispose(): Promise<void> {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.timer)
+    for (const retry of this.watchRetries) clearTimeout(retry)
     for (const sub of this.subscriptions) sub.unsubscribe()
     this.stopRemoteWatches()
     await this.running?.catch(() => undefined)
     await this.ready.catch(() => undefined)
+    await this.binding
+    // Local writes already accepted are committed before the store closes.
+    await this.lock
     this.statusSubject.complete()
     this.conflictsSubject.complete()
+    this.outcomesSubject.complete()
     this.rejectedSubject.complete()
-    this.cache.changes$.complete()
+    this.localChanges.complete()
+    this.part?.forward.unsubscribe()
     // A clean close: the next open need not wait for requests of this run still in flight.
     await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, delete: true }]).catch(() => undefined)
     await this.options.store.close()
   }
 
+  /** Runs a round after `delayMs`, unless one is already due sooner. */
   private schedule(delayMs: number): void {
     if (this.closed) return
+    const at = Date.now() + delayMs
+    if (this.timer !== undefined && this.timerAt <= at) return
     clearTimeout(this.timer)
-    this.timer = setTimeout(() => void this.round(), delayMs)
+    this.timerAt = at
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.timerAt = Infinity
+      void this.round()
+    }, delayMs)
     // Background sync must not keep a Node process alive, unless someone awaits waitForSync().
     if (this.waiters === 0) (this.timer as { unref?: () => void }).unref?.()
+  }
+
+  private refTimer(): void {
+    ;(this.timer as { ref?: () => void } | undefined)?.ref?.()
   }
 
   /** One full round: push then pull everything; on failure, back off and try again. */
@@ -293,15 +538,23 @@ export class OfflineEngine {
       })
       this.failures = 0
       this.updateStatus({ lastSyncedAt: new Date(), error: null })
+      if (this.options.pollIntervalMs > 0 && this.connection !== 'offline') this.schedule(this.options.pollIntervalMs)
     } catch (error) {
       if (this.closed) return
       const failure = toPortabaseError(error, this.adapter.name)
+      // Cut short by a user switch: the switch schedules the next round itself.
+      if (failure.details?.reason === USER_CHANGED) return
       this.failures += 1
       this.updateStatus({ error: failure })
-      const { initial, max } = this.options.retryDelayMs
-      const ceiling = Math.min(max, initial * 2 ** (this.failures - 1))
-      this.schedule(failure.retryAfterMs ?? Math.round(ceiling / 2 + (Math.random() * ceiling) / 2))
+      this.schedule(failure.retryAfterMs ?? this.backoff(this.failures))
     }
+  }
+
+  /** Exponential backoff with jitter, capped at retryDelayMs.max. */
+  private backoff(failures: number): number {
+    const { initial, max } = this.options.retryDelayMs
+    const ceiling = Math.min(max, initial * 2 ** (failures - 1))
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)
   }
 
   /** Runs sync work one at a time; a request during a run makes the run go again afterwards. */
@@ -325,18 +578,19 @@ export class OfflineEngine {
   }
 
   private async push(): Promise<FlushResult> {
-    if (this.cache.pendingCount === this.heldWrites()) return { sent: 0, rejected: 0, conflicts: 0 }
+    if (this.cache.pendingCount === this.heldWrites()) return emptyFlushResult()
     const wait = this.pushNotBefore - Date.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     this.updateStatus({ uploading: true })
     try {
-      return await pushOutbox(this.pushContext())
+      return await pushOutbox(this.pushContext(this.part))
     } finally {
       this.updateStatus({ uploading: false })
     }
   }
 
   private async pullAll(collections: readonly string[]): Promise<void> {
+    const part = this.part
     this.updateStatus({ downloading: true })
     try {
       for (const collection of collections) {
@@ -344,26 +598,27 @@ export class OfflineEngine {
         if (!config) throw invalidArgument(`${collection} is not an offline collection`)
         const ctx: PullContext = {
           locked: (step) => this.locked(step),
+          checkUser: () => this.checkUser(part),
           sync: this.sync,
           documents: this.adapter.documents,
-          store: this.options.store,
-          cache: this.cache,
-          checkpoints: this.checkpoints,
+          store: part.store,
+          cache: part.cache,
+          checkpoints: part.checkpoints,
           pageSize: this.options.pageSize,
           collection,
           mode: config.sync,
         }
-        const changed = this.liveChanged.get(collection)
-        this.liveChanged.delete(collection)
+        const changed = part.liveChanged.get(collection)
+        part.liveChanged.delete(collection)
         try {
           await pullCollection(ctx)
           if (changed !== undefined && changed.size > 0) await pullIds(ctx, [...changed])
         } catch (error) {
           // Not fetched: keep them, with any named meanwhile, for the next pull.
           if (changed !== undefined) {
-            const pending = this.liveChanged.get(collection)
+            const pending = part.liveChanged.get(collection)
             if (pending) for (const id of pending) changed.add(id)
-            this.liveChanged.set(collection, changed)
+            part.liveChanged.set(collection, changed)
           }
           throw error
         }
@@ -373,54 +628,90 @@ export class OfflineEngine {
     }
   }
 
-  private pushContext(): PushContext {
+  private pushContext(part: Partition): PushContext {
     return {
       locked: (step) => this.locked(step),
       sync: this.sync,
-      store: this.options.store,
-      cache: this.cache,
+      store: part.store,
+      cache: part.cache,
       batchSize: this.options.batchSize,
       strategyFor: (collection) => this.collections.get(collection)?.conflict ?? 'server-wins',
       isHeld: (key) => this.openConflicts.has(key),
-      hold: (conflict, writes) => {
-        const key = docKey(conflict.collection, conflict.id)
-        const captured = [...writes]
-        const held: SyncConflict = {
-          ...conflict,
-          resolve: (data) => this.resolveHeld(key, captured, data),
-          keepLocal: () => this.resolveHeld(key, captured, conflict.local),
-          keepServer: () => this.resolveHeld(key, captured, conflict.server),
-        }
-        this.openConflicts.set(key, held)
-        this.updateStatus({})
-        this.conflictsSubject.next(held)
-      },
-      reject: (rejection) => this.rejectedSubject.next(rejection),
+      hold: (conflict, writes) => this.hold(conflict, writes),
+      applied: (count) => this.countOutcome('applied', count),
+      report: (outcome) => this.report(outcome),
+      checkUser: () => this.checkUser(part),
       onProgress: () => this.updateStatus({}),
     }
   }
 
+  private countOutcome(kind: keyof SyncStatus['outcomes'], n: number): void {
+    const outcomes = this.statusSubject.value.outcomes
+    this.updateStatus({ outcomes: { ...outcomes, [kind]: outcomes[kind] + n } })
+  }
+
+  private report(outcome: SyncOutcome): void {
+    this.countOutcome(outcome.kind, outcome.writes.length)
+    this.outcomesSubject.next(outcome)
+    if (outcome.kind !== 'rejected') return
+    for (const w of outcome.writes) {
+      this.rejectedSubject.next({ collection: outcome.collection, id: outcome.id, type: w.type, error: outcome.error!, data: w.data, local: outcome.local })
+    }
+  }
+
+  private hold(conflict: ConflictInput, writes: readonly QueuedWrite[]): void {
+    const key = docKey(conflict.collection, conflict.id)
+    const captured = [...writes]
+    const part = this.part
+    const held: SyncConflict = {
+      ...conflict,
+      resolve: (data) => this.resolveHeld(part, key, conflict, captured, data),
+      keepLocal: () => this.resolveHeld(part, key, conflict, captured, conflict.local),
+      keepServer: () => this.resolveHeld(part, key, conflict, captured, conflict.server),
+    }
+    this.openConflicts.set(key, held)
+    this.updateStatus({})
+    this.conflictsSubject.next(held)
+  }
+
   /**
    * A decision on a held conflict: the writes the conflict was about become one write of `data`,
-   * based on the server state seen now. Writes made after the conflict was raised stay queued
+   * based on the server state seen now, carrying the outcome (`overridden` when `data` is the
+   * server's document, else `merged`). Writes made after the conflict was raised stay queued
    * after it, so nothing typed meanwhile is lost.
    */
-  private async resolveHeld(key: string, captured: readonly QueuedWrite[], data: DocumentData | null): Promise<void> {
-    await this.ready
+  private async resolveHeld(part: Partition, key: string, conflict: ConflictInput, captured: readonly QueuedWrite[], data: DocumentData | null): Promise<void> {
+    await this.bound()
     this.assertOpen()
-    if (!this.openConflicts.has(key)) throw new PortabaseError('failed-precondition', `The conflict on ${key} is already resolved`)
+    if (part !== this.part || !this.openConflicts.has(key)) throw new PortabaseError('failed-precondition', `The conflict on ${key} is already resolved`)
     const { collection, id } = captured[0]!.op
     await this.exclusive(async () => {
+      this.checkUser(part)
       const server = (await this.sync.fetch(collection, [id]))[0]
       await this.locked(async () => {
-        const base: ServerState = server ? serverStateOf(server) : { data: null, version: null, writeId: null, updateTime: null }
-        const op: WriteOp = data === null ? { type: 'delete', collection, id } : { type: 'set', collection, id, data }
+        const state: ServerState | undefined = server && server.data !== null ? serverStateOf(server) : undefined
+        const serverData = server?.data ?? null
+        const same = data === null ? serverData === null : serverData !== null && valuesEqual(data, serverData)
+        const last = captured[captured.length - 1]!
         // The decision takes the place (and sequence number) of the last write it replaces.
-        const write: QueuedWrite = { seq: captured[captured.length - 1]!.seq, writeId: generateId(20), op, base, createdAt: new Date() }
-        const states = new Map([[key, server && server.data !== null ? base : undefined]])
-        await this.options.store.commit([...this.cache.settleChanges(captured, states), ...this.cache.queueChanges([write])])
-        this.cache.applySettled(captured, states)
-        this.cache.applyQueued([write])
+        const write: QueuedWrite = {
+          seq: last.seq,
+          writeId: generateId(20),
+          op: data === null ? { type: 'delete', collection, id } : { type: 'set', collection, id, data },
+          base: state ?? { data: null, version: null, writeId: null, updateTime: null },
+          createdAt: new Date(),
+          verdict: {
+            kind: same ? 'overridden' : 'merged',
+            level: conflict.level,
+            fields: conflict.fields,
+            local: conflict.local,
+            server: serverData,
+            writes: captured.flatMap((w) => w.verdict?.writes ?? [written(w)]),
+          },
+        }
+        const settle = part.cache.prepareSettle({ removed: captured.slice(0, -1), replaced: [write], states: new Map([[key, state]]), rebase: true })
+        await part.store.commit(settle.changes)
+        settle.apply()
         this.openConflicts.delete(key)
       })
       this.updateStatus({})
@@ -434,6 +725,11 @@ export class OfflineEngine {
     return count
   }
 
+  /**
+   * Live watches (realtime adapters): a server change triggers a pull. Every (re)subscription is
+   * followed by a pull, so a change landing between the last pull and the subscription is not
+   * missed; a watch that fails shows on `status$.error` and is started again with backoff.
+   */
   private startRemoteWatches(): void {
     if (!this.adapter.capabilities.realtime || this.closed) return
     for (const [collection, config] of this.collections) {
@@ -444,23 +740,39 @@ export class OfflineEngine {
       // Feed-synced collections also fetch the documents a live event names: a delta pull can miss a
       // commit that lands out of updateTime order (pull.ts, pullIds). A query pull re-reads them anyway.
       const byId = typeof config.sync === 'object' ? undefined : collection
-      const sub = this.adapter.documents.watch(collection, query).subscribe({
+      let sub: Subscription | undefined
+      sub = this.adapter.documents.watch(collection, query).subscribe({
         next: (snapshot) => {
-          // The first snapshot is the current state, which the round after reconnecting pulls anyway.
           if (first) {
             first = false
+            this.watchFailures.delete(collection)
+            // A round that starts now pulls what changed before the watch was live.
+            this.schedule(0)
             return
           }
           if (byId !== undefined) {
-            let ids = this.liveChanged.get(byId)
-            if (!ids) this.liveChanged.set(byId, (ids = new Set()))
+            const liveChanged = this.part.liveChanged
+            let ids = liveChanged.get(byId)
+            if (!ids) liveChanged.set(byId, (ids = new Set()))
             for (const change of snapshot.changes) ids.add(change.doc.id)
           }
           this.schedule(20)
         },
-        error: () => this.remoteWatches.delete(collection),
+        error: (error: unknown) => {
+          if (this.remoteWatches.get(collection) === sub) this.remoteWatches.delete(collection)
+          if (this.closed) return
+          const failures = (this.watchFailures.get(collection) ?? 0) + 1
+          this.watchFailures.set(collection, failures)
+          this.updateStatus({ error: toPortabaseError(error, this.adapter.name) })
+          const retry = setTimeout(() => {
+            this.watchRetries.delete(retry)
+            if (this.connection !== 'offline') this.startRemoteWatches()
+          }, this.backoff(failures))
+          ;(retry as { unref?: () => void }).unref?.()
+          this.watchRetries.add(retry)
+        },
       })
-      this.remoteWatches.set(collection, sub)
+      if (!sub.closed) this.remoteWatches.set(collection, sub)
     }
   }
 
@@ -471,12 +783,17 @@ export class OfflineEngine {
 
   private updateStatus(patch: Partial<SyncStatus>): void {
     if (this.closed && this.statusSubject.closed) return
-    this.statusSubject.next({ ...this.statusSubject.value, ...patch, pending: this.cache.pendingCount, conflicts: this.openConflicts.size })
+    const part = this.part as Partition | undefined
+    this.statusSubject.next({ ...this.statusSubject.value, ...patch, pending: part?.cache.pendingCount ?? 0, conflicts: this.openConflicts.size })
   }
 
   private assertOpen(): void {
     if (this.closed) throw new PortabaseError('failed-precondition', 'The client was disposed')
   }
+}
+
+function cancelled(message: string): PortabaseError {
+  return new PortabaseError('cancelled', message, { provider: 'portabase' })
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -485,3 +802,8 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value
 }
 
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw invalidArgument(`offline.${name} must be a number of milliseconds ≥ 0`)
+  return value
+}

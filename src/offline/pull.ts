@@ -18,6 +18,8 @@ const CHECKPOINT_PREFIX = 'checkpoint/'
 export interface PullContext {
   /** Runs a read-cache → commit → apply-to-cache step alone (no local write interleaves with it). */
   locked<T>(step: () => Promise<T>): Promise<T>
+  /** Throws once another user signed in: nothing read under their session lands in this partition. */
+  checkUser(): void
   sync: SyncService
   documents: DocumentsService
   store: LocalStore
@@ -133,10 +135,12 @@ function statesOf(collection: string, records: readonly SyncRecord[]): Map<strin
 async function commitPage(ctx: PullContext, states: ReadonlyMap<string, ServerState | undefined>, checkpoint: SyncCheckpoint | null): Promise<void> {
   if (states.size === 0 && checkpoint === null) return
   await ctx.locked(async () => {
-    const changes: StoreChange[] = ctx.cache.settleChanges([], states)
+    ctx.checkUser()
+    const settle = ctx.cache.prepareSettle({ states })
+    const changes: StoreChange[] = settle.changes
     if (checkpoint) changes.push({ table: 'meta', key: CHECKPOINT_PREFIX + ctx.collection, value: { t: checkpoint.updateTime.getTime(), id: checkpoint.id } })
     await ctx.store.commit(changes)
-    ctx.cache.applySettled([], states)
+    settle.apply()
     if (checkpoint) ctx.checkpoints.set(ctx.collection, checkpoint)
   })
 }

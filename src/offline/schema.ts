@@ -4,6 +4,7 @@
  * during an upgrade leaves the old version intact and the upgrade simply runs again.
  */
 import { PortabaseError } from '../errors.js'
+import { LEGACY_PREFIX } from './partition.js'
 import type { LocalStore, StoreChange, StoredValue, StoreTable } from './store.js'
 
 export const SCHEMA_VERSION_KEY = 'schemaVersion'
@@ -21,8 +22,31 @@ export interface Migration {
   migrate(snapshot: StoreSnapshot): StoreChange[]
 }
 
-/** Version 1: the first layout (docs keyed `collection/id`, outbox keyed by a zero-padded sequence). */
-export const MIGRATIONS: readonly Migration[] = [{ to: 1, describe: 'initial layout', migrate: () => [] }]
+/** Keys at the top level of `meta` that belong to the store, not to a user's partition. */
+const STORE_META = new Set([SCHEMA_VERSION_KEY, 'openedBy'])
+
+/**
+ * Version 1: the first layout (docs keyed `collection/id`, outbox keyed by a zero-padded sequence).
+ * Version 2: one partition per user (partition.ts); a version-1 store's contents move to the legacy
+ * partition, which the first user to open the store adopts (a store used to belong to one user).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  { to: 1, describe: 'initial layout', migrate: () => [] },
+  {
+    to: 2,
+    describe: 'one partition per user',
+    migrate: (snapshot) => {
+      const changes: StoreChange[] = []
+      for (const table of ['docs', 'outbox', 'meta'] as const) {
+        for (const [key, value] of snapshot[table]) {
+          if (table === 'meta' && STORE_META.has(key)) continue
+          changes.push({ table, key, delete: true }, { table, key: LEGACY_PREFIX + key, value })
+        }
+      }
+      return changes
+    },
+  },
+]
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.to
 

@@ -1,5 +1,6 @@
 import type { Query } from '../query/model.js'
-import type { DocumentData } from '../types.js'
+import type { WriteData } from '../sentinels.js'
+import type { DocumentData, SyncStatus } from '../types.js'
 import type { LocalStore } from './store.js'
 
 /**
@@ -14,6 +15,14 @@ export type SyncMode = 'full' | 'delta' | { query: Query }
 export interface ConflictInput {
   collection: string
   id: string
+  /**
+   * The fields both sides changed since the base, for a conflict between queued `update`s and
+   * server changes to the same fields (`level: 'field'`). For a document-level conflict (a queued
+   * `set`, `create` or `delete`, or a document deleted on the server): the fields whose values
+   * differ between `local` and `server`.
+   */
+  fields: string[]
+  level: 'field' | 'document'
   /** The document as this device has it, every queued write applied. */
   local: DocumentData | null
   /** The document as the server has it now. */
@@ -31,10 +40,18 @@ export type ConflictResolution = DocumentData | null | undefined
 export type ConflictHandler = (conflict: ConflictInput) => ConflictResolution | Promise<ConflictResolution>
 
 /**
- * - `server-wins`: queued writes to the document are dropped (the default);
- * - `client-wins`: the local document replaces the server's;
- * - `last-write-wins`: whichever changed last (client clock vs server clock) wins;
- * - `merge`: field by field, each side's changes since the base are kept; a field both changed
+ * Each strategy acts on the conflicting fields only: a queued `update` never conflicts over fields
+ * the server did not change, and those are applied silently (as Firestore, Parse and DataStore
+ * apply patches). A queued `set`/`create`/`delete`, or an update of a document the server deleted,
+ * conflicts as a whole document.
+ * - `server-wins` (default): the server's values of the conflicting fields stay; the device's other
+ *   fields are still applied (document level: the device's writes are dropped);
+ * - `client-wins`: the device's values of the fields it changed are written; fields it did not
+ *   touch are never reverted (document level: the device's document replaces the server's);
+ * - `last-write-wins`: per conflicting field, the device's value wins when the device's last write
+ *   to that field (client clock) is newer than the server's last write to the document (server
+ *   clock; no backend records per-field times); document level: the same, per document;
+ * - `merge`: field by field against the base, each side's changes are kept; a field both changed
  *   takes the local value; an edit beats a deletion;
  * - `manual`: held until resolved through `app.sync.conflicts$`;
  * - a function: decides, or returns undefined to fall back to `manual`.
@@ -60,6 +77,11 @@ export interface OfflineOptions {
   /** Backoff after a failed sync: first delay and cap, in ms. Defaults 500 and 30 000. */
   retryDelayMs?: { initial: number; max: number }
   /**
+   * Without realtime (or when its watch is down), how often a round pulls while online. Default
+   * 30 000 ms on adapters without `realtime`, off with it; 0 turns polling off.
+   */
+  pollIntervalMs?: number
+  /**
    * After a crash (the store was not closed by `dispose()`), how long the first push waits before
    * re-sending: a request still in flight when the app died may reach the server late, and the
    * wait lets the server's write id show it was applied. Default 1,000 ms. See docs/offline.md.
@@ -81,13 +103,71 @@ export interface RejectedWrite {
   id: string
   type: 'create' | 'set' | 'update' | 'delete'
   error: Error
+  /** The write's own data (null for a delete), as the app wrote it. */
+  data: WriteData | null
+  /** The document as the device had it with this write applied (null: deleted / absent). */
+  local: DocumentData | null
 }
 
+/** One queued write, as the app made it. */
+export interface WrittenWrite {
+  writeId: string
+  type: 'create' | 'set' | 'update' | 'delete'
+  /** Null for a delete. */
+  data: WriteData | null
+  createdAt: Date
+}
+
+/**
+ * How a queued write ended, when not "applied as written" (those are only counted). Every queued
+ * write ends in exactly one outcome: applied, `merged`, `overridden` or `rejected`.
+ * - `merged`: applied after a conflict, combined with (or over) the server's concurrent changes:
+ *   `fields` now hold the device's (or the handler's) values;
+ * - `overridden`: the server's values of `fields` were kept and the device's values for them
+ *   discarded; the writes' other fields were applied (document level: nothing was applied);
+ * - `rejected`: refused for good (`error`); rolled back locally. `local` is the data the device had.
+ */
+export interface SyncOutcome {
+  kind: 'merged' | 'overridden' | 'rejected'
+  collection: string
+  id: string
+  /** The queued writes this outcome settles, oldest first. */
+  writes: WrittenWrite[]
+  /** See `kind`; for a rejection, the fields the writes touched. */
+  fields: string[]
+  level: 'field' | 'document'
+  /** The document as the device had it (base + its queued writes). */
+  local: DocumentData | null
+  /** The server's document when the conflict was decided (null when absent or not fetched). */
+  server: DocumentData | null
+  error?: Error
+}
+
+/** Cumulative counts of queued writes by outcome, since the client started. */
+export type OutcomeCounts = SyncStatus['outcomes']
+
 export interface FlushResult {
-  /** Writes the server now has (sent, or found already applied after a restart). */
+  /** Writes applied as written (sent now, or found already applied after a restart). */
   sent: number
+  /** Writes applied after a conflict, combined with the server's changes (see SyncOutcome). */
+  merged: number
+  /** Writes whose conflicting fields (or whole document) gave way to the server's. */
+  overridden: number
   /** Writes rolled back because the server refused them. */
   rejected: number
   /** Documents whose writes wait for a conflict decision. */
   conflicts: number
+}
+
+export interface WaitForSyncOptions {
+  /** Rejects with `deadline-exceeded` after this long (the writes stay queued). Default 60 000; `Infinity` waits for good. */
+  timeoutMs?: number
+  /** Rejects with `cancelled` when aborted. */
+  signal?: AbortSignal
+}
+
+/** The writes of one user's queue that were discarded, per document. */
+export interface DiscardedQueue {
+  uid: string | null
+  writes: Array<WrittenWrite & { collection: string; id: string }>
 }

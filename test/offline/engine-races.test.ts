@@ -102,7 +102,7 @@ it('keepLocal() on a held conflict keeps edits made after the conflict was raise
   await d.app.sync.waitForSync()
   d.adapter.network.goOffline()
   await d.app.db.collection('c').doc('doc').update({ n: 1 })
-  await server.db.collection('c').doc('doc').update({ t: 'server' })
+  await server.db.collection('c').doc('doc').update({ n: 5 })
   d.adapter.network.goOnline()
   const held: SyncConflict = await firstValueFrom(d.app.sync.conflicts$)
   await d.app.db.collection('c').doc('doc').update({ extra: 'typed after' })

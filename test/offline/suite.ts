@@ -18,6 +18,7 @@ import {
   type PortabaseClient,
   type RejectedWrite,
   type SyncConflict,
+  type SyncOutcome,
 } from '../../src/index.js'
 import { expectError } from '../contract/helpers.js'
 import { countingChanges } from './counting.js'
@@ -237,7 +238,7 @@ export function runOfflineSuite(target: OfflineTarget): void {
         const second = await device({ [col]: {} }, inner)
         expect(await pending(second.app)).toBe(6)
         const result = await second.app.sync.flush()
-        expect(result).toEqual({ sent: 6, rejected: 0, conflicts: 0 })
+        expect(result).toEqual({ sent: 6, merged: 0, overridden: 0, rejected: 0, conflicts: 0 })
         expect(await serverDocs(col)).toEqual({ n: { n: 3 } })
       })
 
@@ -270,102 +271,164 @@ export function runOfflineSuite(target: OfflineTarget): void {
     })
 
     describe('conflicts: two devices edit the same document offline', () => {
-      async function conflict(strategy: ConflictStrategy, edits: { a: DocumentData | null; b: DocumentData | null }, bEditsAfterAFlushed = false) {
+      /**
+       * Both devices start from { title: 'x', done: false, note: '' } and go offline; `other`
+       * edits and syncs first (its change is the "server change"), then `me` comes online with its
+       * own queued edit. `meLater`: me edits only after other's change reached the server.
+       */
+      async function conflict(strategy: ConflictStrategy, edits: { other: DocumentData | null; me: DocumentData | null; meSets?: boolean }, meLater = false) {
         const col = target.freshCollection()
-        await server.db.collection(col).doc('doc').set({ title: 'x', n: 0, tag: 't' })
-        const a = await device({ [col]: { conflict: strategy } })
-        const b = await device({ [col]: { conflict: strategy } })
-        await a.app.sync.waitForSync()
-        await b.app.sync.waitForSync()
-        await a.goOffline()
-        await b.goOffline()
-        const edit = (d: Device, data: DocumentData | null) =>
-          data === null ? d.app.db.collection(col).doc('doc').delete() : d.app.db.collection(col).doc('doc').update(data)
-        if (!bEditsAfterAFlushed) await edit(b, edits.b)
-        await edit(a, edits.a)
-        await a.goOnline()
-        await a.app.sync.waitForSync()
-        if (bEditsAfterAFlushed) {
-          await new Promise((r) => setTimeout(r, 30))
-          await edit(b, edits.b)
+        await server.db.collection(col).doc('doc').set({ title: 'x', done: false, note: '' })
+        const other = await device({ [col]: { conflict: strategy } })
+        const me = await device({ [col]: { conflict: strategy } })
+        await other.app.sync.waitForSync()
+        await me.app.sync.waitForSync()
+        await other.goOffline()
+        await me.goOffline()
+        const outcomes: SyncOutcome[] = []
+        me.app.sync.outcomes$.subscribe((o) => outcomes.push(o))
+        const edit = async (d: Device, data: DocumentData | null, asSet = false) => {
+          const ref = d.app.db.collection(col).doc('doc')
+          if (data === null) await ref.delete()
+          else if (asSet) await ref.set(data)
+          else await ref.update(data)
         }
-        await b.goOnline()
-        return { col, a, b }
+        if (!meLater) await edit(me, edits.me, edits.meSets)
+        await edit(other, edits.other)
+        await other.goOnline()
+        await other.app.sync.waitForSync()
+        if (meLater) {
+          await new Promise((r) => setTimeout(r, 30))
+          await edit(me, edits.me, edits.meSets)
+        }
+        await me.goOnline()
+        return { col, other, me, outcomes }
       }
       const settle = async (d: Device) => {
         await d.app.sync.waitForSync()
         await d.app.sync.pull()
       }
+      const status = async (d: Device) => (await firstValueFrom(d.app.sync.status$)).outcomes
+      const strategies: ConflictStrategy[] = ['server-wins', 'client-wins', 'last-write-wins', 'merge', 'manual']
 
-      it('server-wins: the later device\'s edits are dropped and it shows the server\'s document', async () => {
-        const { col, b } = await conflict('server-wins', { a: { title: 'A' }, b: { n: 1 } })
-        await settle(b)
-        expect(await serverDocs(col)).toEqual({ doc: { title: 'A', n: 0, tag: 't' } })
-        expect(await localDocs(b.app, col)).toEqual(await serverDocs(col))
+      describe('different fields: every strategy applies both edits, with no conflict and no event', () => {
+        for (const strategy of [...strategies, (() => ({ never: 'called' })) as ConflictStrategy]) {
+          const name = typeof strategy === 'string' ? strategy : 'a function'
+          it(`${name}: my title edit and the other device's done edit are both kept`, async () => {
+            const { col, me, outcomes } = await conflict(strategy, { other: { done: true }, me: { title: 'mine' } })
+            await settle(me)
+            expect(await serverDocs(col)).toEqual({ doc: { title: 'mine', done: true, note: '' } })
+            expect(await localDocs(me.app, col)).toEqual(await serverDocs(col))
+            expect(outcomes).toEqual([])
+            expect(await status(me)).toEqual({ applied: 1, merged: 0, overridden: 0, rejected: 0 })
+            expect((await firstValueFrom(me.app.sync.status$)).conflicts).toBe(0)
+          })
+        }
       })
 
-      it('client-wins: the later device\'s document replaces the server\'s', async () => {
-        const { col, a, b } = await conflict('client-wins', { a: { title: 'A' }, b: { n: 1 } })
-        await settle(b)
-        await settle(a)
-        expect(await serverDocs(col)).toEqual({ doc: { title: 'x', n: 1, tag: 't' } })
-        expect(await localDocs(a.app, col)).toEqual(await serverDocs(col))
+      describe('the same field: each strategy decides that field only; my other fields are applied', () => {
+        const edits = { other: { title: 'theirs', done: true }, me: { title: 'mine', note: 'my note' } }
+        const theirsKept = { title: 'theirs', done: true, note: 'my note' }
+        const mineKept = { title: 'mine', done: true, note: 'my note' }
+        const expectOutcome = (outcomes: SyncOutcome[], kind: SyncOutcome['kind'], col: string) => {
+          expect(outcomes).toHaveLength(1)
+          expect(outcomes[0]).toMatchObject({ kind, collection: col, id: 'doc', level: 'field', fields: ['title'], local: { title: 'mine', done: false, note: 'my note' } })
+          expect(outcomes[0]!.writes.map((w) => [w.type, w.data])).toEqual([['update', { title: 'mine', note: 'my note' }]])
+        }
+
+        it('server-wins: the server keeps its title, my note is applied; outcome overridden [title]', async () => {
+          const { col, me, outcomes } = await conflict('server-wins', edits)
+          await settle(me)
+          expect(await serverDocs(col)).toEqual({ doc: theirsKept })
+          expect(await localDocs(me.app, col)).toEqual({ doc: theirsKept })
+          expectOutcome(outcomes, 'overridden', col)
+          expect(await status(me)).toEqual({ applied: 0, merged: 0, overridden: 1, rejected: 0 })
+        })
+
+        it('client-wins: my title is written, their done is not reverted; outcome merged [title]', async () => {
+          const { col, me, outcomes } = await conflict('client-wins', edits)
+          await settle(me)
+          expect(await serverDocs(col)).toEqual({ doc: mineKept })
+          expect(await localDocs(me.app, col)).toEqual({ doc: mineKept })
+          expectOutcome(outcomes, 'merged', col)
+          expect(await status(me)).toEqual({ applied: 0, merged: 1, overridden: 0, rejected: 0 })
+        })
+
+        it('merge: both sides\' fields kept, the field both changed takes mine; outcome merged [title]', async () => {
+          const { col, me, outcomes } = await conflict('merge', edits)
+          await settle(me)
+          expect(await serverDocs(col)).toEqual({ doc: mineKept })
+          expect(await localDocs(me.app, col)).toEqual({ doc: mineKept })
+          expectOutcome(outcomes, 'merged', col)
+        })
+
+        it('last-write-wins: my older title edit loses (overridden), a newer one wins (merged)', async () => {
+          const older = await conflict('last-write-wins', edits)
+          await settle(older.me)
+          expect(await serverDocs(older.col)).toEqual({ doc: theirsKept })
+          expect(await localDocs(older.me.app, older.col)).toEqual({ doc: theirsKept })
+          expect(older.outcomes.map((o) => [o.kind, o.fields])).toEqual([['overridden', ['title']]])
+          const newer = await conflict('last-write-wins', edits, true)
+          await settle(newer.me)
+          expect(await serverDocs(newer.col)).toEqual({ doc: mineKept })
+          expect(await localDocs(newer.me.app, newer.col)).toEqual({ doc: mineKept })
+          expect(newer.outcomes.map((o) => [o.kind, o.fields])).toEqual([['merged', ['title']]])
+        })
+
+        it('a function decides with the conflicting fields, local, server and base in hand; outcome merged', async () => {
+          const seen: unknown[] = []
+          const { col, me, outcomes } = await conflict((c) => {
+            seen.push({ fields: c.fields, level: c.level, local: c.local, server: c.server, base: c.base })
+            return { ...c.server, title: `${String(c.server?.title)}|${String(c.local?.title)}`, note: c.local?.note ?? null }
+          }, edits)
+          await settle(me)
+          expect(seen).toEqual([{ fields: ['title'], level: 'field', local: { title: 'mine', done: false, note: 'my note' }, server: { title: 'theirs', done: true, note: '' }, base: { title: 'x', done: false, note: '' } }])
+          expect(await serverDocs(col)).toEqual({ doc: { title: 'theirs|mine', done: true, note: 'my note' } })
+          expect(outcomes.map((o) => [o.kind, o.fields])).toEqual([['merged', ['title']]])
+        })
+
+        it('manual: conflicts$ names the field; the writes wait until resolved, then the outcome follows the decision', async () => {
+          const { col, me, outcomes } = await conflict('manual', edits)
+          const held: SyncConflict = await firstValueFrom(me.app.sync.conflicts$)
+          expect(held).toMatchObject({ collection: col, id: 'doc', fields: ['title'], level: 'field', local: { title: 'mine', done: false, note: 'my note' }, server: { title: 'theirs', done: true, note: '' }, base: { title: 'x', done: false, note: '' } })
+          await me.app.sync.waitForSync()
+          expect((await firstValueFrom(me.app.sync.status$)).conflicts).toBe(1)
+          expect(await serverDocs(col)).toEqual({ doc: { title: 'theirs', done: true, note: '' } })
+          // A late subscriber still sees the open conflict.
+          expect((await firstValueFrom(me.app.sync.conflicts$)).id).toBe('doc')
+          expect(outcomes).toEqual([])
+          await held.resolve({ title: 'resolved', done: true, note: 'my note' })
+          await settle(me)
+          expect(await serverDocs(col)).toEqual({ doc: { title: 'resolved', done: true, note: 'my note' } })
+          expect((await firstValueFrom(me.app.sync.status$)).conflicts).toBe(0)
+          expect(outcomes.map((o) => [o.kind, o.fields, o.writes.length])).toEqual([['merged', ['title'], 1]])
+          await expect(held.keepServer()).rejects.toMatchObject({ code: 'failed-precondition' })
+        })
       })
 
-      it('merge: fields changed on different devices are both kept', async () => {
-        const { col, a, b } = await conflict('merge', { a: { title: 'A' }, b: { n: 1 } })
-        await settle(b)
-        await settle(a)
-        expect(await serverDocs(col)).toEqual({ doc: { title: 'A', n: 1, tag: 't' } })
-        expect(await localDocs(a.app, col)).toEqual(await serverDocs(col))
-      })
+      describe('document level: a queued set or delete against a server change', () => {
+        it('server-wins: my set is dropped (overridden, document level); client-wins: it replaces the server\'s (merged)', async () => {
+          const lost = await conflict('server-wins', { other: { done: true }, me: { title: 'replaced' }, meSets: true })
+          await settle(lost.me)
+          expect(await serverDocs(lost.col)).toEqual({ doc: { title: 'x', done: true, note: '' } })
+          expect(await localDocs(lost.me.app, lost.col)).toEqual(await serverDocs(lost.col))
+          expect(lost.outcomes.map((o) => [o.kind, o.level, o.fields])).toEqual([['overridden', 'document', ['done', 'note', 'title']]])
+          const won = await conflict('client-wins', { other: { done: true }, me: { title: 'replaced' }, meSets: true })
+          await settle(won.me)
+          expect(await serverDocs(won.col)).toEqual({ doc: { title: 'replaced' } })
+          expect(won.outcomes.map((o) => [o.kind, o.level])).toEqual([['merged', 'document']])
+        })
 
-      it('merge: the same field changed on both devices takes the local (later-flushed) value; an edit beats a delete', async () => {
-        const same = await conflict('merge', { a: { title: 'A', n: 5 }, b: { title: 'B' } })
-        await settle(same.b)
-        expect(await serverDocs(same.col)).toEqual({ doc: { title: 'B', n: 5, tag: 't' } })
-        const deleted = await conflict('merge', { a: null, b: { n: 2 } })
-        await settle(deleted.b)
-        expect(await serverDocs(deleted.col)).toEqual({ doc: { title: 'x', n: 2, tag: 't' } })
-      })
-
-      it('last-write-wins: an edit older than the server\'s last write loses; a newer one wins', async () => {
-        const older = await conflict('last-write-wins', { a: { title: 'A' }, b: { n: 1 } })
-        await settle(older.b)
-        expect(await serverDocs(older.col)).toEqual({ doc: { title: 'A', n: 0, tag: 't' } })
-        const newer = await conflict('last-write-wins', { a: { title: 'A' }, b: { n: 1 } }, true)
-        await settle(newer.b)
-        expect(await serverDocs(newer.col)).toEqual({ doc: { title: 'x', n: 1, tag: 't' } })
-      })
-
-      it('a function decides with local, server and base in hand', async () => {
-        const seen: unknown[] = []
-        const { col, b } = await conflict(
-          (c) => {
-            seen.push({ local: c.local, server: c.server, base: c.base })
-            return { ...c.server, title: `${String(c.server?.title)}|${String(c.local?.title)}` }
-          },
-          { a: { title: 'A' }, b: { title: 'B' } },
-        )
-        await settle(b)
-        expect(seen).toEqual([{ local: { title: 'B', n: 0, tag: 't' }, server: { title: 'A', n: 0, tag: 't' }, base: { title: 'x', n: 0, tag: 't' } }])
-        expect(await serverDocs(col)).toEqual({ doc: { title: 'A|B', n: 0, tag: 't' } })
-      })
-
-      it('manual: conflicts$ shows local, server and base; the write waits until resolved, then syncs', async () => {
-        const { col, b } = await conflict('manual', { a: { title: 'A' }, b: { n: 1 } })
-        const held: SyncConflict = await firstValueFrom(b.app.sync.conflicts$)
-        expect(held).toMatchObject({ collection: col, id: 'doc', local: { title: 'x', n: 1, tag: 't' }, server: { title: 'A', n: 0, tag: 't' }, base: { title: 'x', n: 0, tag: 't' } })
-        await b.app.sync.waitForSync()
-        expect((await firstValueFrom(b.app.sync.status$)).conflicts).toBe(1)
-        expect(await serverDocs(col)).toEqual({ doc: { title: 'A', n: 0, tag: 't' } })
-        // A late subscriber still sees the open conflict.
-        expect((await firstValueFrom(b.app.sync.conflicts$)).id).toBe('doc')
-        await held.resolve({ title: 'resolved', n: 1, tag: 't' })
-        await settle(b)
-        expect(await serverDocs(col)).toEqual({ doc: { title: 'resolved', n: 1, tag: 't' } })
-        expect((await firstValueFrom(b.app.sync.status$)).conflicts).toBe(0)
-        await expect(held.keepServer()).rejects.toMatchObject({ code: 'failed-precondition' })
+        it('merge: an edit beats a delete on either side', async () => {
+          const deletedThere = await conflict('merge', { other: null, me: { done: true } })
+          await settle(deletedThere.me)
+          expect(await serverDocs(deletedThere.col)).toEqual({ doc: { title: 'x', done: true, note: '' } })
+          expect(deletedThere.outcomes.map((o) => [o.kind, o.level])).toEqual([['merged', 'document']])
+          const deletedHere = await conflict('merge', { other: { done: true }, me: null })
+          await settle(deletedHere.me)
+          expect(await serverDocs(deletedHere.col)).toEqual({ doc: { title: 'x', done: true, note: '' } })
+          expect(deletedHere.outcomes.map((o) => [o.kind, o.level])).toEqual([['overridden', 'document']])
+        })
       })
     })
 

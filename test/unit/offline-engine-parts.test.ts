@@ -1,8 +1,8 @@
 /** The offline engine's pure parts: three-way merge, conflict detection, codec, schema migrations. */
-import { arrayUnion, deleteField, increment, isSentinel, memoryStore, serverTimestamp } from '../../src/index.js'
-import { overlay, type BaseState } from '../../src/offline/cache.js'
+import { arrayUnion, deleteField, increment, isSentinel, memoryStore, serverTimestamp, type DocumentData } from '../../src/index.js'
+import { overlay, type BaseState, type QueuedWrite } from '../../src/offline/cache.js'
 import { decodeWriteData, encodeWriteData } from '../../src/offline/codec.js'
-import { baseMatches, decide, mergeFields } from '../../src/offline/conflicts.js'
+import { analyse, baseMatches, decide, mergeFields } from '../../src/offline/conflicts.js'
 import { CURRENT_SCHEMA_VERSION, openAndMigrate, SCHEMA_VERSION_KEY, type Migration } from '../../src/offline/schema.js'
 import type { SyncRecord } from '../../src/spi.js'
 
@@ -39,17 +39,41 @@ describe('conflict detection and decisions', () => {
     expect(baseMatches(base({ data: null, version: null }), record({}))).toBe(false)
     expect(baseMatches(base({}), undefined)).toBe(false)
   })
-  it('each strategy decides as documented', async () => {
-    const input = { collection: 'c', id: 'd', local: { v: 2 }, server: { v: 3 }, base: { v: 1 }, localTime: new Date(2000), serverTime: new Date(1000) }
-    expect(await decide('server-wins', input)).toEqual({ kind: 'keep-server' })
-    expect(await decide('client-wins', input)).toEqual({ kind: 'write', data: { v: 2 } })
-    expect(await decide('last-write-wins', input)).toEqual({ kind: 'write', data: { v: 2 } })
-    expect(await decide('last-write-wins', { ...input, localTime: new Date(500) })).toEqual({ kind: 'keep-server' })
-    expect(await decide('merge', input)).toEqual({ kind: 'write', data: { v: 2 } })
-    expect(await decide('manual', input)).toEqual({ kind: 'manual' })
-    expect(await decide(async () => ({ v: 9 }), input)).toEqual({ kind: 'write', data: { v: 9 } })
-    expect(await decide(() => null, input)).toEqual({ kind: 'write', data: null })
-    expect(await decide(() => undefined, input)).toEqual({ kind: 'manual' })
+  const queued = (op: QueuedWrite['op'], seq: number, at = 2000): QueuedWrite => ({ seq, writeId: `w${seq}`, op, base: base({ data: { title: 'x', done: false, n: 1 } }), createdAt: new Date(at) })
+  const set = (data: DocumentData) => queued({ type: 'set', collection: 'c', id: 'd', data }, 1)
+
+  it('document level (a queued set): each strategy decides as documented', async () => {
+    const writes = [set({ v: 2 })]
+    const input = { collection: 'c', id: 'd', fields: ['v'], level: 'document' as const, local: { v: 2 }, server: { v: 3 }, base: { v: 1 }, localTime: new Date(2000), serverTime: new Date(1000) }
+    expect(await decide('server-wins', input, writes)).toEqual({ kind: 'keep-server' })
+    expect(await decide('client-wins', input, writes)).toEqual({ kind: 'write', data: { v: 2 } })
+    expect(await decide('last-write-wins', input, writes)).toEqual({ kind: 'write', data: { v: 2 } })
+    expect(await decide('last-write-wins', { ...input, localTime: new Date(500) }, writes)).toEqual({ kind: 'keep-server' })
+    expect(await decide('merge', input, writes)).toEqual({ kind: 'write', data: { v: 2 } })
+    expect(await decide('manual', input, writes)).toEqual({ kind: 'manual' })
+    expect(await decide(async () => ({ v: 9 }), input, writes)).toEqual({ kind: 'write', data: { v: 9 } })
+    expect(await decide(() => null, input, writes)).toEqual({ kind: 'write', data: null })
+    expect(await decide(() => undefined, input, writes)).toEqual({ kind: 'manual' })
+  })
+
+  it('analyse: queued updates conflict only over fields the server also changed; a set or a deleted document is document level', () => {
+    const updates = [queued({ type: 'update', collection: 'c', id: 'd', data: { title: 'A' } }, 1), queued({ type: 'update', collection: 'c', id: 'd', data: { n: increment(1) } }, 2)]
+    expect(analyse(updates, { title: 'A', done: false, n: 2 }, { title: 'x', done: true, n: 1 })).toEqual({ level: 'field', fields: [] })
+    expect(analyse(updates, { title: 'A', done: false, n: 2 }, { title: 'S', done: true, n: 5 })).toEqual({ level: 'field', fields: ['n', 'title'] })
+    expect(analyse(updates, { title: 'A', done: false, n: 2 }, null)).toEqual({ level: 'document', fields: ['done', 'n', 'title'] })
+    expect(analyse([set({ title: 'A' })], { title: 'A' }, { title: 'x', done: true, n: 1 })).toEqual({ level: 'document', fields: ['done', 'n', 'title'] })
+  })
+
+  it('field level: each strategy acts on the conflicting fields only', async () => {
+    const writes = [queued({ type: 'update', collection: 'c', id: 'd', data: { title: 'A' } }, 1, 500), queued({ type: 'update', collection: 'c', id: 'd', data: { n: 2 } }, 2, 2000)]
+    const input = { collection: 'c', id: 'd', fields: ['n', 'title'], level: 'field' as const, local: { title: 'A', done: false, n: 2 }, server: { title: 'S', done: true, n: 5 }, base: { title: 'x', done: false, n: 1 }, localTime: new Date(2000), serverTime: new Date(1000) }
+    expect(await decide('server-wins', input, writes)).toEqual({ kind: 'patch', drop: ['n', 'title'] })
+    expect(await decide('client-wins', input, writes)).toEqual({ kind: 'patch', drop: [] })
+    expect(await decide('merge', input, writes)).toEqual({ kind: 'patch', drop: [] })
+    // title was written at 500, before the server's write at 1000; n at 2000, after it.
+    expect(await decide('last-write-wins', input, writes)).toEqual({ kind: 'patch', drop: ['title'] })
+    expect(await decide('manual', input, writes)).toEqual({ kind: 'manual' })
+    expect(await decide('server-wins', { ...input, fields: [] }, writes)).toEqual({ kind: 'patch', drop: [] })
   })
 })
 
