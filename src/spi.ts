@@ -118,10 +118,10 @@ export interface DocumentsService {
   /** Live result of a query: emits the first snapshot, then one per change. */
   watch(collection: string, query: Query): Observable<QuerySnapshot>
   /**
-   * True when `watch()` of this collection is answered without the vendor's realtime (the offline
-   * engine's collections), so it works whatever `capabilities.realtime` says. Adapters leave it out.
+   * True when this collection is served on the device (the offline engine's collections): `watch()`
+   * works whatever `capabilities.realtime` says, and writes are queued locally. Adapters leave it out.
    */
-  watchesLocally?(collection: string): boolean
+  servesLocally?(collection: string): boolean
 }
 
 export interface UploadRequest {

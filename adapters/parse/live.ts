@@ -97,6 +97,10 @@ export class ParseLive {
     this.client = undefined
     if (!client) return Promise.resolve()
     this.closing = client.close().catch(() => undefined)
+    // close() resets the client with a fresh connectPromise that nobody awaits; a server error still
+    // in flight on the closing socket (e.g. "Cannot find subscription" for a last unsubscribe) would
+    // reject it as an unhandled rejection.
+    client.connectPromise?.catch(() => undefined)
     return this.closing
   }
 

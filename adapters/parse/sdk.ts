@@ -51,6 +51,8 @@ export interface LiveQueryClientLike {
   subscribe(query: ParseQueryLike, sessionToken?: string): LiveQuerySubscriptionLike | undefined
   unsubscribe(subscription: LiveQuerySubscriptionLike): Promise<unknown>
   on(event: string, listener: Listener): unknown
+  /** The SDK's pending connection; replaced on close() and on reconnects. */
+  connectPromise?: Promise<unknown>
 }
 
 export interface ParseFileLike {

@@ -93,7 +93,10 @@ function write(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean): Promise<
   // Replaying set/delete yields the same state; create/update (sentinels) may not, unless they carry
   // write ids the adapter records (keyed-writes.ts): then a second attempt sends only what did not land.
   const replayable = ops.every((op) => op.type === 'set' || op.type === 'delete') && ops.every((op) => op.type === 'delete' || !hasSentinel(op.data))
-  const sync = replayable ? undefined : ctx.adapter.sync
+  // Writes queued on the device are keyed even when replayable: a retry checks locally, for free, and
+  // a write is queued (and later sent) once.
+  const queuedLocally = ops.length > 0 && ops.every((op) => ctx.adapter.documents.servesLocally?.(op.collection) === true)
+  const sync = replayable && !queuedLocally ? undefined : ctx.adapter.sync
   if (sync === undefined) {
     return ctx.pipeline.invoke({
       service: 'documents',
@@ -256,7 +259,7 @@ function deferWatch<T>(ctx: DocumentsContext, collection: string, build: () => Q
   return new Observable<QuerySnapshot<T>>((subscriber) => {
     try {
       pipeline.assertOpen()
-      if (!adapter.documents.watchesLocally?.(collection)) requireCapability(adapter, adapter.capabilities.realtime, 'Realtime watch()')
+      if (!adapter.documents.servesLocally?.(collection)) requireCapability(adapter, adapter.capabilities.realtime, 'Realtime watch()')
       const query = build()
       return adapter.documents
         .watch(collection, query)

@@ -37,8 +37,8 @@ export class OfflineDocuments implements DocumentsService {
     return this.engine.handles(collection) ? this.engine.watch(collection, query) : this.remote.watch(collection, query)
   }
 
-  /** Offline collections are watched on the device, whether or not the adapter has realtime. */
-  watchesLocally(collection: string): boolean {
+  /** Offline collections are served on the device: watched without realtime, written to the outbox. */
+  servesLocally(collection: string): boolean {
     return this.engine.handles(collection)
   }
 }

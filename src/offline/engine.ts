@@ -97,6 +97,9 @@ export class OfflineEngine {
   private pushNotBefore = 0
   /** Callers awaiting waitForSync(): while there are any, the retry timer keeps Node alive. */
   private waiters = 0
+  /** Rounds started so far, and the number of the last round that pushed and pulled without error. */
+  private roundsStarted = 0
+  private lastGoodRound = 0
   private closed = false
 
   constructor(
@@ -442,7 +445,8 @@ export class OfflineEngine {
     if (signal?.aborted) throw cancelled('waitForSync() was cancelled')
     await this.bound()
     if (this.closed) throw cancelled('The client was disposed')
-    const since = Date.now()
+    // Only a round that starts after this call counts: one already running may have missed a write.
+    const after = this.roundsStarted
     this.waiters += 1
     this.refTimer()
     this.schedule(0)
@@ -451,7 +455,7 @@ export class OfflineEngine {
       await new Promise<void>((resolve, reject) => {
         const sub = this.statusSubject.subscribe({
           next: (s) => {
-            if (s.pending === this.heldWrites() && !s.uploading && !s.downloading && s.lastSyncedAt !== null && s.lastSyncedAt.getTime() >= since) resolve()
+            if (s.pending === this.heldWrites() && !s.uploading && !s.downloading && this.lastGoodRound > after) resolve()
           },
           complete: () => reject(cancelled('The client was disposed')),
         })
@@ -461,6 +465,7 @@ export class OfflineEngine {
         ;(deadline as { unref?: () => void } | undefined)?.unref?.()
         const onAbort = () => reject(cancelled('waitForSync() was cancelled'))
         signal?.addEventListener('abort', onAbort, { once: true })
+        if (signal?.aborted) onAbort()
         cleanup = () => {
           sub.unsubscribe()
           clearTimeout(deadline)
@@ -531,11 +536,14 @@ export class OfflineEngine {
     // Offline is only a hint (an adapter may report offline until a request succeeds): keep
     // probing with backoff; a switch back to online starts a round at once.
     if (this.closed) return
+    let round = 0
     try {
       await this.exclusive(async () => {
+        round = ++this.roundsStarted
         await this.push()
         await this.pullAll([...this.collections.keys()])
       })
+      this.lastGoodRound = round
       this.failures = 0
       this.updateStatus({ lastSyncedAt: new Date(), error: null })
       if (this.options.pollIntervalMs > 0 && this.connection !== 'offline') this.schedule(this.options.pollIntervalMs)
@@ -740,8 +748,7 @@ export class OfflineEngine {
       // Feed-synced collections also fetch the documents a live event names: a delta pull can miss a
       // commit that lands out of updateTime order (pull.ts, pullIds). A query pull re-reads them anyway.
       const byId = typeof config.sync === 'object' ? undefined : collection
-      let sub: Subscription | undefined
-      sub = this.adapter.documents.watch(collection, query).subscribe({
+      const sub = this.adapter.documents.watch(collection, query).subscribe({
         next: (snapshot) => {
           if (first) {
             first = false
@@ -759,7 +766,8 @@ export class OfflineEngine {
           this.schedule(20)
         },
         error: (error: unknown) => {
-          if (this.remoteWatches.get(collection) === sub) this.remoteWatches.delete(collection)
+          // (A newer watch of this collection only starts after this one is gone.)
+          this.remoteWatches.delete(collection)
           if (this.closed) return
           const failures = (this.watchFailures.get(collection) ?? 0) + 1
           this.watchFailures.set(collection, failures)

@@ -9,7 +9,7 @@
  * - `dropConnections(n)`: destroy the next n connections without forwarding (request never arrives);
  * - `dropResponses(n)`: forward the next n requests, let the server answer, then destroy the
  *   connection without passing the answer on (the write happened; the client never hears of it);
- * - `respond(n, status)`: answer the next n requests with 503/429 (+ Retry-After) without forwarding;
+ * - `respond(n, status)`: answer the next n requests with 503/500/429 (+ Retry-After) without forwarding;
  * - `setLatency(ms)`: hold every request that long before acting on it (`reset()` cuts held ones off);
  * - `refuse()` / `accept()`: cut open connections and stop listening (connections are refused), and
  *   listen again on the same port.
@@ -50,7 +50,7 @@ export interface FaultProxy {
   count(filter?: RequestFilter): number
   dropConnections(n: number, filter?: RequestFilter): void
   dropResponses(n: number, filter?: RequestFilter): void
-  respond(n: number, status: 429 | 503, options?: RespondOptions): void
+  respond(n: number, status: 429 | 500 | 503, options?: RespondOptions): void
   setLatency(ms: number): void
   /** Drops every matching request (connection destroyed, nothing forwarded) until `unblock()`. */
   block(filter: RequestFilter): { unblock(): void }
@@ -64,16 +64,21 @@ export interface FaultProxy {
 
 type Fault =
   | { kind: 'drop' | 'drop-response'; remaining: number; filter?: RequestFilter }
-  | { kind: 'respond'; remaining: number; status: 429 | 503; options: RespondOptions; filter?: RequestFilter }
+  | { kind: 'respond'; remaining: number; status: 429 | 500 | 503; options: RespondOptions; filter?: RequestFilter }
 
 const MAX_HEAD = 64 * 1024
 const MAX_BODY = 8 * 1024 * 1024
 const MAX_LOG = 10_000
-const STATUS_TEXT: Record<number, string> = { 429: 'Too Many Requests', 503: 'Service Unavailable' }
+const STATUS_TEXT: Record<number, string> = { 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' }
 
-/** Parse.com / Back4App answer a rate limit with code 155 (REQUEST_LIMIT_EXCEEDED); a 503 carries no Parse code. */
-function defaultBody(status: 429 | 503): string {
-  return status === 429 ? JSON.stringify({ code: 155, error: 'Too many requests' }) : JSON.stringify({ error: 'Service Unavailable' })
+/**
+ * Parse.com / Back4App answer a rate limit with code 155 (REQUEST_LIMIT_EXCEEDED); Parse Server an
+ * unexpected failure with 500 and code 1 (INTERNAL_SERVER_ERROR); a 503 carries no Parse code.
+ */
+function defaultBody(status: 429 | 500 | 503): string {
+  if (status === 429) return JSON.stringify({ code: 155, error: 'Too many requests' })
+  if (status === 500) return JSON.stringify({ code: 1, error: 'Internal server error.' })
+  return JSON.stringify({ error: 'Service Unavailable' })
 }
 
 export async function startFaultProxy(target: { host?: string; port: number }): Promise<FaultProxy> {

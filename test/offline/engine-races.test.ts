@@ -5,7 +5,7 @@
  */
 import { firstValueFrom, filter } from 'rxjs'
 import { memory, createMemoryBackend, type MemoryAdapter } from '../../adapters/memory/index.js'
-import { createClient, memoryStore, type Adapter, type LocalStore, type SyncConflict, type OfflineCollectionOptions, type PortabaseClient } from '../../src/index.js'
+import { createClient, memoryStore, PortabaseError, type Adapter, type LocalStore, type SyncConflict, type SyncOutcome, type OfflineCollectionOptions, type PortabaseClient } from '../../src/index.js'
 
 const RETRY = { initial: 10, max: 50 }
 const clients: PortabaseClient[] = []
@@ -287,4 +287,31 @@ describe('a change the delta feed skips', () => {
   it('without realtime it is missed until a full pull (the documented limit this closes)', async () => {
     expect(await run(false)).toEqual({ v: 1 })
   })
+})
+
+it('a write whose own outcome is internal or conflict (others in the batch applied) stays queued and is retried; a permanent refusal is rejected with the device\'s data', async () => {
+  const { backend, device } = setup()
+  const d = device({ c: {} })
+  await d.app.sync.waitForSync()
+  // The adapter answers per write: these codes come back for the next writes of these ids, once each.
+  const answers = new Map<string, string>([['flaky', 'internal'], ['busy', 'conflict'], ['bad', 'invalid-argument']])
+  const sync = d.adapter.sync!
+  const write = sync.write.bind(sync)
+  sync.write = async (ops, options) => {
+    const refused = ops.map((op) => answers.get(op.id))
+    for (const op of ops) answers.delete(op.id)
+    const applied = await write(ops.filter((_, i) => refused[i] === undefined), options)
+    let k = 0
+    return ops.map((_, i) => (refused[i] === undefined ? applied[k++]! : { ok: false as const, error: new PortabaseError(refused[i] as 'internal', 'refused (injected)') }))
+  }
+  const outcomes: SyncOutcome[] = []
+  d.app.sync.outcomes$.subscribe((o) => outcomes.push(o))
+  d.adapter.network.goOffline()
+  for (const id of ['flaky', 'busy', 'bad', 'fine']) await d.app.db.collection('c').doc(id).set({ id })
+  d.adapter.network.goOnline()
+  await d.app.sync.waitForSync()
+  expect([...backend.collection('c').keys()].sort()).toEqual(['busy', 'fine', 'flaky'])
+  expect(outcomes.map((o) => [o.kind, o.id, (o.error as PortabaseError).code, o.writes.map((w) => w.data), o.local])).toEqual([['rejected', 'bad', 'invalid-argument', [{ id: 'bad' }], { id: 'bad' }]])
+  expect((await firstValueFrom(d.app.sync.status$)).outcomes).toEqual({ applied: 3, merged: 0, overridden: 0, rejected: 1 })
+  expect(await d.app.db.collection('c').doc('bad').get()).toBeNull()
 })

@@ -18,6 +18,7 @@ runOfflineSuite({
       adapter,
       goOffline: async () => adapter.network.goOffline(),
       goOnline: async () => adapter.network.goOnline(),
+      failNextWrites: (n: number) => adapter.network.failNext(n, 'internal', { service: 'sync', method: 'write' }),
     }
   },
   freshCollection: () => `o${++collections}`,

@@ -42,6 +42,8 @@ runOfflineSuite({
         block?.unblock()
         block = undefined
       },
+      // Parse Server answers an unexpected failure with 500 and code 1; the adapter sends writes as one /batch.
+      failNextWrites: (n: number) => proxy!.respond(n, 500, { filter: (r) => r.path.endsWith('/batch') && r.body.includes(installationId) }),
     }
   },
   freshCollection: () => `o${run}_${++collections}`,

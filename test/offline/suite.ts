@@ -10,8 +10,14 @@ import {
   deleteField,
   increment,
   memoryStore,
+  retry,
+  timeout,
   type Adapter,
+  type Capabilities,
   type ConflictStrategy,
+  type Link,
+  type PortabaseError,
+  type OfflineOptions,
   type DocumentData,
   type LocalStore,
   type OfflineCollectionOptions,
@@ -22,13 +28,17 @@ import {
 } from '../../src/index.js'
 import { expectError } from '../contract/helpers.js'
 import { countingChanges } from './counting.js'
+import { breakableWatches } from './faulty-watch.js'
 
 export interface OfflineTarget {
   name: string
   setup(): Promise<void>
   teardown(): Promise<void>
-  /** A new device on the shared backend: its own adapter, and a switch for its network. */
-  device(): Promise<{ adapter: Adapter; goOffline(): Promise<void>; goOnline(): Promise<void> }>
+  /**
+   * A new device on the shared backend: its own adapter, a switch for its network, and a fault:
+   * the next `n` SyncService write requests of this device fail with the server's `internal` error.
+   */
+  device(): Promise<{ adapter: Adapter; goOffline(): Promise<void>; goOnline(): Promise<void>; failNextWrites(n: number): void }>
   freshCollection(): string
   /** Documents need `owner` = the signed-in uid to be written (test/contract/FIXTURES.md). */
   ownedCollection(): string
@@ -41,8 +51,18 @@ interface Device {
   store: LocalStore
   goOffline(): Promise<void>
   goOnline(): Promise<void>
+  failNextWrites(n: number): void
+  /** Errors the device's live watches, as a dropped realtime connection does. */
+  breakWatches(): number
   /** Records received from `changes` / `query` pulls so far. */
   fetched(): number
+}
+
+interface DeviceExtras {
+  links?: Link[]
+  offline?: Partial<OfflineOptions>
+  /** Changes what the device's adapter declares (e.g. no realtime). */
+  capabilities?: Partial<Capabilities>
 }
 
 const RETRY = { initial: 10, max: 100 }
@@ -62,12 +82,14 @@ export function runOfflineSuite(target: OfflineTarget): void {
       await target.teardown()
     })
 
-    async function device(collections: Record<string, OfflineCollectionOptions>, store: LocalStore = memoryStore(), batchSize?: number): Promise<Device> {
-      const { adapter, goOffline, goOnline } = await target.device()
+    async function device(collections: Record<string, OfflineCollectionOptions>, store: LocalStore = memoryStore(), extras: DeviceExtras = {}): Promise<Device> {
+      const { adapter, goOffline, goOnline, failNextWrites } = await target.device()
       const { adapter: counted, fetched } = countingChanges(adapter)
-      const app = createClient({ adapter: counted, offline: { store, collections, retryDelayMs: RETRY, ...(batchSize ? { batchSize } : {}) } })
+      const { adapter: breakable, breakWatches } = breakableWatches(counted)
+      const declared = extras.capabilities ? Object.create(breakable, { capabilities: { value: { ...adapter.capabilities, ...extras.capabilities } } }) : breakable
+      const app = createClient({ adapter: declared, links: extras.links ?? [], offline: { store, collections, retryDelayMs: RETRY, ...extras.offline } })
       clients.push(app)
-      return { app, store, goOffline, goOnline, fetched }
+      return { app, store, goOffline, goOnline, failNextWrites, breakWatches, fetched }
     }
 
     const serverDocs = async (collection: string): Promise<Record<string, DocumentData>> =>
@@ -270,6 +292,221 @@ export function runOfflineSuite(target: OfflineTarget): void {
       })
     })
 
+    describe('nothing lost: retries, users, healing', () => {
+      const unique = () => Math.random().toString(36).slice(2, 10)
+      const password = 'correct horse battery 1'
+      const outcomeCounts = async (d: Device) => (await firstValueFrom(d.app.sync.status$)).outcomes
+      const drained = (d: Device) => firstValueFrom(d.app.sync.status$.pipe(filter((s) => s.pending === 0 && !s.uploading)))
+
+      it('a write whose request fails with internal stays queued, is retried with backoff and lands once; the failure shows on status$', async () => {
+        const col = target.freshCollection()
+        const d = await device({ [col]: {} })
+        await d.app.sync.waitForSync()
+        const errors: string[] = []
+        d.app.sync.status$.subscribe((s) => {
+          if (s.error) errors.push((s.error as PortabaseError).code)
+        })
+        const rejected: RejectedWrite[] = []
+        d.app.sync.rejected$.subscribe((r) => rejected.push(r))
+        d.failNextWrites(2)
+        await d.app.db.collection(col).doc('a').set({ n: 0 })
+        await d.app.db.collection(col).doc('a').update({ n: increment(1) })
+        await d.app.sync.waitForSync()
+        expect(await serverDocs(col)).toEqual({ a: { n: 1 } })
+        expect(errors).toContain('internal')
+        expect(rejected).toEqual([])
+        expect(await outcomeCounts(d)).toEqual({ applied: 2, merged: 0, overridden: 0, rejected: 0 })
+        expect((await firstValueFrom(d.app.sync.status$)).error).toBeNull()
+      })
+
+      it('one user per queue: a write queued by one user is sent only under that user\'s session; the next user neither sends nor reads it', async () => {
+        const col = target.ownedCollection()
+        const d = await device({ [col]: {} })
+        const rejected: RejectedWrite[] = []
+        d.app.sync.rejected$.subscribe((r) => rejected.push(r))
+        const tag = unique()
+        const a = await d.app.auth.signUp({ email: `a-${tag}@example.com`, password })
+        await d.goOffline()
+        await d.app.db.collection(col).doc(`a-${tag}`).set({ owner: a.uid, v: 1 })
+        expect(await pending(d.app)).toBe(1)
+        await d.app.auth.signOut()
+        expect(await d.app.db.collection(col).doc(`a-${tag}`).get()).toBeNull()
+        await d.goOnline()
+
+        const b = await d.app.auth.signUp({ email: `b-${tag}@example.com`, password })
+        expect(await d.app.db.collection(col).doc(`a-${tag}`).get()).toBeNull()
+        expect(await pending(d.app)).toBe(0)
+        await d.app.db.collection(col).doc(`b-${tag}`).set({ owner: b.uid, v: 2 })
+        await d.app.sync.flush()
+        await drained(d)
+        expect((await d.app.adapter.sync!.fetch(col, [`b-${tag}`])).map((r) => r.data)).toEqual([{ owner: b.uid, v: 2 }])
+        // Had A's write gone out under B's session, the owner rule would have refused it.
+        expect(rejected).toEqual([])
+        expect(await d.app.sync.queues()).toEqual([{ uid: a.uid, pending: 1 }])
+
+        await d.app.auth.signOut()
+        await d.app.auth.signIn({ email: `a-${tag}@example.com`, password })
+        expect((await d.app.db.collection(col).doc(`a-${tag}`).get())?.data).toEqual({ owner: a.uid, v: 1 })
+        expect(await d.app.db.collection(col).doc(`b-${tag}`).get()).toBeNull()
+        await d.app.sync.flush()
+        await drained(d)
+        expect((await d.app.adapter.sync!.fetch(col, [`a-${tag}`])).map((r) => r.data)).toEqual([{ owner: a.uid, v: 1 }])
+        expect(rejected).toEqual([])
+        expect(await d.app.sync.queues()).toEqual([])
+        await d.app.auth.signOut()
+      })
+
+      it('an anonymous user who signs up keeps the queue; discardQueue() gives up another user\'s queue and returns its writes', async () => {
+        const col = target.freshCollection()
+        // One failed push, then a long backoff: the queue is still there when the user signs up.
+        const d = await device({ [col]: {} }, memoryStore(), { offline: { retryDelayMs: { initial: 60_000, max: 60_000 } } })
+        const anonymous = await d.app.auth.signInAnonymously()
+        await d.goOffline()
+        await d.app.db.collection(col).doc('draft').set({ v: 1 })
+        d.failNextWrites(1)
+        const failed = firstValueFrom(d.app.sync.status$.pipe(filter((s) => s.error !== null)))
+        await d.goOnline()
+        await failed
+        expect(await d.app.sync.queues()).toEqual([{ uid: anonymous.uid, pending: 1 }])
+        const upgraded = await d.app.auth.signUp({ email: `up-${unique()}@example.com`, password })
+        expect(upgraded.uid).not.toBe(anonymous.uid)
+        await d.app.sync.waitForSync()
+        expect(await serverDocs(col)).toEqual({ draft: { v: 1 } })
+        expect(await d.app.sync.queues()).toEqual([])
+
+        await d.goOffline()
+        await d.app.db.collection(col).doc('given-up').set({ v: 2 })
+        await d.app.auth.signOut()
+        const discarded = await d.app.sync.discardQueue(upgraded.uid)
+        expect(discarded.uid).toBe(upgraded.uid)
+        expect(discarded.writes.map((w) => [w.collection, w.id, w.type, w.data])).toEqual([[col, 'given-up', 'set', { v: 2 }]])
+        await d.goOnline()
+        await d.app.auth.signIn({ email: upgraded.email!, password })
+        expect(await pending(d.app)).toBe(0)
+        await d.app.sync.waitForSync()
+        expect(await serverDocs(col)).toEqual({ draft: { v: 1 } })
+        expect(await localDocs(d.app, col)).toEqual({ draft: { v: 1 } })
+        await d.app.auth.signOut()
+      })
+
+      it('a live watch that fails shows on status$.error, is started again, and the pull after it brings what changed while it was down', async () => {
+        const col = target.freshCollection()
+        const d = await device({ [col]: {} })
+        expect(d.app.adapter.capabilities.realtime).toBe(true)
+        await d.app.sync.waitForSync()
+        const errored = firstValueFrom(d.app.sync.status$.pipe(filter((s) => (s.error as PortabaseError | null)?.code === 'unavailable')))
+        expect(d.breakWatches()).toBeGreaterThan(0)
+        await errored
+        await server.db.collection(col).doc('while-down').set({ v: 1 })
+        const seen = await firstValueFrom(d.app.db.collection(col).watch().pipe(filter((s) => s.docs.some((x) => x.id === 'while-down'))))
+        expect(seen.docs.map((x) => x.data)).toEqual([{ v: 1 }])
+        // Healed: the watch is live again (a later change arrives with no pull asked for) and the error clears.
+        const later = firstValueFrom(d.app.db.collection(col).watch().pipe(filter((s) => s.docs.some((x) => x.id === 'later'))))
+        await server.db.collection(col).doc('later').set({ v: 2 })
+        await later
+        await firstValueFrom(d.app.sync.status$.pipe(filter((s) => s.error === null)))
+      })
+
+      it('watch() on an offline collection works on an adapter without realtime; remote changes arrive through polling pulls', async () => {
+        const col = target.freshCollection()
+        const online = target.freshCollection()
+        const d = await device({ [col]: {} }, memoryStore(), { capabilities: { realtime: false }, offline: { pollIntervalMs: 50 } })
+        await d.app.sync.waitForSync()
+        const seen = firstValueFrom(d.app.db.collection(col).watch().pipe(filter((s) => s.docs.some((x) => x.id === 'remote'))))
+        await server.db.collection(col).doc('remote').set({ from: 'server' })
+        expect((await seen).docs.map((x) => x.data)).toEqual([{ from: 'server' }])
+        // A collection served by the server still needs the vendor's realtime.
+        await expect(firstValueFrom(d.app.db.collection(online).watch())).rejects.toMatchObject({ code: 'unsupported' })
+      })
+
+      it('waitForSync() rejects with deadline-exceeded after timeoutMs and cancelled on abort; the writes stay queued', async () => {
+        const col = target.freshCollection()
+        const d = await device({ [col]: {} })
+        await d.app.sync.waitForSync()
+        await d.goOffline()
+        await d.app.db.collection(col).doc('a').set({ v: 1 })
+        await expect(d.app.sync.waitForSync({ timeoutMs: 50 })).rejects.toMatchObject({ code: 'deadline-exceeded' })
+        const abort = new AbortController()
+        const waiting = d.app.sync.waitForSync({ signal: abort.signal, timeoutMs: Infinity })
+        abort.abort()
+        await expect(waiting).rejects.toMatchObject({ code: 'cancelled' })
+        await expect(d.app.sync.waitForSync({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'invalid-argument' })
+        expect(await pending(d.app)).toBe(1)
+        await d.goOnline()
+        await d.app.sync.waitForSync()
+        expect(await serverDocs(col)).toEqual({ a: { v: 1 } })
+      })
+
+      it('dispose() waits for a local write still being committed; it is queued at the next start', async () => {
+        const col = target.freshCollection()
+        const inner = memoryStore()
+        let committing: (() => void) | undefined
+        const slow: LocalStore = {
+          name: 'slow',
+          open: () => inner.open(),
+          entries: (t) => inner.entries(t),
+          close: () => inner.close(),
+          commit: async (changes) => {
+            if (changes.some((c) => c.table === 'outbox' && !('delete' in c))) {
+              committing?.()
+              await new Promise((r) => setTimeout(r, 50))
+            }
+            return inner.commit(changes)
+          },
+        }
+        const first = await device({ [col]: {} }, slow)
+        await first.app.sync.waitForSync()
+        await first.goOffline()
+        const started = new Promise<void>((resolve) => (committing = resolve))
+        const writing = first.app.db.collection(col).doc('late').set({ v: 1 })
+        await started
+        await first.app.dispose()
+        await writing
+        const second = await device({ [col]: {} }, inner)
+        expect((await second.app.db.collection(col).doc('late').get())?.data).toEqual({ v: 1 })
+        await second.app.sync.waitForSync()
+        expect(await serverDocs(col)).toEqual({ late: { v: 1 } })
+      })
+
+      it('a local write retried by the client\'s links (its first attempt timed out while committing) is queued once', async () => {
+        const col = target.freshCollection()
+        const inner = memoryStore()
+        let slowCommits = false
+        const slow: LocalStore = {
+          name: 'slow',
+          open: () => inner.open(),
+          entries: (t) => inner.entries(t),
+          close: () => inner.close(),
+          commit: async (changes) => {
+            if (slowCommits && changes.some((c) => c.table === 'outbox' && !('delete' in c))) await new Promise((r) => setTimeout(r, 40))
+            return inner.commit(changes)
+          },
+        }
+        let writeAttempts = 0
+        const countWrites: Link = (op, next) => {
+          if (op.service === 'documents' && op.method === 'write') writeAttempts += 1
+          return next(op)
+        }
+        const d = await device({ [col]: {} }, slow, { links: [retry({ maxAttempts: 6, baseDelayMs: 5 }), timeout(25), countWrites] })
+        await d.app.sync.waitForSync()
+        await d.goOffline()
+        await d.app.db.collection(col).doc('a').set({ n: 0 })
+        slowCommits = true
+        writeAttempts = 0
+        await d.app.db.collection(col).doc('a').update({ n: increment(1) })
+        await d.app.db.collection(col).doc('b').set({ v: 1 })
+        slowCommits = false
+        // Each call's first attempt timed out while its commit went on; a retry found it queued.
+        expect(writeAttempts).toBeGreaterThanOrEqual(4)
+        expect(await pending(d.app)).toBe(3)
+        expect(await localDocs(d.app, col)).toEqual({ a: { n: 1 }, b: { v: 1 } })
+        await d.goOnline()
+        await d.app.sync.waitForSync()
+        expect(await serverDocs(col)).toEqual({ a: { n: 1 }, b: { v: 1 } })
+        expect(await outcomeCounts(d)).toEqual({ applied: 3, merged: 0, overridden: 0, rejected: 0 })
+      })
+    })
+
     describe('conflicts: two devices edit the same document offline', () => {
       /**
        * Both devices start from { title: 'x', done: false, note: '' } and go offline; `other`
@@ -443,7 +680,10 @@ export function runOfflineSuite(target: OfflineTarget): void {
         await delta.app.sync.waitForSync()
         await full.app.sync.waitForSync()
         expect(delta.fetched()).toBe(40)
-        expect(full.fetched()).toBe(40)
+        // Every full pull reads all 40 (a live watch's start asks for one more pull).
+        expect(full.fetched()).toBeGreaterThanOrEqual(40)
+        expect(full.fetched() % 40).toBe(0)
+        const fullBefore = full.fetched()
 
         await server.db.collection(col).doc('d01').update({ i: 100 })
         await server.db.collection(col).doc('d02').update({ i: 200 })
@@ -451,7 +691,7 @@ export function runOfflineSuite(target: OfflineTarget): void {
         await delta.app.sync.pull()
         await full.app.sync.pull()
         expect(delta.fetched() - 40).toBe(3)
-        expect(full.fetched() - 40).toBeGreaterThanOrEqual(39)
+        expect(full.fetched() - fullBefore).toBeGreaterThanOrEqual(39)
         for (const d of [delta, full]) {
           const docs = await localDocs(d.app, col)
           expect(Object.keys(docs)).toHaveLength(39)
@@ -484,11 +724,11 @@ export function runOfflineSuite(target: OfflineTarget): void {
       })
     })
 
-    it('property: random offline writes, remote writes and connectivity flips converge', async () => {
+    it('property: random field edits, remote writes, connectivity flips, transient errors and account switches converge, and every queued write ends in exactly one outcome', async () => {
       const ids = ['a', 'b', 'c']
       const writeOp = fc.oneof(
         fc.record({ type: fc.constant('set' as const), v: fc.integer({ min: 0, max: 9 }) }),
-        fc.record({ type: fc.constant('update' as const), v: fc.integer({ min: 0, max: 9 }) }),
+        fc.record({ type: fc.constant('update' as const), field: fc.constantFrom('x', 'y'), v: fc.integer({ min: 0, max: 9 }) }),
         fc.record({ type: fc.constant('increment' as const), v: fc.integer({ min: 1, max: 3 }) }),
         fc.record({ type: fc.constant('delete' as const) }),
       )
@@ -497,41 +737,78 @@ export function runOfflineSuite(target: OfflineTarget): void {
         fc.record({ kind: fc.constant('remote' as const), id: fc.constantFrom(...ids), op: writeOp }),
         fc.record({ kind: fc.constant('flip' as const), device: fc.integer({ min: 0, max: 1 }) }),
         fc.record({ kind: fc.constant('sync' as const), device: fc.integer({ min: 0, max: 1 }) }),
+        fc.record({ kind: fc.constant('fault' as const), device: fc.integer({ min: 0, max: 1 }) }),
+        // Device 0 switches between its two users (when online: signing in needs the server).
+        fc.record({ kind: fc.constant('switch' as const) }),
       )
       const strategy = fc.constantFrom<ConflictStrategy>('server-wins', 'client-wins', 'merge', 'last-write-wins')
+      const password = 'correct horse battery 1'
       await fc.assert(
         fc.asyncProperty(fc.array(command, { minLength: 4, maxLength: 16 }), strategy, async (commands, conflict) => {
           const col = target.freshCollection()
           const devices = [await device({ [col]: { conflict } }), await device({ [col]: { conflict } })]
           const online = [true, true]
+          const tag = Math.random().toString(36).slice(2, 10)
+          const users = [`x-${tag}@example.com`, `y-${tag}@example.com`]
+          for (const email of users) {
+            await devices[0]!.app.auth.signUp({ email, password })
+            await devices[0]!.app.auth.signOut()
+          }
+          let signedIn = 0
+          await devices[0]!.app.auth.signIn({ email: users[0]!, password })
           for (const d of devices) await d.app.sync.waitForSync()
-          const apply = async (app: PortabaseClient, id: string, op: { type: string; v?: number }) => {
+          const accepted = [0, 0]
+          const reported = devices.map(() => new Map<string, number>())
+          devices.forEach((d, i) => d.app.sync.outcomes$.subscribe((o) => o.writes.forEach((w) => reported[i]!.set(w.writeId, (reported[i]!.get(w.writeId) ?? 0) + 1))))
+          const apply = async (app: PortabaseClient, id: string, op: { type: string; v?: number; field?: string }): Promise<boolean> => {
             const ref = app.db.collection(col).doc(id)
             try {
-              if (op.type === 'set') await ref.set({ v: op.v! })
-              else if (op.type === 'update') await ref.update({ v: op.v! })
-              else if (op.type === 'increment') await ref.update({ v: increment(op.v!) })
+              if (op.type === 'set') await ref.set({ x: op.v!, y: op.v! })
+              else if (op.type === 'update') await ref.update({ [op.field!]: op.v! })
+              else if (op.type === 'increment') await ref.update({ x: increment(op.v!) })
               else await ref.delete()
+              return true
             } catch (error) {
               if ((error as { code?: string }).code !== 'not-found') throw error
+              return false
             }
           }
           for (const c of commands) {
-            if (c.kind === 'local') await apply(devices[c.device]!.app, c.id, c.op)
-            else if (c.kind === 'remote') await apply(server, c.id, c.op)
+            if (c.kind === 'local') {
+              if (await apply(devices[c.device]!.app, c.id, c.op)) accepted[c.device]! += 1
+            } else if (c.kind === 'remote') await apply(server, c.id, c.op)
             else if (c.kind === 'flip') {
               online[c.device] = !online[c.device]
               await (online[c.device] ? devices[c.device]!.goOnline() : devices[c.device]!.goOffline())
+            } else if (c.kind === 'fault') devices[c.device]!.failNextWrites(1)
+            else if (c.kind === 'switch') {
+              if (!online[0]) continue
+              signedIn = 1 - signedIn
+              await devices[0]!.app.auth.signOut()
+              await devices[0]!.app.auth.signIn({ email: users[signedIn]!, password })
             } else if (online[c.device]) await devices[c.device]!.app.sync.waitForSync()
           }
           for (const [i, d] of devices.entries()) if (!online[i]) await d.goOnline()
+          // Each of device 0's users flushes their own queue, under their own session.
+          for (const next of [1 - signedIn, signedIn]) {
+            await devices[0]!.app.auth.signOut()
+            await devices[0]!.app.auth.signIn({ email: users[next]!, password })
+            await devices[0]!.app.sync.waitForSync()
+          }
           for (let round = 0; round < 2; round++) for (const d of devices) await d.app.sync.waitForSync()
           for (const d of devices) await d.app.sync.pull()
           const truth = await serverDocs(col)
           for (const d of devices) expect(await localDocs(d.app, col)).toEqual(truth)
+          for (const [i, d] of devices.entries()) {
+            expect(await d.app.sync.queues()).toEqual([])
+            const { applied, merged, overridden, rejected } = (await firstValueFrom(d.app.sync.status$)).outcomes
+            expect({ outcomes: applied + merged + overridden + rejected, rejected }).toEqual({ outcomes: accepted[i], rejected: 0 })
+            expect([...reported[i]!.values()].every((n) => n === 1)).toBe(true)
+            expect(reported[i]!.size).toBe(merged + overridden)
+          }
           for (const d of devices) await d.app.dispose()
         }),
-        { numRuns: target.propertyRuns },
+        { numRuns: Number(process.env.OFFLINE_PROPERTY_RUNS ?? target.propertyRuns) },
       )
     })
   })
