@@ -1,0 +1,15 @@
+/** Child of keepalive.test.ts: the server never comes back; waitForSync() gives up at its deadline and the script ends. */
+import { memory } from '../../adapters/memory/index.js'
+import { createClient, memoryStore } from '../../src/index.js'
+
+const adapter = memory()
+const app = createClient({ adapter, offline: { store: memoryStore(), collections: { todos: {} }, retryDelayMs: { initial: 20, max: 50 } } })
+adapter.network.goOffline()
+await app.db.collection('todos').doc('a').set({ v: 1 })
+const started = Date.now()
+try {
+  await app.sync.waitForSync({ timeoutMs: 400 })
+  console.log('synced?')
+} catch (error) {
+  console.log(`${(error as { code?: string }).code} after ${Date.now() - started >= 400 ? '≥' : '<'}400ms, pending ${(await app.sync.queues())[0]?.pending}`)
+}
