@@ -75,7 +75,7 @@ export function memory(options: MemoryOptions = {}): MemoryAdapter {
     auth,
     documents,
     sync: new MemorySync(backend, network, documents),
-    storage: new MemoryStorage(backend, network),
+    storage: new MemoryStorage(backend, network, declared.signedUrls),
     functions: new MemoryFunctions(backend, network, caller),
     config: new MemoryConfig(backend, network),
     connection$: network.state$.asObservable(),

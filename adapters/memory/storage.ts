@@ -18,6 +18,8 @@ export class MemoryStorage implements StorageService {
   constructor(
     private readonly backend: MemoryBackend,
     private readonly network: MemoryNetwork,
+    /** False when the adapter declares `signedUrls: false`: URLs then behave as such a vendor's (no expiry). */
+    private readonly signed = true,
   ) {}
 
   async upload({ path, bytes, contentType, metadata, onProgress, signal }: UploadRequest): Promise<StoredFile> {
@@ -44,12 +46,12 @@ export class MemoryStorage implements StorageService {
     return blob.bytes.slice()
   }
 
-  /** `memory://` URLs carry their expiry; `MemoryBackend`-aware tests can resolve them. */
+  /** `memory://` URLs carry their expiry (with `signedUrls`); `MemoryBackend`-aware tests can resolve them. */
   async getUrl(path: string, { expiresIn }: { expiresIn: number }): Promise<string> {
     await this.network.gate('storage', 'getUrl')
     if (!this.backend.files.has(path)) throw notFound(path)
-    const expires = this.backend.clock.now() + expiresIn * 1000
-    return `memory://files/${path.split('/').map(encodeURIComponent).join('/')}?expires=${expires}`
+    const url = `memory://files/${path.split('/').map(encodeURIComponent).join('/')}`
+    return this.signed ? `${url}?expires=${this.backend.clock.now() + expiresIn * 1000}` : url
   }
 
   async list(prefix: string, { limit, cursor }: { limit: number; cursor: string | null }): Promise<ListResult> {

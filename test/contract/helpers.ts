@@ -56,8 +56,15 @@ export async function outcomeOf(action: () => unknown): Promise<Outcome> {
  * Asserts the action fails with a PortabaseError of `code` (sync throw or rejection) and returns it.
  * A raw Error, another code, or success fails the test with a message saying which.
  */
+/**
+ * Counts the refused calls in flight: the core run (core.test.ts) wraps its adapter so that any
+ * adapter call made while one runs is recorded — core validation must refuse before the adapter.
+ */
+export const refusalsInFlight = { count: 0 }
+
 export async function expectError(action: () => unknown, code: ErrorCode, what = 'the call'): Promise<PortabaseError> {
-  const outcome = await outcomeOf(action)
+  refusalsInFlight.count += 1
+  const outcome = await outcomeOf(action).finally(() => (refusalsInFlight.count -= 1))
   if (!outcome.threw) throw new Error(`Expected ${what} to fail with PortabaseError{code:'${code}'}, but it succeeded with ${preview(outcome.value)}`)
   const { error } = outcome
   if (!(error instanceof PortabaseError)) throw new Error(`Expected ${what} to fail with PortabaseError{code:'${code}'}, but got a raw ${describeError(error)}`)

@@ -18,6 +18,9 @@ export function storageTests(env: SuiteEnv): void {
       await expectError(() => app.storage.upload(`${prefix}/x.bin`, pattern(4)), 'unsupported', 'upload')
       await expectError(() => app.storage.download(`${prefix}/x.bin`), 'unsupported', 'download')
       await expectError(() => app.storage.list(`${prefix}/`), 'unsupported', 'list')
+      await expectError(() => app.storage.getUrl(`${prefix}/x.bin`, { expiresIn: 60 }), 'unsupported', 'getUrl')
+      await expectError(() => app.storage.delete(`${prefix}/x.bin`), 'unsupported', 'delete')
+      await expectError(() => app.storage.getMetadata(`${prefix}/x.bin`), 'unsupported', 'getMetadata')
       return null
     }
     return { app, prefix }
@@ -223,30 +226,14 @@ export function storageTests(env: SuiteEnv): void {
       expect(url).toMatch(/^[a-z][a-z0-9+.-]*:/)
     })
 
-    it('getUrl() with an out-of-range expiresIn fails with invalid-argument', async () => {
+    it('getUrl() honours the declared signedUrls: a signed URL carries its expiry (differs per expiresIn); an unsigned one does not', async () => {
       const s = await storage()
       if (!s) return
-      await expectError(() => s.app.storage.getUrl(`${s.prefix}/u.txt`, { expiresIn: 0 }), 'invalid-argument')
-      await expectError(() => s.app.storage.getUrl(`${s.prefix}/u.txt`, { expiresIn: 8 * 24 * 3600 }), 'invalid-argument')
-    })
-
-    it.each(['', '/leading-slash.txt', 'a//b.txt', 'a/../b.txt', './a.txt', 'trailing/', 'bad\\slash', 'new\nline', 'x'.repeat(513)])(
-      'a bad path %p fails with invalid-argument',
-      async (path) => {
-        const s = await storage()
-        if (!s) return
-        await expectError(() => s.app.storage.upload(path, pattern(1)), 'invalid-argument', 'upload')
-        await expectError(() => s.app.storage.download(path), 'invalid-argument', 'download')
-      },
-    )
-
-    it('invalid upload options (metadata, contentType) fail with invalid-argument', async () => {
-      const s = await storage()
-      if (!s) return
-      const metadata = { ok: 'x', nested: { no: 1 } } as unknown as Record<string, string>
-      await expectError(() => s.app.storage.upload(`${s.prefix}/m.bin`, pattern(1), { metadata }), 'invalid-argument')
-      await expectError(() => s.app.storage.upload(`${s.prefix}/m.bin`, pattern(1), { contentType: 'not a type' }), 'invalid-argument')
-      await expectError(() => s.app.storage.upload(`${s.prefix}/m.bin`, 'text' as unknown as Uint8Array), 'invalid-argument')
+      await s.app.storage.upload(`${s.prefix}/signed.txt`, pattern(4))
+      const short = await s.app.storage.getUrl(`${s.prefix}/signed.txt`, { expiresIn: 60 })
+      const long = await s.app.storage.getUrl(`${s.prefix}/signed.txt`, { expiresIn: 3600 })
+      if (env.caps.signedUrls) expect(short).not.toBe(long)
+      else expect(short).toBe(long)
     })
 
     it('cancel() rejects the task and errors the progress stream with cancelled', async () => {
@@ -268,5 +255,41 @@ export function storageTests(env: SuiteEnv): void {
       controller.abort()
       await expectError(() => task, 'cancelled')
     })
+  })
+}
+
+/**
+ * Storage input the client refuses before any adapter call (paths, options, expiresIn): run once,
+ * in the core run (test/contract/core.test.ts), not once per adapter.
+ */
+export function coreStorageTests(env: SuiteEnv): void {
+  async function storage(): Promise<{ app: PortabaseClient; prefix: string }> {
+    return { app: await env.client(), prefix: `t_${randomSuffix()}` }
+  }
+
+  describe('core: storage input', () => {
+    it('getUrl() with an out-of-range expiresIn fails with invalid-argument', async () => {
+      const s = await storage()
+      await expectError(() => s.app.storage.getUrl(`${s.prefix}/u.txt`, { expiresIn: 0 }), 'invalid-argument')
+      await expectError(() => s.app.storage.getUrl(`${s.prefix}/u.txt`, { expiresIn: 8 * 24 * 3600 }), 'invalid-argument')
+    })
+
+    it.each(['', '/leading-slash.txt', 'a//b.txt', 'a/../b.txt', './a.txt', 'trailing/', 'bad\\slash', 'new\nline', 'x'.repeat(513)])(
+      'a bad path %p fails with invalid-argument',
+      async (path) => {
+        const s = await storage()
+        await expectError(() => s.app.storage.upload(path, pattern(1)), 'invalid-argument', 'upload')
+        await expectError(() => s.app.storage.download(path), 'invalid-argument', 'download')
+      },
+    )
+
+    it('invalid upload options (metadata, contentType) fail with invalid-argument', async () => {
+      const s = await storage()
+      const metadata = { ok: 'x', nested: { no: 1 } } as unknown as Record<string, string>
+      await expectError(() => s.app.storage.upload(`${s.prefix}/m.bin`, pattern(1), { metadata }), 'invalid-argument')
+      await expectError(() => s.app.storage.upload(`${s.prefix}/m.bin`, pattern(1), { contentType: 'not a type' }), 'invalid-argument')
+      await expectError(() => s.app.storage.upload(`${s.prefix}/m.bin`, 'text' as unknown as Uint8Array), 'invalid-argument')
+    })
+
   })
 }

@@ -11,14 +11,14 @@ import { authTests } from './auth.js'
 import { configTests } from './config.js'
 import { documentTests } from './documents.js'
 import { createEnv } from './env.js'
-import { errorTests } from './errors.js'
+import { coreErrorTests, errorTests } from './errors.js'
 import { functionTests } from './functions.js'
 import { lifecycleTests } from './lifecycle.js'
 import { permissionTests } from './permissions.js'
 import { queryTests } from './queries.js'
 import { realtimeTests } from './realtime.js'
 import { secretTests } from './secrets.js'
-import { storageTests } from './storage.js'
+import { coreStorageTests, storageTests } from './storage.js'
 import type { ContractTarget } from './target.js'
 
 /** Sections, named after their files; `secrets` holds the auth-only part of the error checks. */
@@ -38,6 +38,15 @@ export const SECTIONS = {
 
 export type SectionName = keyof typeof SECTIONS
 
+/**
+ * Input the client refuses before any adapter call. These cases test core, not an adapter: they run
+ * once (test/contract/core.test.ts) and are counted apart from the adapter cases.
+ */
+export const CORE_SECTIONS = {
+  errors: coreErrorTests,
+  storage: coreStorageTests,
+} as const
+
 export interface SuiteOptions {
   /** Sections to run (default: all), e.g. for a backend that has no documents service. */
   sections?: readonly SectionName[]
@@ -51,5 +60,16 @@ export function runContractSuite(target: ContractTarget, options: SuiteOptions =
 
     const env = createEnv(target)
     for (const name of names) SECTIONS[name](env)
+  })
+}
+
+/** The core-validation cases (CORE_SECTIONS), on one target. */
+export function runCoreSuite(target: ContractTarget): void {
+  describe(`contract core (client-side validation): ${target.name}`, () => {
+    beforeAll(() => target.setup())
+    afterAll(() => target.teardown())
+
+    const env = createEnv(target)
+    for (const section of Object.values(CORE_SECTIONS)) section(env)
   })
 }

@@ -49,6 +49,30 @@ runSyncSpiSuite({
   hiddenReads: 'absent',
 })
 
+// The same suite on an adapter declaring neither realtime nor transactions: the capability-gated
+// cases take their negative branches (non-atomic batches, watch() refused).
+const narrowed = { realtime: false, transactions: false }
+runSyncSpiSuite({
+  name: 'memory (no realtime, no transactions)',
+  async setup() {
+    backend = fixtureBackend()
+  },
+  async teardown() {},
+  async createAdapter(options) {
+    return memory({ backend: options?.tombstoneTtlMs === undefined ? backend : fixtureBackend({ tombstoneTtlMs: options.tombstoneTtlMs }), capabilities: narrowed })
+  },
+  freshCollection: () => `n${++collections}`,
+  ownedCollection: () => 'owned',
+  async tick(adapter) {
+    clockOf(adapter).advance(5)
+  },
+  async age(adapter, checkpoint, ms) {
+    clockOf(adapter).advance(ms)
+    return checkpoint
+  },
+  hiddenReads: 'absent',
+})
+
 describe('sync SPI: memory only', () => {
   it('purges tombstones older than tombstoneTtlMs (backend clock); a checkpoint within it still works', async () => {
     const clock = new ManualClock()

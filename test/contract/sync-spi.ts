@@ -3,7 +3,8 @@
  * SPI the offline engine uses. One set of cases, run against every adapter that has `sync`
  * (sync-spi-memory.test.ts, sync-spi-parse.test.ts), on the raw adapter, as the engine calls it.
  */
-import { PortabaseError, arrayRemove, arrayUnion, deleteField, increment, serverTimestamp } from '../../src/index.js'
+import { firstValueFrom } from 'rxjs'
+import { PortabaseError, arrayRemove, arrayUnion, createClient, deleteField, increment, serverTimestamp } from '../../src/index.js'
 import { emptyQuery } from '../../src/query/model.js'
 import type { Adapter, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, SyncWriteOutcome, WriteOp } from '../../src/spi.js'
 import type { QuerySnapshot } from '../../src/types.js'
@@ -192,9 +193,8 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
         expect(await one(sync, col, 'x')).toMatchObject({ data: null, version: again[1]?.version })
       })
 
-      it('an atomic batch (transactions) leaves tombstones for its deletes and clears writeIds', async () => {
+      it('a batch (atomic where the adapter has transactions) leaves tombstones for its deletes and clears writeIds', async () => {
         const { adapter, sync } = await device()
-        if (!adapter.capabilities.transactions) return
         const col = target.freshCollection()
         await pushAll(sync, [
           { type: 'create', collection: col, id: 'a', data: { v: 1 }, writeId: 'w-a' },
@@ -207,7 +207,7 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
             { type: 'update', collection: col, id: 'b', data: { v: 2 } },
             { type: 'create', collection: col, id: 'c', data: { v: 1 } },
           ],
-          { atomic: true },
+          { atomic: adapter.capabilities.transactions },
         )
         expect(summary(await sync.changes(col, null, 10)).sort((x, y) => x[0].localeCompare(y[0]))).toEqual([
           ['a', null],
@@ -488,7 +488,11 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
         const watcher = await device()
         const writer = await device()
         const col = target.freshCollection()
-        if (!watcher.adapter.capabilities.realtime) return
+        if (!watcher.adapter.capabilities.realtime) {
+          // Without realtime the client refuses watch() of a collection the server serves.
+          await expect(firstValueFrom(createClient({ adapter: watcher.adapter }).db.collection(col).watch())).rejects.toMatchObject({ code: 'unsupported' })
+          return
+        }
         const recorder = new Recorder<QuerySnapshot>(watcher.adapter.documents.watch(col, emptyQuery()))
         recorders.push(recorder as Recorder<unknown>)
         const ids = (s: QuerySnapshot): string => s.docs.map((d) => `${d.id}:${String(d.data.v)}`).join(',')
