@@ -46,6 +46,7 @@ export class ParseLive {
   private closing: Promise<unknown> | undefined
   private readonly watches = new Set<LiveWatch>()
   private readonly sessionChanges: Subscription
+  private disposed = false
 
   constructor(
     readonly ctx: LiveContext,
@@ -76,6 +77,9 @@ export class ParseLive {
     await this.closing
     const Parse = await this.ctx.rest.sdk()
     if (this.client) return this.client
+    // Every watch stopped (or the adapter was disposed) while this one was starting: a client opened
+    // now would be closed by nobody, and would reconnect for ever once the server goes away.
+    if (this.disposed || this.watches.size === 0) throw new PortabaseError('cancelled', 'The live query was stopped while it started', { provider: PROVIDER })
     const { liveQueryServerURL, appId, javascriptKey } = this.options
     const client = new Parse.LiveQueryClient({ applicationId: appId, serverURL: liveQueryServerURL, javascriptKey, installationId: this.ctx.rest.installationId })
     const { connection } = this.ctx.rest
@@ -97,6 +101,10 @@ export class ParseLive {
     this.client = undefined
     if (!client) return Promise.resolve()
     this.closing = client.close().catch(() => undefined)
+    // The SDK's close() leaves a pending reconnect timer running (it does not clear reconnectHandle):
+    // when it fires, the client opens a socket again and, with the server gone, retries for ever,
+    // keeping the process alive. close() has set the state to DISCONNECTED, so no new timer follows.
+    clearTimeout(client.reconnectHandle)
     // close() resets the client with a fresh connectPromise that nobody awaits; a server error still
     // in flight on the closing socket (e.g. "Cannot find subscription" for a last unsubscribe) would
     // reject it as an unhandled rejection.
@@ -105,6 +113,7 @@ export class ParseLive {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true
     this.sessionChanges.unsubscribe()
     for (const watch of [...this.watches]) watch.complete()
     this.watches.clear()
@@ -128,6 +137,8 @@ class LiveWatch {
   private skipNextOpen = false
   private queue: Promise<void> = Promise.resolve()
   private stopped = false
+  /** Ends a subscription's wait for its confirmation (set while subscribe() waits). */
+  private endWait: (() => void) | undefined
 
   constructor(
     private readonly live: ParseLive,
@@ -148,6 +159,7 @@ class LiveWatch {
 
   stop(): void {
     this.stopped = true
+    this.endWait?.()
     this.unsubscribe()
   }
 
@@ -169,6 +181,7 @@ class LiveWatch {
   private async subscribe(): Promise<boolean> {
     const client = await this.live.getClient()
     const Parse = await this.live.ctx.rest.sdk()
+    if (this.stopped) throw new PortabaseError('cancelled', 'The live query was stopped while it started', { provider: PROVIDER })
     const query = new Parse.Query(this.collection)
     const id = watchedId(this.query)
     if (id !== undefined) query.equalTo('objectId', id)
@@ -202,13 +215,18 @@ class LiveWatch {
     })
     const { subscribeTimeoutMs } = this.live.options
     let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), subscribeTimeoutMs)))
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), subscribeTimeoutMs)
+      // stop() ends the wait at once: a stopped watch keeps no timer running.
+      this.endWait = () => resolve(false)
+    })
     try {
       return await Promise.race([subscription.subscribePromise.then(() => true), timeout])
     } catch (error) {
       throw mapParseError(error, 'live')
     } finally {
       clearTimeout(timer)
+      this.endWait = undefined
     }
   }
 
@@ -223,6 +241,7 @@ class LiveWatch {
   private async load(): Promise<void> {
     if (!this.subscription) {
       const confirmed = await this.subscribe()
+      if (this.stopped) return
       // Not confirmed in time (LiveQuery unreachable): serve the query now, catch up on `open`.
       this.skipNextOpen = confirmed
     }

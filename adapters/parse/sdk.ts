@@ -53,6 +53,8 @@ export interface LiveQueryClientLike {
   on(event: string, listener: Listener): unknown
   /** The SDK's pending connection; replaced on close() and on reconnects. */
   connectPromise?: Promise<unknown>
+  /** The SDK's pending reconnect timer (internal; close() does not clear it). */
+  reconnectHandle?: ReturnType<typeof setTimeout>
 }
 
 export interface ParseFileLike {
