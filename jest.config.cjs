@@ -17,6 +17,7 @@ module.exports = {
     { ...common, displayName: 'offline', testMatch: ['<rootDir>/test/offline/**/*.test.ts'] },
     { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
     { ...common, displayName: 'firebase', testMatch: ['<rootDir>/test/firebase/**/*.test.ts'] },
+    { ...common, displayName: 'supabase', testMatch: ['<rootDir>/test/supabase/**/*.test.ts'] },
     // Real vendor backends outside this machine: only with `npm run test:live` (sets PORTABASE_LIVE).
     ...(process.env.PORTABASE_LIVE ? [{ ...common, displayName: 'live', testMatch: ['<rootDir>/test/live/**/*.test.ts'] }] : []),
   ],

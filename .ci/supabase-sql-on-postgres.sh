@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the Supabase SQL tests (test/supabase) against the machine's PostgreSQL 15 instead of PGlite:
+# the same SQL, plus the cases that need two sessions at once (concurrent transactions).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v pg_ctlcluster >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+fi
+pg_ctlcluster --skip-systemctl-redirect 15 main start 2>/dev/null || pg_ctlcluster --skip-systemctl-redirect 15 main status >/dev/null
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+
+db="portabase_supabase_$$"
+psql_admin() { su postgres -c "psql -v ON_ERROR_STOP=1 -q $*"; }
+# Supabase's roles are created by the tests (as Supabase creates them): the test role needs to be a superuser.
+psql_admin "-c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portabase_admin') THEN CREATE ROLE portabase_admin LOGIN SUPERUSER PASSWORD 'portabase'; END IF; END \\\$\\\$\""
+psql_admin "-c \"CREATE DATABASE $db OWNER portabase_admin\""
+cleanup() { psql_admin "-c \"DROP DATABASE IF EXISTS $db WITH (FORCE)\"" || true; }
+trap cleanup EXIT
+
+SUPABASE_TEST_DATABASE_URL="postgres://portabase_admin:portabase@127.0.0.1:5432/$db" npx jest --selectProjects supabase
