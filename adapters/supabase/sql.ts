@@ -4,7 +4,10 @@
  * on real PostgreSQL (and PGlite) by test/supabase/sql.test.ts, as each Supabase role.
  *
  * The shape, and why:
- * - One table per collection: `id text primary key, data jsonb` plus bookkeeping columns. The
+ * - One table per collection: `id text primary key, data jsonb, nulls text[]` plus bookkeeping
+ *   columns. Top-level null fields are kept in `nulls` (a trigger moves them), so in `data` a null
+ *   field is absent and filters and sorts as a missing one (portabase's rule). Ids use the "C"
+ *   collation: they order bytewise, as cursors need. The
  *   document lives in `data`, so apps keep Firestore-style schemaless documents, and any field can
  *   be filtered through PostgREST's JSON paths (`data->field`). Typed columns would need a column
  *   per field, created ahead of every write. RLS policies read `data->>'owner'` and friends.
@@ -77,6 +80,13 @@ alter table portabase.applied_writes enable row level security;
 create or replace function portabase.stamp() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
+  -- Top-level JSON nulls live in "nulls", not in "data": a null field then filters and sorts as a
+  -- missing one does (SQL NULL, NULLS LAST ascending), as portabase's semantics say. Recomputed
+  -- whenever data is written (portabase_write always writes the whole document and nulls = null).
+  if tg_op = 'INSERT' or new.nulls is null or new.data is distinct from old.data then
+    new.nulls := coalesce((select array_agg(e.key order by e.key) from jsonb_each(new.data) e where e.value = 'null'::jsonb), '{}');
+    new.data := (select coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) from jsonb_each(new.data) e where e.value <> 'null'::jsonb);
+  end if;
   new.updated_at := clock_timestamp();
   new.change_xid := pg_current_xact_id();
   if tg_op = 'INSERT' then
@@ -146,6 +156,12 @@ begin
   return result;
 end $$;
 
+-- The document as written: data with its null fields back.
+create or replace function portabase.document(data jsonb, nulls text[]) returns jsonb
+language sql immutable set search_path = '' as $$
+  select coalesce(data, '{}'::jsonb) || coalesce((select jsonb_object_agg(n, 'null'::jsonb) from unnest(nulls) n), '{}'::jsonb)
+$$;
+
 -- Claims a write id; false when it was applied before. Rolled back with the write if it fails.
 create or replace function portabase.claim_write(write_id text) returns boolean
 language plpgsql security definer set search_path = '' as $$
@@ -185,14 +201,14 @@ begin
   end if;
   perform set_config('portabase.write_id', coalesce(write_id, ''), true);
   if kind = 'create' then
-    execute format('insert into public.%I (id, data, write_id) values ($1, portabase.patch(null, $2, $3), $4)', collection)
+    execute format('insert into public.%I (id, data, nulls, write_id) values ($1, portabase.patch(null, $2, $3), null, $4)', collection)
       using doc_id, op->'data', at, write_id;
   elsif kind = 'set' then
-    execute format('insert into public.%I as d (id, data, write_id) values ($1, portabase.patch(null, $2, $3), $4)
-                    on conflict (id) do update set data = excluded.data, write_id = excluded.write_id', collection)
+    execute format('insert into public.%I as d (id, data, nulls, write_id) values ($1, portabase.patch(null, $2, $3), null, $4)
+                    on conflict (id) do update set data = excluded.data, nulls = null, write_id = excluded.write_id', collection)
       using doc_id, op->'data', at, write_id;
   elsif kind = 'update' then
-    execute format('update public.%I set data = portabase.patch(data, $2, $3), write_id = $4 where id = $1', collection)
+    execute format('update public.%I set data = portabase.patch(portabase.document(data, nulls), $2, $3), nulls = null, write_id = $4 where id = $1', collection)
       using doc_id, op->'data', at, write_id;
     get diagnostics changed = row_count;
     if changed = 0 then
@@ -248,7 +264,7 @@ begin
   end if;
   return query execute format(
     'select * from (
-       select d.id, d.data, d.version, d.updated_at, d.write_id, d.change_xid, false as deleted from public.%I d
+       select d.id, portabase.document(d.data, d.nulls), d.version, d.updated_at, d.write_id, d.change_xid, false as deleted from public.%I d
        union all
        select t.id, null::jsonb, null::bigint, t.deleted_at, t.write_id, t.change_xid, true from portabase.tombstones t
         where t.collection = $1 and portabase.may_see_tombstone(t.owner)
@@ -268,7 +284,7 @@ begin
     raise exception 'portabase: % is not a portabase collection', portabase_fetch.collection using errcode = '42P01';
   end if;
   return query execute format(
-    'select d.id, d.data, d.version, d.updated_at, d.write_id, d.change_xid, false from public.%I d where d.id = any($2)
+    'select d.id, portabase.document(d.data, d.nulls), d.version, d.updated_at, d.write_id, d.change_xid, false from public.%I d where d.id = any($2)
      union all
      select t.id, null::jsonb, null::bigint, t.deleted_at, t.write_id, t.change_xid, true from portabase.tombstones t
       where t.collection = $1 and t.id = any($2) and portabase.may_see_tombstone(t.owner)', collection)
@@ -318,8 +334,9 @@ create policy ${name}_delete on ${table} for delete to authenticated using (${mi
 create policy ${name}_all on ${table} for all to anon, authenticated using (true) with check (true);`
   return `-- collection ${name} (${access === 'owner' ? 'owner-only: data->>owner must be the caller' : 'public'})
 create table if not exists ${table} (
-  id text primary key check (length(id) between 1 and 128),
+  id text collate "C" primary key check (length(id) between 1 and 128),
   data jsonb not null default '{}'::jsonb check (jsonb_typeof(data) = 'object'),
+  nulls text[] not null default '{}',
   created_at timestamptz not null default clock_timestamp(),
   updated_at timestamptz not null default clock_timestamp(),
   version bigint not null default 1,

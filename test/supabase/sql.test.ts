@@ -54,7 +54,7 @@ async function write(caller: Caller, ops: Op[], atomic = true, session: Session 
 
 async function read(caller: Caller, collection: string, id: string): Promise<DocumentData | null> {
   return asCaller(db.admin, caller, async (sql) => {
-    const { rows } = await sql.query(`select data from public.${collection} where id = $1`, [id])
+    const { rows } = await sql.query(`select portabase.document(data, nulls) as data from public.${collection} where id = $1`, [id])
     return rows[0] ? decodeData(rows[0].data as Json) : null
   })
 }
@@ -184,6 +184,38 @@ describe(`Supabase SQL on ${process.env.SUPABASE_TEST_DATABASE_URL ? 'PostgreSQL
         }),
         { numRuns: 60 },
       )
+    })
+  })
+
+  describe('null fields', () => {
+    it('a top-level null is kept apart (nulls), reads back as null, and sorts and filters as a missing field does', async () => {
+      const c = await publicCollection()
+      await write(anon, [
+        { type: 'set', collection: c, id: 'a', data: { n: null, keep: { inner: null } } },
+        { type: 'set', collection: c, id: 'b', data: { n: 2 } },
+        { type: 'set', collection: c, id: 'c', data: {} },
+        { type: 'set', collection: c, id: 'd', data: { n: 1 } },
+      ])
+      expect(await read(anon, c, 'a')).toEqual({ n: null, keep: { inner: null } })
+      const { rows } = await db.admin.query(`select data, nulls from public.${c} where id = 'a'`)
+      expect(rows[0]).toEqual({ data: { keep: { inner: null } }, nulls: ['n'] })
+      // Ascending: values, then null and missing together (by id), as the reference orders them.
+      const ordered = await db.admin.query(`select id from public.${c} order by data->'n' asc nulls last, id`)
+      expect(ordered.rows.map((r) => r.id)).toEqual(['d', 'b', 'a', 'c'])
+      const missingOrNull = await db.admin.query(`select id from public.${c} where data->'n' is null order by id`)
+      expect(missingOrNull.rows.map((r) => r.id)).toEqual(['a', 'c'])
+      await write(anon, [{ type: 'update', collection: c, id: 'a', data: { n: deleteField(), m: null } }])
+      expect(await read(anon, c, 'a')).toEqual({ m: null, keep: { inner: null } })
+      await write(anon, [{ type: 'update', collection: c, id: 'b', data: { n: null } }])
+      expect(await read(anon, c, 'b')).toEqual({ n: null })
+      expect((await changes(anon, c)).find((r) => r.id === 'b')?.data).toEqual({ n: null })
+    })
+
+    it('ids order bytewise (collation "C"): cursors page in code-point order', async () => {
+      const c = await publicCollection()
+      await write(anon, ['b', 'B', '_x', '-y', 'a1', 'A2'].map((id) => ({ type: 'set' as const, collection: c, id, data: {} })))
+      const { rows } = await db.admin.query(`select id from public.${c} order by id`)
+      expect(rows.map((r) => r.id)).toEqual(['-y', 'A2', 'B', '_x', 'a1', 'b'])
     })
   })
 
