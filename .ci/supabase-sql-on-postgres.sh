@@ -13,8 +13,9 @@ for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; d
 db="portabase_supabase_$$"
 psql_admin() { su postgres -c "psql -v ON_ERROR_STOP=1 -q $*"; }
 # Supabase's roles are created by the tests (as Supabase creates them): the test role needs to be a superuser.
+# The database uses the C collation: strings then order by code point, portabase's rule (the adapter requires it).
 psql_admin "-c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portabase_admin') THEN CREATE ROLE portabase_admin LOGIN SUPERUSER PASSWORD 'portabase'; END IF; END \\\$\\\$\""
-psql_admin "-c \"CREATE DATABASE $db OWNER portabase_admin\""
+psql_admin "-c \"CREATE DATABASE $db OWNER portabase_admin TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'\""
 cleanup() { psql_admin "-c \"DROP DATABASE IF EXISTS $db WITH (FORCE)\"" || true; }
 trap cleanup EXIT
 
