@@ -10,6 +10,10 @@ const common = {
 
 module.exports = {
   testTimeout: 30_000,
+  // Every project exits by itself (checked project by project without forceExit). In CI, a run of
+  // the Parse suites on PostgreSQL once lingered after all its tests had passed (no socket, no child
+  // left; not reproduced since): there, a leftover handle must not turn a passed run red.
+  forceExit: process.env.CI === 'true',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },

@@ -164,12 +164,20 @@ export interface SyncRecord {
   updateTime: Date
   /** The `writeId` the last write carried, or null when it carried none. */
   writeId: string | null
+  /**
+   * The record's place in the feed, when the backend orders its feed by something other than
+   * (updateTime, id) — Supabase: the writing transaction — opaque to the engine, which hands it
+   * back in the checkpoint.
+   */
+  position?: string
 }
 
 /** Position in a collection's change feed: everything up to and including (updateTime, id). */
 export interface SyncCheckpoint {
   updateTime: Date
   id: string
+  /** The last record's `position`, for backends whose feed has one (see SyncRecord.position). */
+  position?: string
 }
 
 /** A write tagged with the id the offline engine gave it; the backend records it on the document. */

@@ -34,8 +34,8 @@ export function readCheckpoints(meta: ReadonlyArray<[string, StoredValue]>): Arr
   const out: Array<[string, SyncCheckpoint]> = []
   for (const [key, value] of meta) {
     if (!key.startsWith(CHECKPOINT_PREFIX) || value === null || typeof value !== 'object') continue
-    const { t, id } = value as { t: number; id: string }
-    out.push([key.slice(CHECKPOINT_PREFIX.length), { updateTime: new Date(t), id }])
+    const { t, id, p } = value as { t: number; id: string; p?: string }
+    out.push([key.slice(CHECKPOINT_PREFIX.length), { updateTime: new Date(t), id, ...(p !== undefined ? { position: p } : {}) }])
   }
   return out
 }
@@ -67,7 +67,7 @@ async function pullFeed(ctx: PullContext, from: SyncCheckpoint | null, evictUnse
     if (records.length === 0) break
     for (const r of records) seen.add(r.id)
     const last = records[records.length - 1]!
-    after = { updateTime: last.updateTime, id: last.id }
+    after = { updateTime: last.updateTime, id: last.id, ...(last.position !== undefined ? { position: last.position } : {}) }
     await commitPage(ctx, statesOf(ctx.collection, records), after)
     if (records.length < ctx.pageSize) break
   }
@@ -138,7 +138,10 @@ async function commitPage(ctx: PullContext, states: ReadonlyMap<string, ServerSt
     ctx.checkUser()
     const settle = ctx.cache.prepareSettle({ states })
     const changes: StoreChange[] = settle.changes
-    if (checkpoint) changes.push({ table: 'meta', key: CHECKPOINT_PREFIX + ctx.collection, value: { t: checkpoint.updateTime.getTime(), id: checkpoint.id } })
+    if (checkpoint) {
+      const value = { t: checkpoint.updateTime.getTime(), id: checkpoint.id, ...(checkpoint.position !== undefined ? { p: checkpoint.position } : {}) }
+      changes.push({ table: 'meta', key: CHECKPOINT_PREFIX + ctx.collection, value })
+    }
     await ctx.store.commit(changes)
     settle.apply()
     if (checkpoint) ctx.checkpoints.set(ctx.collection, checkpoint)

@@ -16,19 +16,27 @@ type Tree = { kind: 'filter'; column: string; not: boolean; op: string; value: s
 
 const SQL_OPS: Record<string, string> = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', cs: '@>' }
 
-/** The SQL PostgREST runs for a GET of `table` with these parameters, selecting ids (or a count). */
-export function postgrestSql(table: string, params: Params, select: 'ids' | 'count' = 'ids'): string {
+/**
+ * The SQL PostgREST runs for a GET of `table` with these parameters: selecting ids, a count, or the
+ * columns a `select=` list names (`select` and `offset` pairs in `params` are read too).
+ */
+export function postgrestSql(table: string, params: Params, select: 'ids' | 'count' | 'columns' = 'ids'): string {
+  let columns = 'id'
+  let offset = ''
   const where: string[] = []
   let order = ''
   let limit = ''
   for (const [key, value] of params) {
     if (key === 'order') order = ` ORDER BY ${value.split(',').map(orderTerm).join(', ')}`
     else if (key === 'limit') limit = ` LIMIT ${Number(value)}`
+    else if (key === 'offset') offset = ` OFFSET ${Number(value)}`
+    else if (key === 'select') columns = value.split(',').map((c) => `"${c.trim()}"`).join(', ')
     else if (/^(not\.)?(and|or)$/.test(key)) where.push(sqlOf(logicTree(key, value)))
     else where.push(sqlOf(topLevelFilter(key, value)))
   }
   const conditions = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''
   if (select === 'count') return `SELECT count(*)::int AS n FROM public.${table}${conditions}`
+  if (select === 'columns') return `SELECT ${columns} FROM public.${table}${conditions}${order}${limit}${offset}`
   return `SELECT id FROM public.${table}${conditions}${order}${limit}`
 }
 
