@@ -72,6 +72,17 @@ export interface SyncStatus {
   outcomes: { applied: number; merged: number; overridden: number; rejected: number }
 }
 
+/** The status before anything happened: nothing pending, nothing synced yet. */
+export const idleSyncStatus = (): SyncStatus => ({
+  pending: 0,
+  uploading: false,
+  downloading: false,
+  lastSyncedAt: null,
+  error: null,
+  conflicts: 0,
+  outcomes: { applied: 0, merged: 0, overridden: 0, rejected: 0 },
+})
+
 export interface StoredFile {
   path: string
   size: number

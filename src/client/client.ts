@@ -5,7 +5,7 @@ import { OfflineDocuments, OfflineSync } from '../offline/documents.js'
 import { OfflineEngine } from '../offline/engine.js'
 import type { DiscardedQueue, FlushResult, OfflineOptions, RejectedWrite, SyncConflict, SyncOutcome, WaitForSyncOptions } from '../offline/types.js'
 import type { Adapter } from '../spi.js'
-import type { ConnectionState, SyncStatus } from '../types.js'
+import { idleSyncStatus, type ConnectionState, type SyncStatus } from '../types.js'
 import { AuthClient, type AuthClientOptions } from './auth.js'
 import { ConfigClient } from './config.js'
 import { DocumentsClient } from './documents.js'
@@ -89,15 +89,7 @@ export function createClient(options: ClientOptions): PortabaseClient {
   const pipeline = new Pipeline(adapter, links)
   const disposed$ = new Subject<void>()
   const connection = new BehaviorSubject<ConnectionState>('connecting')
-  const status = new BehaviorSubject<SyncStatus>({
-    pending: 0,
-    uploading: false,
-    downloading: false,
-    lastSyncedAt: null,
-    error: null,
-    conflicts: 0,
-    outcomes: { applied: 0, merged: 0, overridden: 0, rejected: 0 },
-  })
+  const status = new BehaviorSubject<SyncStatus>(idleSyncStatus())
   const device$ = options.online$ ?? browserOnlineSignal()
   const connectionSub: Subscription = combineConnection(adapter.connection$, device$, pipeline.outcomes).subscribe({
     next: (state) => {

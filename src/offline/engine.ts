@@ -15,7 +15,7 @@ import { countMatches, runQuery } from '../query/evaluate.js'
 import { LiveView } from '../query/live.js'
 import { withIdOrder, type Query } from '../query/model.js'
 import type { Adapter, SyncCheckpoint, SyncRecord, SyncService, WriteOp } from '../spi.js'
-import type { ConnectionState, Doc, DocumentData, QuerySnapshot, SyncStatus, User } from '../types.js'
+import { idleSyncStatus, type ConnectionState, type Doc, type DocumentData, type QuerySnapshot, type SyncStatus, type User } from '../types.js'
 import { applyWrite } from '../write.js'
 import { docKey, LocalCache, serverStateOf, written, type LocalChange, type QueuedWrite, type ServerState } from './cache.js'
 import { dropPartition, LEGACY_PREFIX, movePartition, partitionPrefix, partitionView, uidOfKey } from './partition.js'
@@ -62,15 +62,7 @@ export class OfflineEngine {
   private readonly sync: SyncService
   private readonly collections: ReadonlyMap<string, Required<OfflineCollectionOptions>>
   private readonly options: Required<Omit<OfflineOptions, 'collections'>>
-  private readonly statusSubject = new BehaviorSubject<SyncStatus>({
-    pending: 0,
-    uploading: false,
-    downloading: false,
-    lastSyncedAt: null,
-    error: null,
-    conflicts: 0,
-    outcomes: { applied: 0, merged: 0, overridden: 0, rejected: 0 },
-  })
+  private readonly statusSubject = new BehaviorSubject<SyncStatus>(idleSyncStatus())
   private readonly conflictsSubject = new Subject<SyncConflict>()
   private readonly openConflicts = new Map<string, SyncConflict>()
   private readonly outcomesSubject = new Subject<SyncOutcome>()

@@ -4,7 +4,7 @@
  * (offline, injected faults) applying to sync calls.
  */
 import { createMemoryBackend, ManualClock, memory, type MemoryAdapter, type MemoryBackend, type MemoryBackendOptions } from '../../adapters/memory/index.js'
-import type { Adapter } from '../../src/spi.js'
+import type { Adapter, Capabilities } from '../../src/spi.js'
 import { expectError } from './helpers.js'
 import { runSyncSpiSuite } from './sync-spi.js'
 
@@ -27,51 +27,35 @@ const clockOf = (adapter: Adapter): ManualClock => {
   return clock
 }
 
-runSyncSpiSuite({
-  name: 'memory',
-  async setup() {
-    backend = fixtureBackend()
-  },
-  async teardown() {},
-  async createAdapter(options) {
-    // A tombstone lifetime is the backend's: such an adapter gets a backend of its own.
-    return memory({ backend: options?.tombstoneTtlMs === undefined ? backend : fixtureBackend({ tombstoneTtlMs: options.tombstoneTtlMs }) })
-  },
-  freshCollection: () => `c${++collections}`,
-  ownedCollection: () => 'owned',
-  async tick(adapter) {
-    clockOf(adapter).advance(5)
-  },
-  async age(adapter, checkpoint, ms) {
-    clockOf(adapter).advance(ms)
-    return checkpoint
-  },
-  hiddenReads: 'absent',
-})
+/** The suite on memory adapters sharing one backend, declaring `capabilities` (default: all). */
+function memoryTarget(name: string, prefix: string, capabilities: Partial<Capabilities> = {}): Parameters<typeof runSyncSpiSuite>[0] {
+  return {
+    name,
+    async setup() {
+      backend = fixtureBackend()
+    },
+    async teardown() {},
+    async createAdapter(options) {
+      // A tombstone lifetime is the backend's: such an adapter gets a backend of its own.
+      return memory({ backend: options?.tombstoneTtlMs === undefined ? backend : fixtureBackend({ tombstoneTtlMs: options.tombstoneTtlMs }), capabilities })
+    },
+    freshCollection: () => `${prefix}${++collections}`,
+    ownedCollection: () => 'owned',
+    async tick(adapter) {
+      clockOf(adapter).advance(5)
+    },
+    async age(adapter, checkpoint, ms) {
+      clockOf(adapter).advance(ms)
+      return checkpoint
+    },
+    hiddenReads: 'absent',
+  }
+}
 
-// The same suite on an adapter declaring neither realtime nor transactions: the capability-gated
-// cases take their negative branches (non-atomic batches, watch() refused).
-const narrowed = { realtime: false, transactions: false }
-runSyncSpiSuite({
-  name: 'memory (no realtime, no transactions)',
-  async setup() {
-    backend = fixtureBackend()
-  },
-  async teardown() {},
-  async createAdapter(options) {
-    return memory({ backend: options?.tombstoneTtlMs === undefined ? backend : fixtureBackend({ tombstoneTtlMs: options.tombstoneTtlMs }), capabilities: narrowed })
-  },
-  freshCollection: () => `n${++collections}`,
-  ownedCollection: () => 'owned',
-  async tick(adapter) {
-    clockOf(adapter).advance(5)
-  },
-  async age(adapter, checkpoint, ms) {
-    clockOf(adapter).advance(ms)
-    return checkpoint
-  },
-  hiddenReads: 'absent',
-})
+runSyncSpiSuite(memoryTarget('memory', 'c'))
+// Declaring neither realtime nor transactions: the capability-gated cases take their negative
+// branches (non-atomic batches, watch() refused).
+runSyncSpiSuite(memoryTarget('memory (no realtime, no transactions)', 'n', { realtime: false, transactions: false }))
 
 describe('sync SPI: memory only', () => {
   it('purges tombstones older than tombstoneTtlMs (backend clock); a checkpoint within it still works', async () => {
