@@ -124,21 +124,23 @@ describe('documents over supabase-js (PostgREST model, real SQL)', () => {
 describe('the SyncService over supabase-js (PostgREST model, real SQL)', () => {
   it('fetch, a paged change feed with tombstones, and write ids applied once', async () => {
     const c = await table()
+    // Write ids are unique in a database (a real device makes random ones): this test's get its table's name.
+    const w = (name: string) => `${c}-${name}`
     const outcomes = await sync.write([
-      { type: 'create', collection: c, id: 'a', data: { n: 0 }, writeId: 'w-a' },
-      { type: 'create', collection: c, id: 'b', data: { n: 0 }, writeId: 'w-b' },
-      { type: 'create', collection: c, id: 'a', data: { n: 9 }, writeId: 'w-a2' },
+      { type: 'create', collection: c, id: 'a', data: { n: 0 }, writeId: w('w-a') },
+      { type: 'create', collection: c, id: 'b', data: { n: 0 }, writeId: w('w-b') },
+      { type: 'create', collection: c, id: 'a', data: { n: 9 }, writeId: w('w-a2') },
     ])
     expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as { code?: string }).code))).toEqual(['ok', 'ok', 'already-exists'])
-    const inc = { type: 'update' as const, collection: c, id: 'a', data: { n: increment(1) }, writeId: 'inc-1' }
+    const inc = { type: 'update' as const, collection: c, id: 'a', data: { n: increment(1) }, writeId: w('inc-1') }
     await sync.write([inc])
     // The answer was lost; the engine sends the same write again: applied once.
     expect(await sync.write([inc])).toEqual([{ ok: true }])
-    await sync.write([{ type: 'delete', collection: c, id: 'b', writeId: 'del-b' }])
+    await sync.write([{ type: 'delete', collection: c, id: 'b', writeId: w('del-b') }])
     const fetched = await sync.fetch(c, ['a', 'b', 'never'])
     expect(fetched.map((r) => [r.id, r.data, r.writeId])).toEqual([
-      ['a', { n: 1 }, 'inc-1'],
-      ['b', null, 'del-b'],
+      ['a', { n: 1 }, w('inc-1')],
+      ['b', null, w('del-b')],
     ])
     const first = await sync.changes(c, null, 1)
     expect(first).toHaveLength(1)

@@ -98,22 +98,22 @@ describe(`Supabase SQL on ${process.env.SUPABASE_TEST_DATABASE_URL ? 'PostgreSQL
   describe('portabase_write', () => {
     it('create, set, update and delete as anon on a public collection; triggers keep version, updated_at and write_id', async () => {
       const c = await publicCollection()
-      expect(await write(anon, [{ type: 'create', collection: c, id: 'a', data: { title: 'x', n: 1 }, writeId: 'w1' }])).toEqual([{ ok: true }])
+      expect(await write(anon, [{ type: 'create', collection: c, id: 'a', data: { title: 'x', n: 1 }, writeId: `${c}-w1` }])).toEqual([{ ok: true }])
       const first = await row(c, 'a')
-      expect(first).toMatchObject({ version: 1, write_id: 'w1' })
+      expect(first).toMatchObject({ version: 1, write_id: `${c}-w1` })
       await write(anon, [{ type: 'update', collection: c, id: 'a', data: { n: 2 } }])
       const second = await row(c, 'a')
       // A write without a write id clears the recorded one.
       expect(second).toMatchObject({ version: 2, write_id: null })
       expect(second!.updated_at.getTime()).toBeGreaterThanOrEqual(first!.updated_at.getTime())
       expect(await read(anon, c, 'a')).toEqual({ title: 'x', n: 2 })
-      await write(anon, [{ type: 'set', collection: c, id: 'a', data: { only: true }, writeId: 'w3' }])
+      await write(anon, [{ type: 'set', collection: c, id: 'a', data: { only: true }, writeId: `${c}-w3` }])
       expect(await read(anon, c, 'a')).toEqual({ only: true })
-      expect(await row(c, 'a')).toMatchObject({ version: 3, write_id: 'w3' })
-      await write(anon, [{ type: 'delete', collection: c, id: 'a', writeId: 'w4' }])
+      expect(await row(c, 'a')).toMatchObject({ version: 3, write_id: `${c}-w3` })
+      await write(anon, [{ type: 'delete', collection: c, id: 'a', writeId: `${c}-w4` }])
       expect(await read(anon, c, 'a')).toBeNull()
       const feed = await changes(anon, c)
-      expect(feed.map((r) => [r.id, r.deleted, r.write_id])).toEqual([['a', true, 'w4']])
+      expect(feed.map((r) => [r.id, r.deleted, r.write_id])).toEqual([['a', true, `${c}-w4`]])
     })
 
     it('refusals carry the SQLSTATE the adapter maps: 23505 already exists, P0002 missing, 42P01 not a portabase collection', async () => {
@@ -223,18 +223,18 @@ describe(`Supabase SQL on ${process.env.SUPABASE_TEST_DATABASE_URL ? 'PostgreSQL
     it('a replayed write id is answered as applied and not applied again', async () => {
       const c = await publicCollection()
       await write(anon, [{ type: 'set', collection: c, id: 'n', data: { n: 0 } }])
-      const once = { type: 'update' as const, collection: c, id: 'n', data: { n: increment(1) }, writeId: 'inc-1' }
+      const once = { type: 'update' as const, collection: c, id: 'n', data: { n: increment(1) }, writeId: `${c}-inc-1` }
       expect(await write(anon, [once])).toEqual([{ ok: true }])
       // The same request again (its answer was lost), and once more after another write landed.
       expect(await write(anon, [once])).toEqual([{ ok: true, replayed: true }])
-      await write(anon, [{ type: 'update', collection: c, id: 'n', data: { other: 1 }, writeId: 'w-other' }])
+      await write(anon, [{ type: 'update', collection: c, id: 'n', data: { other: 1 }, writeId: `${c}-w-other` }])
       expect(await write(anon, [once], false)).toEqual([{ ok: true, replayed: true }])
       expect(await read(anon, c, 'n')).toEqual({ n: 1, other: 1 })
     })
 
     it('a write that failed does not claim its id: the retry applies it', async () => {
       const c = await publicCollection()
-      const create = { type: 'create' as const, collection: c, id: 'later', data: { v: 1 }, writeId: 'c-1' }
+      const create = { type: 'create' as const, collection: c, id: 'later', data: { v: 1 }, writeId: `${c}-c-1` }
       await write(anon, [{ type: 'set', collection: c, id: 'later', data: { v: 0 } }])
       expect((await write(anon, [create], false))[0]).toMatchObject({ ok: false, code: '23505' })
       await write(anon, [{ type: 'delete', collection: c, id: 'later' }])
