@@ -3,14 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v pg_ctlcluster >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
-fi
-pg_ctlcluster --skip-systemctl-redirect 15 main start 2>/dev/null || pg_ctlcluster --skip-systemctl-redirect 15 main status >/dev/null
-for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+source .ci/postgres.sh
 
 db="portabase_ci_$$"
-psql_admin() { su postgres -c "psql -v ON_ERROR_STOP=1 -q $*"; }
 psql_admin "-c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portabase') THEN CREATE ROLE portabase LOGIN PASSWORD 'portabase'; END IF; END \\\$\\\$\""
 psql_admin "-c \"CREATE DATABASE $db OWNER portabase\""
 cleanup() { psql_admin "-c \"DROP DATABASE IF EXISTS $db WITH (FORCE)\"" || true; }

@@ -4,14 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v pg_ctlcluster >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
-fi
-pg_ctlcluster --skip-systemctl-redirect 15 main start 2>/dev/null || pg_ctlcluster --skip-systemctl-redirect 15 main status >/dev/null
-for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+source .ci/postgres.sh
 
 db="portabase_supabase_$$"
-psql_admin() { su postgres -c "psql -v ON_ERROR_STOP=1 -q $*"; }
 # Supabase's roles are created by the tests (as Supabase creates them): the test role needs to be a superuser.
 # The database uses the C collation: strings then order by code point, portabase's rule (the adapter requires it).
 psql_admin "-c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portabase_admin') THEN CREATE ROLE portabase_admin LOGIN SUPERUSER PASSWORD 'portabase'; END IF; END \\\$\\\$\""
