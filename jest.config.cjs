@@ -1,10 +1,14 @@
 /** ts-jest transpiles only (fast); `npm run typecheck` does the type checking. */
+const tsJest = ['ts-jest', { tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true, allowJs: true }, diagnostics: false }]
 const transform = {
-  '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true }, diagnostics: false }],
+  '^.+\\.tsx?$': tsJest,
+  '/node_modules/.+\\.m?js$': tsJest,
 }
 const common = {
   testEnvironment: 'node',
   transform,
+  // msw's ESM-only dependencies, compiled to CommonJS like the tests.
+  transformIgnorePatterns: ['/node_modules/(?!(rettime|until-async|@open-draft|@mswjs)/)'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 }
 
