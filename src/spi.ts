@@ -38,6 +38,18 @@ export interface Capabilities {
    * vendors (Parse, Supabase) type each column: a second type fails with `invalid-argument`.
    */
   mixedFieldTypes: boolean
+  /**
+   * Ordering on a field holding several types follows portabase's type order (boolean < number <
+   * Date < string < array < object < null). False: the vendor's own (Supabase's jsonb: null, string,
+   * number, boolean, array, object); within one type the order is portabase's either way.
+   */
+  mixedTypeOrder: boolean
+  /**
+   * What a read of documents the access rules hide does. `deny`: fails with `permission-denied`
+   * (Firestore rules, Parse, memory). `filter`: they are left out, as if absent (Supabase's
+   * row-level security): `get` answers null, a query or count sees only the readable documents.
+   */
+  readRules: 'deny' | 'filter'
   /** `batch()` is all-or-nothing. Without it, batch writes are applied in order, not atomically. */
   transactions: boolean
   realtime: boolean

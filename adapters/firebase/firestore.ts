@@ -211,6 +211,8 @@ export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin
           orQueries: true,
           nestedFieldQueries: true,
           mixedFieldTypes: true,
+          // The query planner evaluates orderings across types locally (firestore-query.ts).
+          mixedTypeOrder: true,
           transactions: true,
           realtime: true,
           serverTimestamp: true,

@@ -44,6 +44,8 @@ export const NO_CAPABILITIES: Capabilities = Object.freeze({
   orQueries: false,
   nestedFieldQueries: false,
   mixedFieldTypes: false,
+  mixedTypeOrder: false,
+  readRules: 'deny',
   transactions: false,
   realtime: false,
   serverTimestamp: false,

@@ -37,6 +37,8 @@ export class MemoryDocuments implements DocumentsService {
     private readonly caller: () => User | null,
     /** Behave like a typed-column vendor (capability `mixedFieldTypes: false`). */
     private readonly typedFields = false,
+    /** Read rules hide documents instead of failing the read (capability `readRules: 'filter'`, as row-level security does). */
+    private readonly filterReads = false,
   ) {
     this.subscriptions = [
       backend.events$.pipe(filter(() => network.online)).subscribe((events) => this.onEvents(events)),
@@ -48,6 +50,7 @@ export class MemoryDocuments implements DocumentsService {
   async get(collection: string, id: string, options?: CallOptions): Promise<Doc | null> {
     await this.network.gate('documents', 'get', this.network.signalFor(options))
     const doc = this.backend.collections.get(collection)?.get(id) ?? null
+    if (doc && this.filterReads) return this.readable(collection, doc) ? doc : null
     if (doc) this.assertReadable(collection, [doc])
     return doc
   }
@@ -61,9 +64,10 @@ export class MemoryDocuments implements DocumentsService {
 
   async count(collection: string, query: Query, options?: CallOptions): Promise<number> {
     await this.network.gate('documents', 'count', this.network.signalFor(options))
+    const docs = this.backend.collection(collection)
     const rules = this.backend.rules.get(collection)
-    if (rules?.read) this.assertReadable(collection, runQuery(this.backend.collection(collection).values(), { ...query, limit: undefined, startAfter: undefined }))
-    return countMatches(this.backend.collection(collection).values(), query.filters)
+    if (rules?.read && !this.filterReads) this.assertReadable(collection, runQuery(docs.values(), { ...query, limit: undefined, startAfter: undefined }))
+    return countMatches(this.visible(collection, docs.values()), query.filters)
   }
 
   async write(ops: readonly WriteOp[], options: WriteOptions): Promise<void> {
@@ -169,7 +173,7 @@ export class MemoryDocuments implements DocumentsService {
 
   private assertReadable(collection: string, docs: readonly Doc[]): void {
     const rule = this.backend.rules.get(collection)?.read
-    if (!rule) return
+    if (!rule || this.filterReads) return
     const auth = this.caller()
     for (const doc of docs) if (!rule({ auth, doc, existing: doc })) throw denied(`reading ${collection}/${doc.id}`)
   }
@@ -177,7 +181,21 @@ export class MemoryDocuments implements DocumentsService {
   /** Where a query reads: a limited one from the backend's ordered index when there is one, else a scan. */
   private source(collection: string, query: Query): [Iterable<Doc>, RunOptions] {
     const ordered = query.limit !== undefined ? this.backend.orderedDocs(collection, query.orderBy) : undefined
-    return ordered ? [ordered, { ordered: true }] : [this.backend.collection(collection).values(), {}]
+    return ordered ? [this.visible(collection, ordered), { ordered: true }] : [this.visible(collection, this.backend.collection(collection).values()), {}]
+  }
+
+  /** With `filterReads`, only the documents the caller may read, in the same order; else all. */
+  private visible(collection: string, docs: Iterable<Doc>): Iterable<Doc> {
+    if (!this.filterReads || !this.backend.rules.get(collection)?.read) return docs
+    const readable = (doc: Doc): boolean => this.readable(collection, doc)
+    return (function* () {
+      for (const doc of docs) if (readable(doc)) yield doc
+    })()
+  }
+
+  /** A written document as this caller's live queries see it: absent when the rules hide it. */
+  private seen(collection: string, doc: Doc | undefined): Doc | undefined {
+    return doc && this.filterReads && !this.readable(collection, doc) ? undefined : doc
   }
 
   private run(collection: string, query: Query): Doc[] {
@@ -221,7 +239,7 @@ export class MemoryDocuments implements DocumentsService {
       // round, which must find all views already past this event.
       const ready: [SharedQuery, ViewChange<Doc>[]][] = []
       for (const shared of queries) {
-        const changes = shared.view.apply(event.id, event.after) ?? this.rerun(shared)
+        const changes = shared.view.apply(event.id, this.seen(event.collection, event.after)) ?? this.rerun(shared)
         if (changes.length > 0) ready.push([shared, changes])
       }
       for (const [shared, changes] of ready) this.emit(shared, changes)
@@ -235,7 +253,7 @@ export class MemoryDocuments implements DocumentsService {
       if (!queries) continue
       for (const shared of queries) {
         const previous = shared.view.current
-        const changes = shared.view.apply(event.id, event.after) ?? this.rerun(shared)
+        const changes = shared.view.apply(event.id, this.seen(event.collection, event.after)) ?? this.rerun(shared)
         if (changes.length === 0) continue
         const entry = touched.get(shared)
         if (entry) entry.changes = null

@@ -34,6 +34,8 @@ export const memoryCapabilities: Capabilities = Object.freeze({
   orQueries: true,
   nestedFieldQueries: true,
   mixedFieldTypes: true,
+  mixedTypeOrder: true,
+  readRules: 'deny',
   transactions: true,
   realtime: true,
   serverTimestamp: true,
@@ -66,7 +68,7 @@ export function memory(options: MemoryOptions = {}): MemoryAdapter {
   const auth = new MemoryAuth(backend, network, oauth)
   const caller = () => auth.caller()
   const declared: Capabilities = Object.freeze({ ...memoryCapabilities, oauthProviders: Object.keys(oauth), ...capabilities })
-  const documents = new MemoryDocuments(backend, network, caller, !declared.mixedFieldTypes)
+  const documents = new MemoryDocuments(backend, network, caller, !declared.mixedFieldTypes, declared.readRules === 'filter')
   return {
     name: 'memory',
     capabilities: declared,

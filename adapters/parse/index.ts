@@ -81,6 +81,8 @@ export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactio
     orQueries: true,
     nestedFieldQueries: false,
     mixedFieldTypes: false,
+    mixedTypeOrder: false,
+    readRules: 'deny',
     transactions: options.transactions ?? true,
     realtime: options.realtime ?? true,
     serverTimestamp: false,

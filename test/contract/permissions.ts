@@ -1,3 +1,4 @@
+import { firstValueFrom } from 'rxjs'
 import type { CollectionRef } from '../../src/index.js'
 import type { SignedIn, SuiteEnv } from './env.js'
 import { expectError, expectStreamError, randomSuffix } from './helpers.js'
@@ -20,6 +21,15 @@ export function permissionTests(env: SuiteEnv): void {
   async function expectDenied(action: () => unknown, what: string): Promise<void> {
     const error = await expectError(action, 'permission-denied', what)
     expect(error.provider).toBe(env.adapterName)
+  }
+
+  /**
+   * A read the rules forbid: fails with permission-denied (`readRules: 'deny'`), or reads as if the
+   * document were absent (`'filter'`, row-level security): `absent` is what an empty read returns.
+   */
+  async function expectHidden(action: () => Promise<unknown>, absent: unknown, what: string): Promise<void> {
+    if (env.caps.readRules === 'deny') return expectDenied(action, what)
+    expect(await action()).toEqual(absent)
   }
 
   describe('permissions: the owned collection', () => {
@@ -47,16 +57,17 @@ export function permissionTests(env: SuiteEnv): void {
       expect((await ref.get())?.data).toEqual({ owner: user.uid, v: 7 })
     })
 
-    it("reading another user's document fails with permission-denied", async () => {
+    it("reading another user's document fails with permission-denied (or reads as absent where rules filter)", async () => {
       const { stranger, id } = await ownerAndStranger()
-      await expectDenied(() => owned(stranger.app).doc(id).get(), 'get')
+      await expectHidden(() => owned(stranger.app).doc(id).get(), null, 'get')
     })
 
-    it("a query that would return another user's document fails with permission-denied", async () => {
+    it("a query that would return another user's document fails with permission-denied (or leaves it out where rules filter)", async () => {
       const { owner, stranger } = await ownerAndStranger()
-      const query = () => owned(stranger.app).where('owner', '==', owner.user.uid).get()
-      if (!env.caps.queryOperators.includes('==')) await expectError(query, 'unsupported')
-      else await expectDenied(query, 'query')
+      const query = () => owned(stranger.app).where('owner', '==', owner.user.uid)
+      if (!env.caps.queryOperators.includes('==')) return void (await expectError(() => query().get(), 'unsupported'))
+      await expectHidden(async () => (await query().get()).docs, [], 'query')
+      if (env.caps.readRules === 'filter') expect(await query().count()).toBe(0)
     })
 
     it("updating another user's document fails with permission-denied and changes nothing", async () => {
@@ -89,18 +100,21 @@ export function permissionTests(env: SuiteEnv): void {
     it("reading a user's document while signed out fails with permission-denied", async () => {
       const { id } = await ownerAndStranger()
       const anonymous = await env.client()
-      await expectDenied(() => owned(anonymous).doc(id).get(), 'signed-out get')
+      await expectHidden(() => owned(anonymous).doc(id).get(), null, 'signed-out get')
     })
 
     it('after signing out, the former owner can no longer read the document', async () => {
       const { owner, id } = await ownerAndStranger()
       await owner.app.auth.signOut()
-      await expectDenied(() => owned(owner.app).doc(id).get(), 'get after signOut')
+      await expectHidden(() => owned(owner.app).doc(id).get(), null, 'get after signOut')
     })
 
-    it("watching another user's document fails with permission-denied (or unsupported without realtime)", async () => {
+    it("watching another user's document fails with permission-denied (reads as absent where rules filter; unsupported without realtime)", async () => {
       const { stranger, id } = await ownerAndStranger()
-      await expectStreamError(owned(stranger.app).doc(id).watch(), env.caps.realtime ? 'permission-denied' : 'unsupported', 'watch')
+      const watched = owned(stranger.app).doc(id).watch()
+      if (!env.caps.realtime) await expectStreamError(watched, 'unsupported', 'watch')
+      else if (env.caps.readRules === 'deny') await expectStreamError(watched, 'permission-denied', 'watch')
+      else expect(await firstValueFrom(watched)).toBeNull()
     })
 
     it('a batch touching another user’s document fails with permission-denied', async () => {
