@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/backends/parse/cloud/', '**/*.cjs'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/backends/parse/cloud/', 'test/live/supabase/functions/', 'examples/todo/supabase/functions/', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

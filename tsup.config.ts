@@ -8,6 +8,7 @@ const entries: Record<string, string> = {
   testing: 'src/testing/index.ts',
   parse: 'adapters/parse/index.ts',
   firebase: 'adapters/firebase/index.ts',
+  supabase: 'adapters/supabase/index.ts',
   'offline/node': 'src/offline/node/index.ts',
 }
 
@@ -21,6 +22,6 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // Vendor SDKs are optional peer dependencies: never bundled.
-  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/],
+  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/, /^@supabase\//],
   tsconfig: 'tsconfig.build.json',
 })

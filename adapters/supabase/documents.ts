@@ -44,8 +44,16 @@ export function applyParams(builder: FilterBuilder, params: Params): FilterBuild
   return b
 }
 
+/** What watch() runs on (realtime.ts's SupabaseRealtime); without it watch() is unsupported. */
+export interface SupabaseWatchSource {
+  watch(collection: string, query: Query, run: (signal: AbortSignal) => Promise<Doc[]>): Observable<QuerySnapshot>
+}
+
 export class SupabaseDocuments implements DocumentsService {
-  constructor(private readonly client: SupabaseClient) {}
+  constructor(
+    private readonly client: SupabaseClient,
+    private readonly realtime?: SupabaseWatchSource,
+  ) {}
 
   private table(collection: string): { select(columns: string, options?: { count?: 'exact' }): FilterBuilder } {
     return this.client.from(collection) as unknown as { select(columns: string, options?: { count?: 'exact' }): FilterBuilder }
@@ -82,8 +90,10 @@ export class SupabaseDocuments implements DocumentsService {
     if (error) throw mapPostgrestError(error, status)
   }
 
-  watch(): Observable<QuerySnapshot> {
-    throw new PortabaseError('unsupported', 'Realtime watch() is not available in this version of the supabase adapter', { provider: PROVIDER })
+  /** Realtime events trigger a re-run of the query through PostgREST (see realtime.ts for why). */
+  watch(collection: string, query: Query): Observable<QuerySnapshot> {
+    if (!this.realtime) throw new PortabaseError('unsupported', 'Realtime watch() is turned off for this supabase adapter', { provider: PROVIDER })
+    return this.realtime.watch(collection, query, (signal) => this.query(collection, query, { signal }))
   }
 }
 

@@ -107,12 +107,26 @@ const AUTH_CODES: Record<string, ErrorCode> = {
   user_not_found: 'unauthenticated',
 }
 
+/** auth-js's client-side errors (lib/errors.ts), by class name. */
+const AUTH_ERROR_NAMES: Record<string, ErrorCode> = {
+  AuthInvalidJwtError: 'unauthenticated',
+  AuthInvalidTokenResponseError: 'unauthenticated',
+  AuthImplicitGrantRedirectError: 'unauthenticated',
+  AuthPKCEGrantCodeExchangeError: 'unauthenticated',
+  AuthPKCECodeVerifierMissingError: 'failed-precondition',
+  AuthInvalidCredentialsError: 'invalid-argument',
+  // A sign-out or sign-in raced the refresh (auth-js discards its result).
+  AuthRefreshDiscardedError: 'cancelled',
+}
+
 export function mapAuthError(error: AuthErrorLike): PortabaseError {
   if (isAbortError(error)) return make('cancelled', 'the request was cancelled', error)
   const name = error.name ?? ''
   if (name === 'AuthRetryableFetchError') return make('unavailable', error.message ?? 'the auth server could not be reached', error)
   if (name === 'AuthSessionMissingError') return make('unauthenticated', 'no session (signed out, or the session ended)', error)
   if (name === 'AuthWeakPasswordError') return make('invalid-argument', error.message ?? 'the password is too weak', error, { vendorCode: 'weak_password' })
+  const byName = AUTH_ERROR_NAMES[name]
+  if (byName) return make(byName, error.message ?? name, error, error.code ? { vendorCode: error.code } : undefined)
   const mapped = error.code ? AUTH_CODES[error.code] : undefined
   // Unknown account and wrong password read the same (no account enumeration).
   if (mapped === 'unauthenticated' && error.code === 'invalid_credentials') return make('unauthenticated', 'wrong email or password', error, { vendorCode: error.code })
@@ -141,6 +155,8 @@ const STORAGE_CODES: Record<string, ErrorCode> = {
   EntityTooLarge: 'invalid-argument',
   InvalidJWT: 'unauthenticated',
   InvalidMimeType: 'invalid-argument',
+  // list-v2 on a tenant without the search-v2 migration (storage routes/object/listObjectsV2.ts)
+  FeatureNotEnabled: 'failed-precondition',
 }
 const STORAGE_STATUS: Record<string, ErrorCode> = { '400': 'invalid-argument', '401': 'unauthenticated', '403': 'permission-denied', '404': 'not-found', '409': 'already-exists', '413': 'invalid-argument', '415': 'invalid-argument', '429': 'resource-exhausted' }
 

@@ -290,6 +290,13 @@ create policy owned_delete on public.owned for delete to authenticated using ((d
 grant select, insert, update, delete on public.owned to anon, authenticated;
 grant all on public.owned to service_role;
 insert into portabase.collections (name) values ('owned') on conflict do nothing;
+-- Realtime's postgres_changes stream only the tables in its publication.
+do $$ begin
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime')
+     and not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'owned') then
+    alter publication supabase_realtime add table public.owned;
+  end if;
+end $$;
 
 -- remote config
 create table if not exists public.portabase_config (
@@ -302,3 +309,14 @@ drop policy if exists portabase_config_read on public.portabase_config;
 create policy portabase_config_read on public.portabase_config for select to anon, authenticated using (true);
 grant select on public.portabase_config to anon, authenticated;
 grant all on public.portabase_config to service_role;
+
+-- storage bucket portabase (private; objects open to everyone, signed in or not through the Storage API)
+insert into storage.buckets (id, name, public) values ('portabase', 'portabase', false) on conflict (id) do nothing;
+drop policy if exists "portabase portabase select" on storage.objects;
+create policy "portabase portabase select" on storage.objects for select to anon, authenticated using (bucket_id = 'portabase');
+drop policy if exists "portabase portabase insert" on storage.objects;
+create policy "portabase portabase insert" on storage.objects for insert to anon, authenticated with check (bucket_id = 'portabase');
+drop policy if exists "portabase portabase update" on storage.objects;
+create policy "portabase portabase update" on storage.objects for update to anon, authenticated using (bucket_id = 'portabase') with check (bucket_id = 'portabase');
+drop policy if exists "portabase portabase delete" on storage.objects;
+create policy "portabase portabase delete" on storage.objects for delete to anon, authenticated using (bucket_id = 'portabase');

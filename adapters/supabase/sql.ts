@@ -27,6 +27,7 @@
  * - Client-callable functions live in `public` (PostgREST's exposed schema) as `portabase_*`; the
  *   helpers they use, some SECURITY DEFINER, stay in the unexposed `portabase` schema.
  */
+import { storageSql, type SupabaseStorageSqlOptions } from './storage-sql.js'
 
 /** One collection: its table name and who may read and write its documents. */
 export interface SupabaseCollection {
@@ -42,6 +43,8 @@ export interface SupabaseSetupOptions {
   collections: readonly SupabaseCollection[]
   /** Default `true`: the `portabase_config` table for remote config (clients read, nobody writes). */
   config?: boolean
+  /** Default `{ bucket: 'portabase' }`: the storage bucket and its policies (storage-sql.ts); `false` for none. */
+  storage?: ({ bucket?: string } & SupabaseStorageSqlOptions) | false
 }
 
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/
@@ -353,6 +356,13 @@ ${policies}
 grant select, insert, update, delete on ${table} to anon, authenticated;
 grant all on ${table} to service_role;
 insert into portabase.collections (name) values ('${name}') on conflict do nothing;
+-- Realtime's postgres_changes stream only the tables in its publication.
+do $$ begin
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime')
+     and not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = '${name}') then
+    alter publication supabase_realtime add table ${table};
+  end if;
+end $$;
 `
 }
 
@@ -376,5 +386,6 @@ grant all on public.portabase_config to service_role;
 export function supabaseSetupSql(options: SupabaseSetupOptions): string {
   const parts = [machinerySql(), ...options.collections.map(collectionSql)]
   if (options.config !== false) parts.push(configSql())
+  if (options.storage !== false) parts.push(storageSql(options.storage?.bucket ?? 'portabase', { access: options.storage?.access }))
   return parts.join('\n')
 }

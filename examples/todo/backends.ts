@@ -71,8 +71,26 @@ async function firebaseBackend(): Promise<Backend> {
   return { adapter, stop: () => emulators.stop() }
 }
 
+/**
+ * Supabase: a real project (hosted, or `supabase start`) with SUPABASE_URL and SUPABASE_ANON_KEY,
+ * prepared once as adapters/supabase/README.md ("Running the example") says: the SQL for a `todos`
+ * collection, the `sendInvite` Edge Function (examples/todo/supabase/functions), email
+ * confirmation off. No Supabase server runs on this project's machines, so there is no local default.
+ */
+async function supabaseBackend(): Promise<Backend> {
+  const url = process.env.SUPABASE_URL
+  const anonKey = process.env.SUPABASE_ANON_KEY
+  if (!url || !anonKey) {
+    throw new Error('The Supabase example needs a project: set SUPABASE_URL and SUPABASE_ANON_KEY (see adapters/supabase/README.md, "Running the example").')
+  }
+  const [{ supabase }, { default: WebSocket }] = await Promise.all([import('../../adapters/supabase/index.js'), import('ws')])
+  const adapter = supabase({ url, anonKey, WebSocket })
+  return { adapter, stop: async () => undefined }
+}
+
 export const backends: Record<string, () => Promise<Backend>> = {
   memory: memoryBackend,
   parse: parseBackend,
   firebase: firebaseBackend,
+  supabase: supabaseBackend,
 }

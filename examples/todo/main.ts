@@ -3,6 +3,7 @@
  *   npm run example                     # in-memory backend
  *   npm run example -- --adapter parse  # embedded Parse Server (PGlite), or PARSE_SERVER_URL=…
  *   npm run example -- --adapter firebase  # FIRESTORE_EMULATOR_HOST=… (+ local emulators) or FIREBASE_CONFIG=…
+ *   npm run example -- --adapter supabase  # SUPABASE_URL=… SUPABASE_ANON_KEY=… (a project set up as adapters/supabase/README.md says)
  *   npm run example -- --offline        # todos offline-first: served locally, writes queued and synced
  */
 import { parseArgs } from 'node:util'

@@ -19,6 +19,7 @@ const expectedExport: Record<string, string> = {
   './testing': 'createTestClient',
   './parse': 'parse',
   './firebase': 'firebase',
+  './supabase': 'supabase',
   './offline/node': 'fileStore',
 }
 

@@ -3,7 +3,7 @@
  * functions-js, postgrest-js) carrying the codes and statuses their servers send (the tables in
  * adapters/supabase/errors.ts cite where each comes from).
  */
-import { AuthApiError, AuthRetryableFetchError, AuthSessionMissingError, AuthWeakPasswordError } from '@supabase/auth-js'
+import { AuthApiError, AuthInvalidJwtError, AuthPKCECodeVerifierMissingError, AuthRefreshDiscardedError, AuthRetryableFetchError, AuthSessionMissingError, AuthWeakPasswordError } from '@supabase/auth-js'
 import { FunctionsFetchError, FunctionsHttpError, FunctionsRelayError } from '@supabase/functions-js'
 import { PostgrestError } from '@supabase/postgrest-js'
 import { StorageApiError, StorageUnknownError } from '@supabase/storage-js'
@@ -60,6 +60,9 @@ describe('auth errors (auth-js classes)', () => {
     ['bad_jwt', new AuthApiError('invalid JWT: unable to parse or verify signature, token has invalid claims: token is expired', 403, 'bad_jwt'), 'unauthenticated'],
     ['session missing', new AuthSessionMissingError(), 'unauthenticated'],
     ['network', new AuthRetryableFetchError('fetch failed', 0), 'unavailable'],
+    ['a malformed stored token', new AuthInvalidJwtError('Invalid JWT structure'), 'unauthenticated'],
+    ['PKCE verifier lost', new AuthPKCECodeVerifierMissingError(), 'failed-precondition'],
+    ['refresh raced by a sign-out', new AuthRefreshDiscardedError(), 'cancelled'],
   ])('%s → %s', (_label, vendor, expected) => {
     expect(mapAuthError(vendor)).toMatchObject({ code: expected, provider: 'supabase' })
   })

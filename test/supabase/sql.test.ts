@@ -95,6 +95,13 @@ describe(`Supabase SQL on ${process.env.SUPABASE_TEST_DATABASE_URL ? 'PostgreSQL
     await db.admin.query(committed)
   })
 
+  it("every collection joins the supabase_realtime publication once (Realtime streams only its tables)", async () => {
+    const c = await publicCollection()
+    await db.admin.query(collectionSql({ name: c }))
+    const { rows } = await db.admin.query("select tablename from pg_publication_tables where pubname = 'supabase_realtime' and tablename = $1", [c])
+    expect(rows).toEqual([{ tablename: c }])
+  })
+
   describe('portabase_write', () => {
     it('create, set, update and delete as anon on a public collection; triggers keep version, updated_at and write_id', async () => {
       const c = await publicCollection()

@@ -44,6 +44,10 @@ do $$ begin
   if not exists (select from pg_roles where rolname = 'authenticated') then create role authenticated nologin noinherit; end if;
   if not exists (select from pg_roles where rolname = 'service_role') then create role service_role nologin noinherit bypassrls; end if;
 end $$;
+-- Supabase's projects have this publication (supabase/postgres migrations); Realtime streams its tables.
+do $$ begin
+  if not exists (select from pg_publication where pubname = 'supabase_realtime') then create publication supabase_realtime; end if;
+end $$;
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
@@ -77,10 +81,103 @@ create or replace function auth.jwt() returns jsonb set search_path to '' as $fu
 $func$ language sql stable;
 `
 
+/**
+ * `storage.buckets` and `storage.objects` as supabase/storage's tenant migrations (migrations/tenant/,
+ * commit 4fa61fb) leave them: 0002-storage-schema (schema, tables, `bucketid_objname`, RLS on
+ * objects, default privileges), 0003-pathtoken-column, 0007-add-rls-to-buckets,
+ * 0008-add-public-to-buckets, 0011-add-trigger-to-auto-update-updated_at-column,
+ * 0012-add-automatic-avif-detection-flag, 0013/0014 (file_size_limit, allowed_mime_types),
+ * 0016-add-version, 0017/0018 (owner foreign keys dropped, owner_id), 0019 (id default),
+ * 0025-custom-metadata (user_metadata), 0037-add-bucket-name-length-trigger,
+ * 0038-iceberg-catalog-flag-on-buckets (type), 0046-buckets-objects-grants,
+ * 0055-prevent-direct-deletes, 0062-object-versioning-core (versioning columns). Left out: what
+ * these policies cannot touch (search functions, prefixes, multipart, analytics and vector tables;
+ * `level`, added in 0026, is dropped again in 0052), and table ownership by supabase_storage_admin.
+ */
+export const STORAGE_SCHEMA = `
+create schema if not exists storage;
+grant usage on schema storage to anon, authenticated, service_role;
+do $$ begin
+  if not exists (select from pg_type where typname = 'buckettype') then create type storage.BucketType as enum ('STANDARD', 'ANALYTICS'); end if;
+end $$;
+create table if not exists storage.buckets (
+  id text not null primary key,
+  name text not null,
+  owner uuid,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  public boolean default false,
+  avif_autodetection bool default false,
+  file_size_limit bigint default null,
+  allowed_mime_types text[] default null,
+  owner_id text default null,
+  type storage.BucketType not null default 'STANDARD',
+  versioning_status text not null default 'DISABLED' check (versioning_status in ('DISABLED', 'ENABLED', 'SUSPENDED'))
+);
+create unique index if not exists bname on storage.buckets using btree (name);
+alter table storage.buckets enable row level security;
+create table if not exists storage.objects (
+  id uuid not null default gen_random_uuid() primary key,
+  bucket_id text constraint "objects_bucketId_fkey" references storage.buckets (id),
+  name text,
+  owner uuid,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  last_accessed_at timestamptz default now(),
+  metadata jsonb,
+  path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  version text default null,
+  owner_id text default null,
+  user_metadata jsonb null,
+  archived_at timestamptz,
+  is_delete_marker boolean not null default false,
+  is_versioned boolean not null default false
+);
+create unique index if not exists bucketid_objname on storage.objects using btree (bucket_id, name);
+create index if not exists name_prefix_search on storage.objects (name text_pattern_ops);
+alter table storage.objects enable row level security;
+grant all on storage.buckets, storage.objects to service_role, authenticated, anon;
+
+create or replace function storage.update_updated_at_column() returns trigger as $$
+begin
+  new.updated_at = now();
+  return new;
+end;
+$$ language plpgsql;
+drop trigger if exists update_objects_updated_at on storage.objects;
+create trigger update_objects_updated_at before update on storage.objects for each row execute procedure storage.update_updated_at_column();
+
+create or replace function storage.enforce_bucket_name_length() returns trigger as $$
+begin
+  if length(new.name) > 100 then
+    raise exception 'bucket name "%" is too long (% characters). Max is 100.', new.name, length(new.name);
+  end if;
+  return new;
+end;
+$$ language plpgsql;
+drop trigger if exists enforce_bucket_name_length_trigger on storage.buckets;
+create trigger enforce_bucket_name_length_trigger before insert or update of name on storage.buckets for each row execute function storage.enforce_bucket_name_length();
+
+create or replace function storage.protect_delete() returns trigger language plpgsql as $$
+begin
+  if coalesce(current_setting('storage.allow_delete_query', true), 'false') != 'true' then
+    raise exception 'Direct deletion from storage tables is not allowed. Use the Storage API instead.'
+      using hint = 'This prevents accidental data loss from orphaned objects.', errcode = '42501';
+  end if;
+  return null;
+end;
+$$;
+drop trigger if exists protect_buckets_delete on storage.buckets;
+create trigger protect_buckets_delete before delete on storage.buckets for each statement execute function storage.protect_delete();
+drop trigger if exists protect_objects_delete on storage.objects;
+create trigger protect_objects_delete before delete on storage.objects for each statement execute function storage.protect_delete();
+`
+
 export async function startTestDatabase(): Promise<TestDatabase> {
   const url = process.env.SUPABASE_TEST_DATABASE_URL
   const db = url ? await connect('PostgreSQL', url, 6, async () => undefined) : await startPglite()
   await db.admin.query(SUPABASE_WORLD)
+  await db.admin.query(STORAGE_SCHEMA)
   return db
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The offline suite on a real Supabase project (see test/live/supabase-project.ts). Each device's
+ * supabase-js client fetches through a switch: offline, every request fails as a dropped network
+ * does (TypeError "fetch failed"); `failNextWrites(n)` answers the next n `portabase_write` calls
+ * with PostgREST's 500.
+ */
+import type { SupabaseAdapter } from '../../adapters/supabase/index.js'
+import { runOfflineSuite } from '../offline/suite.js'
+import { LiveCollections, liveAdapter, liveProject, setUpLiveProject, tearDownLiveProject, type LiveProject } from './supabase-project.js'
+
+jest.setTimeout(120_000)
+
+let project: LiveProject | undefined
+const collections = new LiveCollections(120)
+const adapters: SupabaseAdapter[] = []
+
+runOfflineSuite({
+  name: 'supabase (live project)',
+  async setup() {
+    project = liveProject()
+    await setUpLiveProject(project, collections)
+  },
+  async teardown() {
+    await Promise.all(adapters.map((a) => a.client.removeAllChannels()))
+    if (project) await tearDownLiveProject(project, collections)
+  },
+  async device() {
+    if (!project) throw new Error('The live Supabase project is not set up (setup failed)')
+    let offline = false
+    let failWrites = 0
+    const deviceFetch: typeof fetch = async (input, init) => {
+      if (offline) throw new TypeError('fetch failed')
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      if (failWrites > 0 && url.includes('/rest/v1/rpc/portabase_write')) {
+        failWrites--
+        return new Response(JSON.stringify({ code: 'XX000', message: 'injected failure', details: null, hint: null }), { status: 500, headers: { 'Content-Type': 'application/json' } })
+      }
+      return fetch(input, init)
+    }
+    const adapter = liveAdapter(project, deviceFetch)
+    adapters.push(adapter)
+    return {
+      adapter,
+      goOffline: async () => {
+        offline = true
+      },
+      goOnline: async () => {
+        offline = false
+      },
+      failNextWrites: (n: number) => {
+        failWrites += n
+      },
+    }
+  },
+  freshCollection: () => collections.fresh(),
+  ownedCollection: () => 'owned',
+  propertyRuns: 6,
+})

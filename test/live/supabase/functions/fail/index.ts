@@ -1,0 +1,5 @@
+import { json } from '../_shared.ts'
+
+// A neutral code in the body: the adapter keeps it (adapters/supabase/errors.ts mapFunctionsError).
+// deno-lint-ignore no-explicit-any
+;(globalThis as any).Deno.serve(() => json({ code: 'invalid-argument', message: 'bad input' }, 400))
