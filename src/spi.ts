@@ -61,6 +61,8 @@ export interface Capabilities {
   signedUrls: boolean
   functions: boolean
   remoteConfig: boolean
+  /** Remote config changes reach the client while it listens (`app.config.updates()`). */
+  configUpdates: boolean
 }
 
 export type WriteOp = (
@@ -161,6 +163,11 @@ export interface FunctionsService {
 export interface ConfigService {
   /** The remote values as the server has them now. */
   fetch(options?: CallOptions): Promise<Record<string, ConfigScalar>>
+  /**
+   * With `configUpdates`: emits whenever the server's values may have changed (also after a
+   * reconnect, when a change may have been missed). Carries no values: the client fetches them.
+   */
+  changes?(): Observable<void>
 }
 
 /**

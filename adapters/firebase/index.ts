@@ -55,6 +55,7 @@ export const NO_CAPABILITIES: Capabilities = Object.freeze({
   signedUrls: false,
   functions: false,
   remoteConfig: false,
+  configUpdates: false,
 })
 
 let appCounter = 0

@@ -109,6 +109,7 @@ export class MemoryBackend {
   readonly functions: Map<string, MemoryFunction>
   readonly rules: Map<string, CollectionRules>
   config: Record<string, ConfigScalar>
+  readonly configChanges$ = new Subject<void>()
 
   readonly collections = new Map<string, Map<string, Doc>>()
   readonly users = new Map<string, UserRecord>()
@@ -256,9 +257,10 @@ export class MemoryBackend {
     return String(this.versionCounter)
   }
 
-  /** Replaces the remote config served to clients. */
+  /** Replaces the remote config served to clients (clients listening with `config.updates()` hear of it). */
   setConfig(values: Record<string, ConfigScalar>): void {
     this.config = { ...values }
+    this.configChanges$.next()
   }
 
   defineFunction(name: string, handler: MemoryFunction): void {

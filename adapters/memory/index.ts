@@ -45,6 +45,7 @@ export const memoryCapabilities: Capabilities = Object.freeze({
   signedUrls: true,
   functions: true,
   remoteConfig: true,
+  configUpdates: true,
 })
 
 /**

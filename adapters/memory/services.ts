@@ -1,3 +1,4 @@
+import { filter, map, merge, pairwise, type Observable } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { raceAbort } from '../../src/links/abort.js'
 import type { CallOptions, ConfigService, FunctionsService } from '../../src/spi.js'
@@ -43,5 +44,17 @@ export class MemoryConfig implements ConfigService {
   async fetch(options?: CallOptions): Promise<Record<string, ConfigScalar>> {
     await this.network.gate('config', 'fetch', options?.signal)
     return { ...this.backend.config }
+  }
+
+  /** Each change while online, and one on coming back online (a change may have been missed). */
+  changes(): Observable<void> {
+    return merge(
+      this.backend.configChanges$.pipe(filter(() => this.network.online)),
+      this.network.state$.pipe(
+        pairwise(),
+        filter(([before, now]) => before !== 'online' && now === 'online'),
+        map(() => undefined),
+      ),
+    )
   }
 }

@@ -92,6 +92,7 @@ export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactio
     signedUrls: false,
     functions: true,
     remoteConfig: true,
+    configUpdates: false,
   })
 }
 

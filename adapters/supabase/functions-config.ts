@@ -7,12 +7,15 @@
  *
  * Remote config: the `portabase_config (key, value jsonb)` table, read through PostgREST (readable
  * by everyone, writable by the service role only: see sql.ts). Strings, numbers and booleans are
- * served as they are; other JSON values as JSON text.
+ * served as they are; other JSON values as JSON text. With realtime, changes to the table reach
+ * `app.config.updates()` through Realtime's `postgres_changes` (the table is in its publication).
  */
 import type { SupabaseClient } from '@supabase/supabase-js'
+import { map, throwError, type Observable } from 'rxjs'
+import { PortabaseError } from '../../src/errors.js'
 import type { CallOptions, ConfigService, FunctionsService } from '../../src/spi.js'
 import type { ConfigScalar } from '../../src/types.js'
-import { mapFunctionsError, mapPostgrestError, type FunctionsErrorLike } from './errors.js'
+import { mapFunctionsError, mapPostgrestError, PROVIDER, type FunctionsErrorLike } from './errors.js'
 
 export const CONFIG_TABLE = 'portabase_config'
 
@@ -44,7 +47,17 @@ export class SupabaseFunctions implements FunctionsService {
 }
 
 export class SupabaseConfig implements ConfigService {
-  constructor(private readonly client: SupabaseClient) {}
+  constructor(
+    private readonly client: SupabaseClient,
+    /** Realtime's signals for a table (realtime.ts); without it there are no live updates. */
+    private readonly tableChanges?: (table: string) => Observable<'subscribed' | 'change'>,
+  ) {}
+
+  /** Realtime `postgres_changes` on the config table; every (re)subscription too, as a change may have been missed. */
+  changes(): Observable<void> {
+    if (!this.tableChanges) return throwError(() => new PortabaseError('unsupported', 'Supabase: realtime is off for this adapter', { provider: PROVIDER }))
+    return this.tableChanges(CONFIG_TABLE).pipe(map(() => undefined))
+  }
 
   async fetch(options?: CallOptions): Promise<Record<string, ConfigScalar>> {
     const builder = this.client.from(CONFIG_TABLE).select('key,value')

@@ -77,6 +77,7 @@ export function supabaseCapabilities(options: Pick<SupabaseAdapterOptions, 'real
     signedUrls: true,
     functions: true,
     remoteConfig: true,
+    configUpdates: options.realtime ?? true,
   })
 }
 
@@ -113,7 +114,7 @@ export function supabase(options: SupabaseAdapterOptions): SupabaseAdapter {
     sync: new SupabaseSync(client, { tombstoneTtlMs: options.tombstoneTtlMs }),
     storage: new SupabaseStorage(client, bucket),
     functions: new SupabaseFunctions(client),
-    config: new SupabaseConfig(client),
+    config: new SupabaseConfig(client, realtime && ((table) => realtime.tableChanges(table))),
     connection$: connection.asObservable(),
     async dispose() {
       if (disposed) return

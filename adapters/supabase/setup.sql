@@ -290,7 +290,7 @@ create policy owned_delete on public.owned for delete to authenticated using ((d
 grant select, insert, update, delete on public.owned to anon, authenticated;
 grant all on public.owned to service_role;
 insert into portabase.collections (name) values ('owned') on conflict do nothing;
--- Realtime's postgres_changes stream only the tables in its publication.
+-- realtime: stream public.owned's changes
 do $$ begin
   if exists (select 1 from pg_publication where pubname = 'supabase_realtime')
      and not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'owned') then
@@ -309,6 +309,13 @@ drop policy if exists portabase_config_read on public.portabase_config;
 create policy portabase_config_read on public.portabase_config for select to anon, authenticated using (true);
 grant select on public.portabase_config to anon, authenticated;
 grant all on public.portabase_config to service_role;
+-- realtime: stream public.portabase_config's changes
+do $$ begin
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime')
+     and not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'portabase_config') then
+    alter publication supabase_realtime add table public.portabase_config;
+  end if;
+end $$;
 
 -- storage bucket portabase (private; objects open to everyone, signed in or not through the Storage API)
 insert into storage.buckets (id, name, public) values ('portabase', 'portabase', false) on conflict (id) do nothing;

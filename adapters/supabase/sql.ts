@@ -356,11 +356,16 @@ ${policies}
 grant select, insert, update, delete on ${table} to anon, authenticated;
 grant all on ${table} to service_role;
 insert into portabase.collections (name) values ('${name}') on conflict do nothing;
--- Realtime's postgres_changes stream only the tables in its publication.
+${inRealtimePublication(name)}`
+}
+
+/** Realtime's postgres_changes stream only the tables in its publication: add this one, once. */
+function inRealtimePublication(table: string): string {
+  return `-- realtime: stream public.${table}'s changes
 do $$ begin
   if exists (select 1 from pg_publication where pubname = 'supabase_realtime')
-     and not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = '${name}') then
-    alter publication supabase_realtime add table ${table};
+     and not exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = '${table}') then
+    alter publication supabase_realtime add table public.${table};
   end if;
 end $$;
 `
@@ -379,7 +384,7 @@ drop policy if exists portabase_config_read on public.portabase_config;
 create policy portabase_config_read on public.portabase_config for select to anon, authenticated using (true);
 grant select on public.portabase_config to anon, authenticated;
 grant all on public.portabase_config to service_role;
-`
+${inRealtimePublication('portabase_config')}`
 }
 
 /** Everything, in order: machinery, each collection, config. */

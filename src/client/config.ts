@@ -1,5 +1,5 @@
-import { BehaviorSubject, distinctUntilChanged, map, type Observable } from 'rxjs'
-import { invalidArgument } from '../errors.js'
+import { BehaviorSubject, concatMap, distinctUntilChanged, filter, map, Observable, startWith } from 'rxjs'
+import { invalidArgument, PortabaseError } from '../errors.js'
 import type { Adapter } from '../spi.js'
 import type { ConfigScalar, ConfigSource } from '../types.js'
 import { requireCapability, type Pipeline } from './pipeline.js'
@@ -75,6 +75,38 @@ export class ConfigClient {
     return this.activate()
   }
 
+  /**
+   * Remote config as it changes (capability `configUpdates`): while subscribed, every change on the
+   * server is fetched and, with `activate` (default true), activated at once, so `get()` and
+   * `value$()` follow. Emits the keys whose values differ from the active ones (added, changed or
+   * removed); with `activate: false` the new values wait for `activate()`, as after `fetch()`.
+   * A failed fetch errors the stream (subscribe again to resume).
+   */
+  updates(options: { activate?: boolean } = {}): Observable<readonly string[]> {
+    const activate = options.activate ?? true
+    return new Observable<readonly string[]>((subscriber) => {
+      this.pipeline.assertOpen()
+      requireCapability(this.adapter, this.adapter.capabilities.configUpdates && this.adapter.capabilities.remoteConfig, 'Remote config updates')
+      const changes = this.adapter.config.changes?.()
+      if (!changes) throw new PortabaseError('unsupported', `The ${this.adapter.name} adapter declares configUpdates but has no config.changes()`, { provider: this.adapter.name })
+      return changes
+        .pipe(
+          // Once on subscribing (a change may have come since the last fetch), then per change, in order.
+          startWith(undefined),
+          concatMap(async () => {
+            await this.fetch()
+            const fetched = this.fetched
+            if (!fetched) return []
+            const keys = changedKeys(this.active$.value, fetched)
+            if (activate) this.activate()
+            return keys
+          }),
+          filter((keys) => keys.length > 0),
+        )
+        .subscribe(subscriber)
+    })
+  }
+
   get(key: string): ConfigValue {
     return valueOf(key, this.active$.value, this.defaults)
   }
@@ -109,6 +141,12 @@ function assertConfigRecord(values: unknown): asserts values is Record<string, C
   for (const [key, value] of Object.entries(values)) {
     if (!['string', 'number', 'boolean'].includes(typeof value)) throw invalidArgument(`Config value ${key} must be a string, number or boolean`)
   }
+}
+
+/** Keys added, changed or removed between two sets of values. */
+function changedKeys(before: Record<string, ConfigScalar>, after: Record<string, ConfigScalar>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
+  return [...keys].filter((k) => !Object.hasOwn(before, k) || !Object.hasOwn(after, k) || before[k] !== after[k]).sort()
 }
 
 function sameRecord(a: Record<string, ConfigScalar>, b: Record<string, ConfigScalar>): boolean {

@@ -1,6 +1,6 @@
 import type { ConfigScalar, PortabaseClient } from '../../src/index.js'
 import type { SuiteEnv } from './env.js'
-import { expectError } from './helpers.js'
+import { expectError, expectStreamError } from './helpers.js'
 import { FIXTURE_CONFIG } from './target.js'
 
 export function configTests(env: SuiteEnv): void {
@@ -118,6 +118,50 @@ export function configTests(env: SuiteEnv): void {
       const all = app.config.getAll()
       expect(Object.keys(all).sort()).toEqual(['localOnly', ...Object.keys(FIXTURE_CONFIG)].sort())
       expect(all.ratio?.asNumber()).toBe(0.5)
+    })
+
+    it('updates(): a change on the server reaches get() and value$ while listening (unsupported without configUpdates)', async () => {
+      const app = await env.client()
+      if (!env.caps.remoteConfig || !env.caps.configUpdates) {
+        await expectStreamError(app.config.updates(), 'unsupported', 'config.updates()')
+        return
+      }
+      const setConfig = env.target.setConfig
+      if (!setConfig) throw new Error(`${env.target.name} declares configUpdates, but its contract target has no setConfig() to change the server's values`)
+      const updates = env.record(app.config.updates())
+      // Subscribing fetches and activates what the server has now.
+      expect([...(await updates.waitFor((keys) => keys.includes('welcome'), 'the first activation'))]).toEqual(Object.keys(FIXTURE_CONFIG).sort())
+      const welcome = env.record(app.config.value$('welcome'))
+      await welcome.waitFor((v) => v.asString() === FIXTURE_CONFIG.welcome, 'the fixture value')
+      try {
+        await setConfig({ ...FIXTURE_CONFIG, welcome: 'changed on the server', extra: 1 })
+        expect([...(await updates.waitFor((keys) => keys.includes('extra'), 'the update'))]).toEqual(['extra', 'welcome'])
+        await welcome.waitFor((v) => v.asString() === 'changed on the server' && v.source === 'remote', 'value$ to follow')
+        expect(app.config.get('extra').asNumber()).toBe(1)
+      } finally {
+        await setConfig({ ...FIXTURE_CONFIG })
+      }
+      await welcome.waitFor((v) => v.asString() === FIXTURE_CONFIG.welcome, 'the restored value')
+    })
+
+    it('updates({ activate: false }) fetches the change and leaves it for activate()', async () => {
+      const app = await env.client()
+      if (!env.caps.remoteConfig || !env.caps.configUpdates) {
+        await expectStreamError(app.config.updates({ activate: false }), 'unsupported', 'config.updates()')
+        return
+      }
+      const setConfig = env.target.setConfig!
+      await app.config.fetchAndActivate()
+      const updates = env.record(app.config.updates({ activate: false }))
+      try {
+        await setConfig({ ...FIXTURE_CONFIG, maxItems: 99 })
+        await updates.waitFor((keys) => keys.includes('maxItems'), 'the update')
+        expect(app.config.get('maxItems').asNumber()).toBe(FIXTURE_CONFIG.maxItems)
+        expect(app.config.activate()).toBe(true)
+        expect(app.config.get('maxItems').asNumber()).toBe(99)
+      } finally {
+        await setConfig({ ...FIXTURE_CONFIG })
+      }
     })
 
     it('setDefaults() with a non-scalar value fails with invalid-argument', async () => {

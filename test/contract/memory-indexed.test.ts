@@ -24,4 +24,5 @@ runContractSuite({
   },
   freshCollection: () => `i${++collections}`,
   ownedCollection: () => 'owned',
+  setConfig: async (values) => backend.setConfig(values),
 })

@@ -16,4 +16,5 @@ runContractSuite({
   },
   freshCollection: () => `c${++collections}`,
   ownedCollection: () => 'owned',
+  setConfig: async (values) => backend.setConfig(values),
 })

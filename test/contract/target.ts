@@ -1,4 +1,5 @@
 import type { Adapter } from '../../src/spi.js'
+import type { ConfigScalar } from '../../src/types.js'
 
 /**
  * What the one contract suite needs of a backend. Every backend provides the same fixtures
@@ -17,6 +18,8 @@ export interface ContractTarget {
   freshCollection(): string
   /** The collection whose access rules the fixtures define (owner-only read and write). */
   ownedCollection(): string
+  /** Replaces the remote config on the server; needed where the adapter declares `configUpdates`. */
+  setConfig?(values: Record<string, ConfigScalar>): Promise<void>
 }
 
 /** Remote config values every backend serves. */

@@ -16,7 +16,7 @@ import { createClient as createSupabaseClient, type SupabaseClient } from '@supa
 import { Client } from 'pg'
 import WebSocket from 'ws'
 import { supabase, supabaseSetupSql } from '../../adapters/supabase/index.js'
-import { generateId } from '../../src/index.js'
+import { generateId, type ConfigScalar } from '../../src/index.js'
 import { FIXTURE_CONFIG } from '../contract/target.js'
 
 export interface LiveProject {
@@ -58,9 +58,7 @@ export async function setUpLiveProject(project: LiveProject, collections: LiveCo
   await db.connect()
   try {
     await db.query(supabaseSetupSql({ collections: [{ name: 'owned', access: 'owner' }, ...collections.names().map((name) => ({ name }))], config: true, storage: { bucket: 'portabase' } }))
-    for (const [key, value] of Object.entries(FIXTURE_CONFIG)) {
-      await db.query('insert into public.portabase_config (key, value) values ($1, $2::jsonb) on conflict (key) do update set value = excluded.value', [key, JSON.stringify(value)])
-    }
+    await writeConfig(db, FIXTURE_CONFIG)
     // PostgREST learns about the new tables from its schema cache.
     await db.query("notify pgrst, 'reload schema'")
   } finally {
@@ -68,6 +66,32 @@ export async function setUpLiveProject(project: LiveProject, collections: LiveCo
   }
   await waitForSchema(project, collections.names().at(-1)!)
   await assertFixtureFunctions(project)
+}
+
+/** Replaces the config table's rows, in one transaction (Realtime then streams the changes). */
+async function writeConfig(db: Client, values: Record<string, ConfigScalar>): Promise<void> {
+  await db.query('begin')
+  try {
+    await db.query('delete from public.portabase_config where not (key = any($1))', [Object.keys(values)])
+    for (const [key, value] of Object.entries(values)) {
+      await db.query('insert into public.portabase_config (key, value) values ($1, $2::jsonb) on conflict (key) do update set value = excluded.value', [key, JSON.stringify(value)])
+    }
+    await db.query('commit')
+  } catch (error) {
+    await db.query('rollback')
+    throw error
+  }
+}
+
+/** The contract target's setConfig: the service side changing remote config. */
+export async function setLiveConfig(project: LiveProject, values: Record<string, ConfigScalar>): Promise<void> {
+  const db = new Client({ connectionString: project.dbUrl })
+  await db.connect()
+  try {
+    await writeConfig(db, values)
+  } finally {
+    await db.end()
+  }
 }
 
 export async function tearDownLiveProject(project: LiveProject, collections: LiveCollections): Promise<void> {

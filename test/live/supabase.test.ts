@@ -5,7 +5,7 @@
  */
 import type { SupabaseAdapter } from '../../adapters/supabase/index.js'
 import { runContractSuite } from '../contract/suite.js'
-import { LiveCollections, liveAdapter, liveProject, setUpLiveProject, tearDownLiveProject, type LiveProject } from './supabase-project.js'
+import { LiveCollections, liveAdapter, liveProject, setLiveConfig, setUpLiveProject, tearDownLiveProject, type LiveProject } from './supabase-project.js'
 
 jest.setTimeout(60_000)
 
@@ -32,4 +32,5 @@ runContractSuite({
   },
   freshCollection: () => collections.fresh(),
   ownedCollection: () => 'owned',
+  setConfig: (values) => setLiveConfig(project!, values),
 })

@@ -44,6 +44,8 @@ import { isPortabaseError, type PortabaseError } from '../../src/errors.js'
 import { DOC_ID, type Query } from '../../src/query/model.js'
 import type { QuerySnapshot } from '../../src/types.js'
 import { Recorder, sleep } from '../contract/helpers.js'
+import { supabase } from '../../adapters/supabase/index.js'
+import { createClient as createPortabase } from '../../src/index.js'
 
 jest.setTimeout(20_000)
 
@@ -722,5 +724,30 @@ describe('Supabase realtime watch against a server speaking Realtime’s documen
     // The access_token push (realtime_channel.ex handle_in("access_token")): the server re-authorizes the channel's changes.
     await until(() => wire.framesOf('access_token', topic).some((f) => f[4].access_token === USER_TOKEN), 'the token on the channel')
     snaps.stop()
+  })
+  it('remote config: a change to portabase_config re-fetches the config, and config.updates() activates it', async () => {
+    // The config table's rows are { key, value } (sql.ts configSql), served by the same PostgREST stand-in.
+    const configRows = new Map<string, DocRow>()
+    const setRow = (key: string, value: unknown): DocRow => {
+      const row = { key, value } as unknown as DocRow
+      configRows.set(key, row)
+      return row
+    }
+    tables.set('portabase_config', configRows)
+    setRow('welcome', 'hello')
+    const { client, service } = setup()
+    const app = createPortabase({ adapter: supabase({ client, realtime: true }) })
+    // The adapter's own realtime service: this test's `service` only keeps the socket's lifecycle.
+    void service
+    const updates = new Recorder(app.config.updates())
+    expect(await updates.waitFor((keys) => keys.includes('welcome'), 'the first activation')).toEqual(['welcome'])
+    await until(() => wire.framesOf('phx_join').some((f) => JSON.stringify(f[4]).includes('"table":"portabase_config"')), 'the config table’s join')
+    await settled()
+    wire.change('portabase_config', 'UPDATE', setRow('welcome', 'changed'))
+    expect(await updates.waitFor((keys) => keys.length > 0 && app.config.get('welcome').asString() === 'changed', 'the update')).toEqual(['welcome'])
+    expect(app.config.get('welcome').source).toBe('remote')
+    updates.stop()
+    await app.dispose()
+    tables.delete('portabase_config')
   })
 })
