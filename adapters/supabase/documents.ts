@@ -20,6 +20,7 @@ interface FilterBuilder {
   order(column: string, options: { ascending: boolean; nullsFirst?: boolean }): FilterBuilder
   limit(count: number): FilterBuilder
   abortSignal(signal: AbortSignal): FilterBuilder
+  retry(enabled: boolean): FilterBuilder
   then: PromiseLike<{ data: unknown; error: { code?: string; message?: string } | null; status: number; count: number | null }>['then']
 }
 
@@ -59,8 +60,13 @@ export class SupabaseDocuments implements DocumentsService {
     return this.client.from(collection) as unknown as { select(columns: string, options?: { count?: 'exact' }): FilterBuilder }
   }
 
+  /**
+   * postgrest-js retries a failed GET for 7 s by itself; retrying is the links' job in portabase
+   * (`retry()`), and the offline engine needs to learn of a dropped network at once.
+   */
   private async read(builder: FilterBuilder, signal?: AbortSignal): Promise<{ rows: DocRow[]; count: number | null }> {
-    const { data, error, status, count } = await (signal ? builder.abortSignal(signal) : builder)
+    const once = builder.retry(false)
+    const { data, error, status, count } = await (signal ? once.abortSignal(signal) : once)
     if (error) throw mapPostgrestError(error, status)
     return { rows: (data ?? []) as DocRow[], count }
   }

@@ -60,7 +60,8 @@ export class SupabaseConfig implements ConfigService {
   }
 
   async fetch(options?: CallOptions): Promise<Record<string, ConfigScalar>> {
-    const builder = this.client.from(CONFIG_TABLE).select('key,value')
+    // No retries inside postgrest-js: the links retry (see documents.ts read()).
+    const builder = this.client.from(CONFIG_TABLE).select('key,value').retry(false)
     const { data, error, status } = await (options?.signal ? builder.abortSignal(options.signal) : builder)
     if (error) throw mapPostgrestError(error, status)
     const values: Record<string, ConfigScalar> = {}

@@ -87,6 +87,8 @@ export function createSupabaseClientFor(options: Pick<SupabaseAdapterOptions, 'u
   if (typeof options.anonKey !== 'string' || options.anonKey.length === 0) throw new TypeError('supabase(): anonKey is required (or pass client)')
   return createSupabaseClient(options.url, options.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, flowType: 'pkce' },
+    // Retrying is the links' job (retry()); postgrest-js would otherwise retry failed reads for 7 s.
+    db: { retry: false },
     ...(options.WebSocket ? { realtime: { transport: options.WebSocket as never } } : {}),
   })
 }
