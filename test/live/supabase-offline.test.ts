@@ -4,28 +4,18 @@
  * does (TypeError "fetch failed"); `failNextWrites(n)` answers the next n `portabase_write` calls
  * with PostgREST's 500.
  */
-import type { SupabaseAdapter } from '../../adapters/supabase/index.js'
 import { runOfflineSuite } from '../offline/suite.js'
-import { LiveCollections, liveAdapter, liveProject, setUpLiveProject, tearDownLiveProject, type LiveProject } from './supabase-project.js'
+import { liveRun } from './supabase-project.js'
 
 jest.setTimeout(120_000)
 
-let project: LiveProject | undefined
-const collections = new LiveCollections(120)
-const adapters: SupabaseAdapter[] = []
+const live = liveRun(120)
 
 runOfflineSuite({
   name: 'supabase (live project)',
-  async setup() {
-    project = liveProject()
-    await setUpLiveProject(project, collections)
-  },
-  async teardown() {
-    await Promise.all(adapters.map((a) => a.client.removeAllChannels()))
-    if (project) await tearDownLiveProject(project, collections)
-  },
+  setup: live.setup,
+  teardown: live.teardown,
   async device() {
-    if (!project) throw new Error('The live Supabase project is not set up (setup failed)')
     let offline = false
     let failWrites = 0
     const deviceFetch: typeof fetch = async (input, init) => {
@@ -37,8 +27,7 @@ runOfflineSuite({
       }
       return fetch(input, init)
     }
-    const adapter = liveAdapter(project, deviceFetch)
-    adapters.push(adapter)
+    const adapter = live.adapter(deviceFetch)
     return {
       adapter,
       goOffline: async () => {
@@ -52,7 +41,7 @@ runOfflineSuite({
       },
     }
   },
-  freshCollection: () => collections.fresh(),
+  freshCollection: live.freshCollection,
   ownedCollection: () => 'owned',
   propertyRuns: 6,
 })

@@ -15,7 +15,7 @@
 import { createClient as createSupabaseClient, type SupabaseClient } from '@supabase/supabase-js'
 import { Client } from 'pg'
 import WebSocket from 'ws'
-import { supabase, supabaseSetupSql } from '../../adapters/supabase/index.js'
+import { supabase, supabaseSetupSql, type SupabaseAdapter } from '../../adapters/supabase/index.js'
 import { generateId, type ConfigScalar } from '../../src/index.js'
 import { FIXTURE_CONFIG } from '../contract/target.js'
 
@@ -130,11 +130,42 @@ async function assertFixtureFunctions(project: LiveProject): Promise<void> {
 }
 
 /** An adapter on the live project; `fetch` lets a test cut this device off the network. */
-export function liveAdapter(project: LiveProject, fetchImpl?: typeof fetch) {
+export function liveAdapter(project: LiveProject, fetchImpl?: typeof fetch): SupabaseAdapter {
   const client = createSupabaseClient(project.url, project.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false, flowType: 'pkce' },
     realtime: { transport: WebSocket as never },
     ...(fetchImpl ? { global: { fetch: fetchImpl } } : {}),
   })
   return supabase({ client })
+}
+
+/**
+ * What both live suites share: set up the project with a pool of `poolSize` fresh collections,
+ * make adapters on it, and clean both up.
+ */
+export function liveRun(poolSize: number) {
+  let project: LiveProject | undefined
+  const collections = new LiveCollections(poolSize)
+  const adapters: SupabaseAdapter[] = []
+  return {
+    async setup(): Promise<void> {
+      project = liveProject()
+      await setUpLiveProject(project, collections)
+    },
+    async teardown(): Promise<void> {
+      await Promise.all(adapters.map((a) => a.client.removeAllChannels()))
+      if (project) await tearDownLiveProject(project, collections)
+    },
+    adapter(fetchImpl?: typeof fetch): SupabaseAdapter {
+      if (!project) throw new Error('The live Supabase project is not set up (setup failed)')
+      const adapter = liveAdapter(project, fetchImpl)
+      adapters.push(adapter)
+      return adapter
+    },
+    setConfig: (values: Record<string, ConfigScalar>) => {
+      if (!project) throw new Error('The live Supabase project is not set up (setup failed)')
+      return setLiveConfig(project, values)
+    },
+    freshCollection: () => collections.fresh(),
+  }
 }

@@ -7,8 +7,8 @@
  * handling of GoTrue's answers; they are not a GoTrue server (none runs here: the live target does).
  */
 import { http, HttpResponse, type JsonBodyType } from 'msw'
-import { setupServer } from 'msw/node'
 import WebSocket from 'ws'
+import { recordingServer } from './recording-server.js'
 import { supabase, type SupabaseAdapter } from '../../adapters/supabase/index.js'
 import { createClient, PortabaseError, type PortabaseClient } from '../../src/index.js'
 
@@ -66,19 +66,7 @@ function sessionJson(user: GoTrueUser, expiresInSeconds = 3600): Record<string, 
 const ok = (body: JsonBodyType, status = 200) => HttpResponse.json(body, { status, headers: API_VERSION })
 const failure = (status: number, code: string, message: string) => HttpResponse.json({ code, message }, { status, headers: API_VERSION })
 
-const server = setupServer()
-const requests: Array<{ method: string; url: URL; body: unknown; headers: Headers }> = []
-server.events.on('request:start', async ({ request }) => {
-  const text = request.method === 'GET' ? '' : await request.clone().text()
-  requests.push({ method: request.method, url: new URL(request.url), body: text ? JSON.parse(text) : undefined, headers: request.headers })
-})
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  server.resetHandlers()
-  requests.length = 0
-})
-afterAll(() => server.close())
+const { server, requests, calls } = recordingServer()
 
 const open: Array<{ dispose(): Promise<void> }> = []
 afterEach(async () => {
@@ -95,7 +83,6 @@ function app(options: Partial<Parameters<typeof supabase>[0]> = {}): PortabaseCl
   open.push(client)
   return client
 }
-const calls = (method: string, path: string) => requests.filter((r) => r.method === method && r.url.pathname === path)
 
 const ALICE: GoTrueUser = { id: '6b1c7d2e-0000-4000-8000-00000000a11c', email: 'alice@example.com' }
 

@@ -8,8 +8,8 @@
  * PostgREST server: the live target runs the real one.
  */
 import { http, HttpResponse } from 'msw'
-import { setupServer } from 'msw/node'
 import WebSocket from 'ws'
+import { recordingServer } from './recording-server.js'
 import { supabase } from '../../adapters/supabase/index.js'
 import { createClient, increment, type PortabaseClient } from '../../src/index.js'
 
@@ -17,18 +17,7 @@ const URL_ = 'http://project.supabase.test'
 const ANON_KEY = 'anon-key-for-tests'
 const COLUMNS = 'id,data,nulls,updated_at,change_xid'
 
-const server = setupServer()
-const requests: Array<{ method: string; url: URL; body: unknown; headers: Headers }> = []
-server.events.on('request:start', async ({ request }) => {
-  const text = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.clone().text()
-  requests.push({ method: request.method, url: new URL(request.url), body: text ? JSON.parse(text) : undefined, headers: request.headers })
-})
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  server.resetHandlers()
-  requests.length = 0
-})
-afterAll(() => server.close())
+const { server, requests, calls } = recordingServer()
 
 const apps: PortabaseClient[] = []
 afterEach(async () => {

@@ -7,8 +7,8 @@
  * PostgREST server (none runs here): the live target runs the real ones.
  */
 import { http, HttpResponse } from 'msw'
-import { setupServer } from 'msw/node'
 import WebSocket from 'ws'
+import { recordingServer } from './recording-server.js'
 import { supabase } from '../../adapters/supabase/index.js'
 import { createClient, type PortabaseClient } from '../../src/index.js'
 import { FIXTURE_CONFIG } from '../contract/target.js'
@@ -16,17 +16,7 @@ import { FIXTURE_CONFIG } from '../contract/target.js'
 const URL_ = 'http://project.supabase.test'
 const ANON_KEY = 'anon-key-for-tests'
 
-const server = setupServer()
-const requests: Array<{ method: string; url: URL; body: string; headers: Headers }> = []
-server.events.on('request:start', async ({ request }) => {
-  requests.push({ method: request.method, url: new URL(request.url), body: request.method === 'GET' ? '' : await request.clone().text(), headers: request.headers })
-})
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }))
-afterEach(() => {
-  server.resetHandlers()
-  requests.length = 0
-})
-afterAll(() => server.close())
+const { server, requests, calls } = recordingServer()
 
 const apps: PortabaseClient[] = []
 afterEach(async () => {
@@ -69,14 +59,15 @@ describe('supabase functions over the Edge Functions endpoint (requests and docu
     expect(call!.url.pathname).toBe('/functions/v1/echo')
     expect(call!.headers.get('content-type')).toBe('application/json')
     expect(call!.headers.get('authorization')).toBe(`Bearer ${ANON_KEY}`)
-    expect(JSON.parse(call!.body)).toEqual(input)
+    expect(call!.body).toEqual(input)
   })
 
   it('falsy inputs (0, false, empty string, null) still reach the function as JSON', async () => {
     server.use(fixtureFunctions)
     const client = app()
     for (const input of [0, false, '', null]) expect(await client.functions.call('echo', input)).toEqual(input)
-    expect(requests.map((r) => r.body)).toEqual(['0', 'false', '""', 'null'])
+    expect(requests.map((r) => r.body)).toEqual([0, false, '', null])
+    expect(requests.map((r) => r.headers.get('content-type'))).toEqual(Array(4).fill('application/json'))
   })
 
   it("a function's own { code, message } error keeps its neutral code; a missing function is not-found", async () => {
