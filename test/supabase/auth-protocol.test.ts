@@ -66,7 +66,7 @@ function sessionJson(user: GoTrueUser, expiresInSeconds = 3600): Record<string, 
 const ok = (body: JsonBodyType, status = 200) => HttpResponse.json(body, { status, headers: API_VERSION })
 const failure = (status: number, code: string, message: string) => HttpResponse.json({ code, message }, { status, headers: API_VERSION })
 
-const { server, requests, calls } = recordingServer()
+const { server, calls } = recordingServer()
 
 const open: Array<{ dispose(): Promise<void> }> = []
 afterEach(async () => {

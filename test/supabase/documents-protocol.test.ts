@@ -17,7 +17,7 @@ const URL_ = 'http://project.supabase.test'
 const ANON_KEY = 'anon-key-for-tests'
 const COLUMNS = 'id,data,nulls,updated_at,change_xid'
 
-const { server, requests, calls } = recordingServer()
+const { server, requests } = recordingServer()
 
 const apps: PortabaseClient[] = []
 afterEach(async () => {

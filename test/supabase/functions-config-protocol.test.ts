@@ -16,7 +16,7 @@ import { FIXTURE_CONFIG } from '../contract/target.js'
 const URL_ = 'http://project.supabase.test'
 const ANON_KEY = 'anon-key-for-tests'
 
-const { server, requests, calls } = recordingServer()
+const { server, requests } = recordingServer()
 
 const apps: PortabaseClient[] = []
 afterEach(async () => {
