@@ -26,6 +26,7 @@ module.exports = {
     { ...common, displayName: 'package', testMatch: ['<rootDir>/test/package/**/*.test.ts'] },
     { ...common, displayName: 'firebase', testMatch: ['<rootDir>/test/firebase/**/*.test.ts'] },
     { ...common, displayName: 'supabase', testMatch: ['<rootDir>/test/supabase/**/*.test.ts'] },
+    { ...common, displayName: 'amplify', testMatch: ['<rootDir>/test/amplify/**/*.test.ts'] },
     // Real vendor backends outside this machine: only with `npm run test:live` (sets PORTABASE_LIVE).
     ...(process.env.PORTABASE_LIVE ? [{ ...common, displayName: 'live', testMatch: ['<rootDir>/test/live/**/*.test.ts'] }] : []),
   ],

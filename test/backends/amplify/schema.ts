@@ -1,0 +1,58 @@
+/**
+ * The Gen 2 data schema (`a.schema()` from @aws-amplify/data-schema) the Amplify test backend
+ * serves, built from a list of collections.
+ *
+ * AppSync has no schemaless "document" type: every collection is a typed `a.model()`. For now
+ * each model carries the same Todo-like fields plus a free-form `data` JSON field; the adapter
+ * will refine the fields (sync fields, secondary indexes) in this one function.
+ *
+ * Access per collection (the transformer turns each into its own authorization resolvers):
+ * - `public`   — anyone, signed in or not: `allow.publicApiKey()` (API key) and
+ *                `allow.authenticated()` (a Cognito user-pool token) — FIXTURES.md's default;
+ * - `signedIn` — any signed-in user: `allow.authenticated()`;
+ * - `owner`    — only the user in the item's `owner` field: `allow.owner()` (the transformer adds
+ *                that field, `<sub>::<username>`, and fills it in on create).
+ */
+import { a } from '@aws-amplify/data-schema';
+
+export type CollectionAccess = 'public' | 'signedIn' | 'owner';
+/** A bare name is a `public` collection. */
+export type CollectionSpec = string | { name: string; access: CollectionAccess };
+
+/** What `startAmplifyBackend()` serves when given no collections. */
+export const DEFAULT_COLLECTIONS: readonly CollectionSpec[] = [
+  { name: 'todos', access: 'signedIn' },
+  { name: 'notes', access: 'owner' },
+  { name: 'notices', access: 'public' },
+];
+
+/** The GraphQL model (type) name of a collection: `todos` → `Todos`, `my-things` → `My_things`. */
+export function modelName(collection: string): string {
+  const name = collection.replace(/[^A-Za-z0-9_]/g, '_');
+  if (!/^[A-Za-z]/.test(name)) throw new Error(`Amplify test backend: collection "${collection}" has no valid GraphQL type name`);
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** The `a.schema()` for these collections (one model each; see the file comment). */
+export function buildDataSchema(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS) {
+  const models: Record<string, ReturnType<typeof model>> = {};
+  for (const spec of collections) {
+    const { name, access } = typeof spec === 'string' ? { name: spec, access: 'public' as const } : spec;
+    const type = modelName(name);
+    if (models[type]) throw new Error(`Amplify test backend: collections map to the same model ${type}`);
+    models[type] = model(access);
+  }
+  return a.schema(models);
+}
+
+/** The `@model`/`@auth` GraphQL SDL Gen 2 hands to the transformer (what `defineData` does with it). */
+export function schemaSdl(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS): string {
+  return buildDataSchema(collections).transform().schema;
+}
+
+function model(access: CollectionAccess) {
+  const fields = { title: a.string(), done: a.boolean(), priority: a.integer(), data: a.json() };
+  if (access === 'owner') return a.model(fields).authorization((allow) => [allow.owner()]);
+  if (access === 'signedIn') return a.model(fields).authorization((allow) => [allow.authenticated()]);
+  return a.model(fields).authorization((allow) => [allow.publicApiKey(), allow.authenticated()]);
+}
