@@ -20,7 +20,8 @@
  *   With `autoConfirm: false` users stay UNCONFIRMED until ConfirmSignUp with the code.
  *
  * cognito-local speaks Cognito's JSON API (POST / with X-Amz-Target), without SRP
- * (`USER_PASSWORD_AUTH` only) and without `GetTokensFromRefreshToken` (see shims.ts).
+ * (`USER_PASSWORD_AUTH` only) and without `GetTokensFromRefreshToken` (answered here as the
+ * equivalent InitiateAuth REFRESH_TOKEN_AUTH: withRefreshTokenTarget).
  */
 import type { DataStoreFactory } from 'cognito-local/lib/services/dataStore/factory.js';
 import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb.js';
@@ -73,6 +74,29 @@ export interface CognitoLocal {
   stop(): Promise<void>;
 }
 
+/**
+ * cognito-local 5 has no `GetTokensFromRefreshToken`, the call aws-amplify 6.22 refreshes with
+ * (auth/src/providers/cognito/utils/refreshAuthTokens.ts). The request is answered as the
+ * `InitiateAuth` REFRESH_TOKEN_AUTH it is equivalent to (same input fields, same
+ * `AuthenticationResult`), so every aws-amplify context — each with its own token orchestrator,
+ * out of reach of a client-side refresher — refreshes against the local pool as against AWS.
+ */
+function withRefreshTokenTarget(route: ReturnType<typeof Router>): ReturnType<typeof Router> {
+  return (target) => {
+    if (target !== 'GetTokensFromRefreshToken') return route(target);
+    const initiateAuth = route('InitiateAuth');
+    return async (ctx, req: { ClientId: string; RefreshToken: string; ClientMetadata?: Record<string, string> }) => {
+      const answer = (await initiateAuth(ctx, {
+        AuthFlow: 'REFRESH_TOKEN_AUTH',
+        ClientId: req.ClientId,
+        AuthParameters: { REFRESH_TOKEN: req.RefreshToken },
+        ClientMetadata: req.ClientMetadata,
+      })) as { AuthenticationResult?: Record<string, unknown> };
+      return { AuthenticationResult: answer.AuthenticationResult };
+    };
+  };
+}
+
 export async function startCognito(options: CognitoOptions = {}): Promise<CognitoLocal> {
   const region = options.region ?? 'us-east-1';
   const autoConfirm = options.autoConfirm ?? true;
@@ -118,7 +142,7 @@ export async function startCognito(options: CognitoOptions = {}): Promise<Cognit
       tokenGenerator: new JwtTokenGenerator(clock, triggers, config.TokenConfig),
       triggers,
     };
-    server = (await createServer(Router(services), ctx.logger as never, config.ServerConfig, services).start()) as Server;
+    server = (await createServer(withRefreshTokenTarget(Router(services)), ctx.logger as never, config.ServerConfig, services).start()) as Server;
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     // The pool through the service layer (for a `<region>_…` id), with Gen 2's auth defaults.

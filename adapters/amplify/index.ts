@@ -1,0 +1,80 @@
+/**
+ * The AWS Amplify (Gen 2) adapter, over aws-amplify ≥ 6.22 — WORK IN PROGRESS (issue "AWS Amplify
+ * (Gen 2) adapter"), not exported yet. Today: auth (Cognito user pools). Documents, storage,
+ * functions, config and sync are declared unavailable (the client refuses them with
+ * `unsupported`). See DESIGN.md for the plan.
+ *
+ *   const app = createClient({ adapter: amplify({ outputs }) })   // outputs: amplify_outputs.json
+ */
+import { BehaviorSubject } from 'rxjs'
+import { PortabaseError } from '../../src/errors.js'
+import type { Adapter, Capabilities, ConfigService, DocumentsService, FunctionsService, StorageService } from '../../src/spi.js'
+import type { ConnectionState } from '../../src/types.js'
+import { AmplifyAuth, type AmplifyAuthOptions } from './auth.js'
+import { createAdapterContext, SessionStore, type ContextOptions } from './context.js'
+import { PROVIDER } from './errors.js'
+
+export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOptions {}
+
+export interface AmplifyAdapter extends Adapter {
+  readonly name: 'amplify'
+}
+
+/** What this adapter can do today (auth only). */
+export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthProviders'> = {}): Capabilities {
+  return Object.freeze({
+    emailPasswordAuth: true,
+    anonymousAuth: false,
+    oauthProviders: Object.freeze([...(options.oauthProviders ?? [])]),
+    passwordReset: true,
+    updateProfile: true,
+    queryOperators: Object.freeze([]),
+    orQueries: false,
+    nestedFieldQueries: false,
+    mixedFieldTypes: false,
+    mixedTypeOrder: false,
+    readRules: 'filter',
+    transactions: false,
+    realtime: false,
+    serverTimestamp: false,
+    increment: false,
+    arrayOps: false,
+    storage: false,
+    signedUrls: false,
+    functions: false,
+    remoteConfig: false,
+    configUpdates: false,
+  })
+}
+
+/** A service this version does not have: the client refuses it by capability first; this is the backstop. */
+function notYet<T extends object>(name: string): T {
+  return new Proxy({} as T, {
+    get: (_target, key) => (key === 'then' ? undefined : () => Promise.reject(new PortabaseError('unsupported', `${name} is not available in this version of the amplify adapter`, { provider: PROVIDER }))),
+  })
+}
+
+export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
+  if (!options || typeof options.outputs !== 'object' || options.outputs === null) throw new TypeError('amplify(): pass { outputs } (amplify_outputs.json)')
+  const store = new SessionStore()
+  const { ctx } = createAdapterContext(options, store)
+  const auth = new AmplifyAuth(ctx, store, options)
+  const connection = new BehaviorSubject<ConnectionState>('online')
+  let disposed = false
+  return {
+    name: 'amplify',
+    capabilities: amplifyCapabilities(options),
+    auth,
+    documents: notYet<DocumentsService>('Documents'),
+    storage: notYet<StorageService>('Storage'),
+    functions: notYet<FunctionsService>('Functions'),
+    config: notYet<ConfigService>('Remote config'),
+    connection$: connection.asObservable(),
+    async dispose() {
+      if (disposed) return
+      disposed = true
+      auth.close()
+      connection.complete()
+    },
+  }
+}
