@@ -15,7 +15,8 @@ jest.setTimeout(60_000)
 const TOKEN_SECONDS = 2
 let backend: AmplifyTestBackend
 beforeAll(async () => {
-  backend = await startAmplifyBackend({ tokenValiditySeconds: TOKEN_SECONDS })
+  // One collection as the adapter models it (portabaseModels), which the backend serves too.
+  backend = await startAmplifyBackend({ tokenValiditySeconds: TOKEN_SECONDS, collections: [{ name: 'todos', access: 'owner', fields: { title: 'string' } }] })
 })
 afterAll(async () => {
   await backend?.stop()
@@ -52,6 +53,10 @@ function countCognitoCalls(): { count(target: string): number; restore(): void }
 }
 
 describe('amplify auth on cognito-local', () => {
+  it('the backend serves the collection as portabaseModels builds it (a table with its pbPart indexes)', () => {
+    expect(Object.keys(backend.tableNames)).toEqual(['Todos'])
+  })
+
   it('two adapters in one process are two sessions: both signed in as different users, signing one out leaves the other', async () => {
     const [alice, bob] = [client(), client()]
     const [a, b] = [{ email: uniqueEmail(), password: uniquePassword() }, { email: uniqueEmail(), password: uniquePassword() }]

@@ -14,10 +14,14 @@
  *                that field, `<sub>::<username>`, and fills it in on create).
  */
 import { a } from '@aws-amplify/data-schema';
+import { modelNameOf, portabaseModels, type AmplifyCollection } from '../../../adapters/amplify/schema.js';
 
 export type CollectionAccess = 'public' | 'signedIn' | 'owner';
-/** A bare name is a `public` collection. */
-export type CollectionSpec = string | { name: string; access: CollectionAccess };
+/**
+ * A bare name is a `public` collection. A spec with `fields` is a portabase collection: its model
+ * is the one the Amplify adapter expects (`portabaseModels`, adapters/amplify/schema.ts).
+ */
+export type CollectionSpec = string | { name: string; access: CollectionAccess } | AmplifyCollection;
 
 /** What `startAmplifyBackend()` serves when given no collections. */
 export const DEFAULT_COLLECTIONS: readonly CollectionSpec[] = [
@@ -36,13 +40,19 @@ export function modelName(collection: string): string {
 /** The `a.schema()` for these collections (one model each; see the file comment). */
 export function buildDataSchema(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS) {
   const models: Record<string, ReturnType<typeof model>> = {};
+  const portabase: AmplifyCollection[] = [];
   for (const spec of collections) {
+    if (typeof spec === 'object' && 'fields' in spec) {
+      portabase.push(spec);
+      continue;
+    }
     const { name, access } = typeof spec === 'string' ? { name: spec, access: 'public' as const } : spec;
     const type = modelName(name);
     if (models[type]) throw new Error(`Amplify test backend: collections map to the same model ${type}`);
     models[type] = model(access);
   }
-  return a.schema(models);
+  for (const spec of portabase) if (models[modelNameOf(spec)]) throw new Error(`Amplify test backend: collections map to the same model ${modelNameOf(spec)}`);
+  return a.schema({ ...models, ...portabaseModels(a, portabase) } as typeof models);
 }
 
 /** The `@model`/`@auth` GraphQL SDL Gen 2 hands to the transformer (what `defineData` does with it). */

@@ -325,7 +325,13 @@ function walk(root: cdk.Stack, assets: Map<string, string>, ids: Ids): Omit<Tran
     } else if (cdk.CfnElement.isCfnElement(c) && isTable(c)) {
       // Only the fields a table needs here: the rest (billing, SSE, streams) may hold conditions.
       const { tableName: name, keySchema, attributeDefinitions, globalSecondaryIndexes, localSecondaryIndexes } = props(c);
-      const picked = { tableName: name, keySchema, attributeDefinitions, globalSecondaryIndexes, localSecondaryIndexes };
+      // An Amplify-managed table's construct keeps adding attribute definitions (one per index key,
+      // addGlobalSecondaryIndex) after its custom resource copied the list: read the construct's own.
+      let managed: unknown;
+      for (let scope: IConstruct | undefined = c.node.scope; scope && managed === undefined; scope = scope.node.scope) {
+        managed = (scope as { attributeDefinitions?: unknown }).attributeDefinitions;
+      }
+      const picked = { tableName: name, keySchema, attributeDefinitions: Array.isArray(managed) ? managed : attributeDefinitions, globalSecondaryIndexes, localSecondaryIndexes };
       tables.push(createTableInput(value(c, picked) as unknown as TableProps));
     }
   }
