@@ -60,3 +60,56 @@ export function mapAuthError(error: unknown, options: { signingIn?: boolean } = 
   if (mapped) return amplifyError(mapped, message, error, { vendorCode: name })
   return amplifyError('internal', message, error, name ? { vendorCode: name } : undefined)
 }
+
+/** One entry of a GraphQL response's `errors` (AppSync adds `errorType`; aws-amplify keeps the thrown cause in `originalError`). */
+export interface GraphQLErrorLike {
+  message?: string
+  errorType?: string
+  originalError?: { name?: string; message?: string } | null
+}
+
+export const UNAUTHORIZED = 'Unauthorized'
+export const CONDITIONAL_CHECK_FAILED = 'DynamoDB:ConditionalCheckFailedException'
+
+/** The first GraphQL error of what `client.graphql()` threw (aws-amplify throws the `{ data, errors }` result itself). */
+export function graphQLErrorOf(error: unknown): GraphQLErrorLike | undefined {
+  const errors = (error as { errors?: unknown } | null)?.errors
+  return Array.isArray(errors) && errors.length > 0 ? (errors[0] as GraphQLErrorLike) : undefined
+}
+
+/** AppSync's `errorType` (`Unauthorized`, `DynamoDB:ConditionalCheckFailedException`…) or a refusal by the schema's auth directives. */
+export function dataErrorTypeOf(error: unknown): string | undefined {
+  const first = graphQLErrorOf(error)
+  if (!first) return undefined
+  if (first.errorType) return first.errorType
+  if (first.originalError?.name?.startsWith('UnauthorizedException') || /^(Unauthorized|Not Authorized)/.test(first.message ?? '')) return UNAUTHORIZED
+  return undefined
+}
+
+/**
+ * Data API failures (client.graphql): `Unauthorized` → permission-denied; a failed DynamoDB
+ * condition → `conditional` (what it means depends on the write: already-exists, not-found…);
+ * throttling → resource-exhausted; the network → unavailable; a GraphQL validation error (the
+ * backend's schema is not the one `portabaseModels` builds for these collections) →
+ * failed-precondition; the rest → internal.
+ */
+export function mapDataError(error: unknown, context: { conditional?: ErrorCode; what?: string } = {}): PortabaseError {
+  if (error instanceof PortabaseError) return error
+  const what = context.what ? `${context.what}: ` : ''
+  const first = graphQLErrorOf(error)
+  const type = dataErrorTypeOf(error)
+  const message = first?.message ?? (error as AmplifyErrorLike | null)?.message ?? 'data API error'
+  const details = type ? { vendorCode: type } : undefined
+  if (type === UNAUTHORIZED) return amplifyError('permission-denied', `${what}not authorized`, error, details)
+  if (type === CONDITIONAL_CHECK_FAILED) return amplifyError(context.conditional ?? 'failed-precondition', `${what}${message}`, error, details)
+  if (type && /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|LimitExceeded/.test(type)) return amplifyError('resource-exhausted', `${what}${message}`, error, details)
+  const name = first?.originalError?.name ?? (error as AmplifyErrorLike | null)?.name
+  if (name === 'NetworkError' || (!type && /network error|fetch failed|ECONNREFUSED|ECONNRESET|socket hang up/i.test(`${message} ${first?.originalError?.message ?? ''}`))) {
+    return amplifyError('unavailable', `${what}the data API is unreachable (${message})`, error, { vendorCode: name ?? 'NetworkError' })
+  }
+  if (name === 'AbortError' || name === 'CanceledError') return amplifyError('cancelled', `${what}cancelled`, error)
+  if (type === 'ValidationError' || /Validation error of type|Cannot query field|Unknown type/.test(message)) {
+    return amplifyError('failed-precondition', `${what}the data API's schema is not the one portabaseModels() builds for these collections (${message})`, error, details)
+  }
+  return amplifyError('internal', `${what}${message}`, error, details)
+}

@@ -1,26 +1,37 @@
 /**
  * The AWS Amplify (Gen 2) adapter, over aws-amplify ≥ 6.22 — WORK IN PROGRESS (issue "AWS Amplify
- * (Gen 2) adapter"), not exported yet. Today: auth (Cognito user pools). Documents, storage,
+ * (Gen 2) adapter"), not exported yet. Today: auth (Cognito user pools) and documents over the
+ * models `portabaseModels` builds (pass the same `collections`). Realtime, storage,
  * functions, config and sync are declared unavailable (the client refuses them with
  * `unsupported`). See DESIGN.md for the plan.
  *
  *   const app = createClient({ adapter: amplify({ outputs }) })   // outputs: amplify_outputs.json
  */
+import { generateClient } from 'aws-amplify/api'
 import { BehaviorSubject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
-import type { Adapter, Capabilities, ConfigService, DocumentsService, FunctionsService, StorageService } from '../../src/spi.js'
+import type { Adapter, Capabilities, ConfigService, FunctionsService, StorageService } from '../../src/spi.js'
 import type { ConnectionState } from '../../src/types.js'
 import { AmplifyAuth, type AmplifyAuthOptions } from './auth.js'
 import { createAdapterContext, SessionStore, type ContextOptions } from './context.js'
+import { AmplifyDocuments, type GraphQLClient } from './documents.js'
 import { PROVIDER } from './errors.js'
+import { modelInfos } from './graphql.js'
+import type { AmplifyCollection } from './schema.js'
 
-export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOptions {}
+export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOptions {
+  /**
+   * The app's collections, as given to `portabaseModels` (schema.ts) for the backend: each one's
+   * model, access and typed fields. Documents of other collections are refused.
+   */
+  collections?: readonly AmplifyCollection[]
+}
 
 export interface AmplifyAdapter extends Adapter {
   readonly name: 'amplify'
 }
 
-/** What this adapter can do today (auth only). */
+/** What this adapter can do today: auth, and documents without realtime (see documents.ts). */
 export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthProviders'> = {}): Capabilities {
   return Object.freeze({
     emailPasswordAuth: true,
@@ -28,8 +39,8 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     oauthProviders: Object.freeze([...(options.oauthProviders ?? [])]),
     passwordReset: true,
     updateProfile: true,
-    queryOperators: Object.freeze([]),
-    orQueries: false,
+    queryOperators: Object.freeze(['==', '!=', '<', '<=', '>', '>=', 'in', 'not-in'] as const),
+    orQueries: true,
     nestedFieldQueries: false,
     mixedFieldTypes: false,
     mixedTypeOrder: false,
@@ -57,15 +68,20 @@ function notYet<T extends object>(name: string): T {
 export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
   if (!options || typeof options.outputs !== 'object' || options.outputs === null) throw new TypeError('amplify(): pass { outputs } (amplify_outputs.json)')
   const store = new SessionStore()
-  const { ctx } = createAdapterContext(options, store)
+  const { ctx, config } = createAdapterContext(options, store)
   const auth = new AmplifyAuth(ctx, store, options)
+  const models = modelInfos(options.collections ?? [])
+  // userPool when someone is signed in (owner rules need the user), else the API key when there is one.
+  const hasApiKey = Boolean(config.API?.GraphQL?.apiKey)
+  const authMode = (): 'userPool' | 'apiKey' => (auth.currentUser() || !hasApiKey ? 'userPool' : 'apiKey')
+  const documents = new AmplifyDocuments(generateClient(ctx) as unknown as GraphQLClient, models, authMode)
   const connection = new BehaviorSubject<ConnectionState>('online')
   let disposed = false
   return {
     name: 'amplify',
     capabilities: amplifyCapabilities(options),
     auth,
-    documents: notYet<DocumentsService>('Documents'),
+    documents,
     storage: notYet<StorageService>('Storage'),
     functions: notYet<FunctionsService>('Functions'),
     config: notYet<ConfigService>('Remote config'),

@@ -9,6 +9,8 @@
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AmplifyAppSyncSimulator } from '@aws-amplify/amplify-appsync-simulator';
+import { generateFilterExpression } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/transform/dynamodb-filter.js';
+import { transformUtils } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/transform/index.js';
 import { generateModels } from '@aws-amplify/graphql-generator';
 import dynalite from 'dynalite';
 import { createServer, type Server } from 'node:http';
@@ -20,6 +22,22 @@ import type { AmplifyOutputs, AmplifyTestBackend, StartAmplifyBackendOptions } f
 import { simulatorConfig, transformSchema } from './transform.js';
 
 const HOST = '127.0.0.1';
+
+/**
+ * Two bugs of the simulator's `$util.transform` (AppSync gets both right): toDynamoDBConditionExpression
+ * leaves out `expressionValues`, so every mutation `condition` with a value failed ("An expression
+ * attribute value used in expression is not defined"); and `attributeExists` adds a value the
+ * expression never uses, which DynamoDB refuses ("Value provided in ExpressionAttributeValues
+ * unused in expressions"). Patched: the values an expression uses, and only those.
+ */
+function expressionOf(condition: { toJSON(): object }): { expression: string; expressionNames: object; expressionValues: Record<string, unknown> } {
+  const result = generateFilterExpression(condition.toJSON());
+  const expression = result.expressions.join(' ').trim();
+  const used = Object.entries(result.expressionValues as Record<string, unknown>).filter(([key]) => new RegExp(`${key}(?![A-Za-z0-9_])`).test(expression));
+  return { expression, expressionNames: result.expressionNames, expressionValues: Object.fromEntries(used) };
+}
+transformUtils.toDynamoDBConditionExpression = (condition: { toJSON(): object }): string => JSON.stringify(expressionOf(condition));
+transformUtils.toDynamoDBFilterExpression = (filter: { toJSON(): object }): string => JSON.stringify(expressionOf(filter));
 
 export async function runAmplifyBackend(options: StartAmplifyBackendOptions = {}): Promise<AmplifyTestBackend> {
   const started = performance.now();

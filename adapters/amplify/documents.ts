@@ -1,0 +1,330 @@
+/**
+ * Documents on Amplify Gen 2 models (schema.ts) over raw GraphQL (`client.graphql`, graphql.ts).
+ * A collection must be listed in the adapter's `collections` (its model, fields and types).
+ *
+ * Reads
+ * - get: `get<Model>(id)`; a tombstone, or an item the owner rule hides (`Unauthorized`), reads as
+ *   absent (`readRules: 'filter'`: the list resolvers hide such items silently, get agrees).
+ * - query: through the `pbById` index (`pbPart = 'all'`, sorted by id), only for id-ordered queries;
+ *   any other ordering is `unsupported` (declared orderings come with their indexes) — never a
+ *   full read sorted on the client. The cursor is a key condition on the id.
+ *   COST: DynamoDB applies `limit` before the filter expression, so a page can come back short or
+ *   empty while more matches follow. The query keeps following `nextToken` until `limit` documents
+ *   are collected or the index is exhausted: a selective filter reads (and is billed for) every
+ *   item it passes over, tombstones included — up to the whole collection for a filter nothing
+ *   matches. Pages ask for max(remaining, 100) items, at most 1,000.
+ * - count: no count in AppSync: pages of 1,000 ids through the same index and filter, counted
+ *   here — one request per 1,000 items read (matched or not; DynamoDB's 1 MB page cap may cut a
+ *   page shorter).
+ *
+ * Writes (non-atomic, in order, stopping at the first failure; `transactions: false`): every write
+ * records `op.writeId` (or null) in `pbWriteId`.
+ * - create: `create<Model>` (the resolver's `attribute_not_exists(id)`); when the id exists as a
+ *   tombstone, the tombstone is brought back by a conditional update (`pbDeleted = true`), else
+ *   `already-exists` (`permission-denied` when it is another owner's).
+ * - set: an update of every declared field (absent ones REMOVEd) and the bookkeeping; when the item
+ *   does not exist, a create.
+ * - update: the given fields, condition `pbDeleted <> true` (plus the resolver's existence check):
+ *   missing or deleted → `not-found`. A null or `deleteField()` changes `pbNulls`, so such an
+ *   update first reads the item and writes on condition that `updatedAt` is unchanged (retried).
+ * - delete: an update to a tombstone (`pbDeleted = true`, declared fields REMOVEd); a missing
+ *   document is a success.
+ * With owner rules, a write to a missing item is refused as `Unauthorized` (the resolver cannot
+ * tell): the item is read to tell not-found (or "create it") from permission-denied.
+ */
+import { type Observable } from 'rxjs'
+import { PortabaseError, type ErrorCode } from '../../src/errors.js'
+import { DOC_ID, type Query } from '../../src/query/model.js'
+import type { WriteData } from '../../src/sentinels.js'
+import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
+import type { Doc, QuerySnapshot } from '../../src/types.js'
+import { amplifyError, CONDITIONAL_CHECK_FAILED, dataErrorTypeOf, mapDataError, PROVIDER, UNAUTHORIZED } from './errors.js'
+import {
+  createDocument,
+  decodeItem,
+  encodeWrite,
+  getDocument,
+  isTombstone,
+  listById,
+  listFieldOf,
+  translateFilters,
+  updateDocument,
+  type EncodedWrite,
+  type GqlFilter,
+  type Item,
+  type ModelInfo,
+} from './graphql.js'
+import { PARTITION } from './schema.js'
+
+/** What the service needs of aws-amplify's client (`generateClient(ctx)` from 'aws-amplify/api'). */
+export interface GraphQLClient {
+  graphql(options: { query: string; variables?: Record<string, unknown>; authMode?: 'userPool' | 'apiKey' }): Promise<unknown>
+  cancel(promise: Promise<unknown>, message?: string): boolean
+}
+
+export const PAGE_FLOOR = 100
+export const PAGE_MAX = 1000
+const UPDATE_ATTEMPTS = 3
+
+type Probe = { state: 'missing' } | { state: 'forbidden' } | { state: 'tombstone'; item: Item } | { state: 'live'; item: Item }
+
+/** A write checked and encoded before any request. */
+type Planned = { op: WriteOp; m: ModelInfo; encoded?: EncodedWrite }
+
+export class AmplifyDocuments implements DocumentsService {
+  constructor(
+    private readonly client: GraphQLClient,
+    private readonly models: ReadonlyMap<string, ModelInfo>,
+    private readonly authMode: () => 'userPool' | 'apiKey',
+  ) {}
+
+  private model(collection: string): ModelInfo {
+    const m = this.models.get(collection)
+    if (!m) {
+      throw new PortabaseError('failed-precondition', `Amplify: collection "${collection}" is not in the adapter's collections (amplify({ collections }))`, { provider: PROVIDER })
+    }
+    return m
+  }
+
+  /** One GraphQL request; rejects with what aws-amplify threw (a `{ data, errors }` result, or a cancel error). */
+  private async send<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw amplifyError('cancelled', 'cancelled', signal.reason)
+    const request = this.client.graphql({ query, variables, authMode: this.authMode() })
+    const abort = (): void => void this.client.cancel(request, 'cancelled')
+    signal?.addEventListener('abort', abort, { once: true })
+    try {
+      const result = (await request) as { data?: T }
+      return result.data as T
+    } catch (error) {
+      if (signal?.aborted) throw amplifyError('cancelled', 'cancelled', error)
+      throw error
+    } finally {
+      signal?.removeEventListener('abort', abort)
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The stored item, tombstones included; 'forbidden' when the owner rule hides it. */
+  private async probe(m: ModelInfo, id: string, signal?: AbortSignal): Promise<Probe> {
+    try {
+      const data = await this.send<Record<string, Item | null>>(getDocument(m), { id }, signal)
+      const item = data[`get${m.model}`]
+      if (!item) return { state: 'missing' }
+      return isTombstone(item) ? { state: 'tombstone', item } : { state: 'live', item }
+    } catch (error) {
+      if (dataErrorTypeOf(error) === UNAUTHORIZED) return { state: 'forbidden' }
+      throw mapDataError(error, { what: `get ${m.collection}/${id}` })
+    }
+  }
+
+  async get(collection: string, id: string, options?: CallOptions): Promise<Doc | null> {
+    const m = this.model(collection)
+    const found = await this.probe(m, id, options?.signal)
+    return found.state === 'live' ? decodeItem(m, found.item) : null
+  }
+
+  /** Pages of the pbById index under a filter, until `want` items or the end. */
+  private async scan(m: ModelInfo, filter: GqlFilter, options: { want: number; desc: boolean; after?: string; selection?: string; pageSize: (remaining: number) => number; signal?: AbortSignal }): Promise<Item[]> {
+    if (filter === false) return []
+    const out: Item[] = []
+    const query = listById(m, options.selection)
+    const field = listFieldOf(m)
+    let nextToken: string | null = null
+    do {
+      const variables: Record<string, unknown> = {
+        pbPart: PARTITION,
+        sortDirection: options.desc ? 'DESC' : 'ASC',
+        limit: options.pageSize(options.want - out.length),
+        nextToken,
+      }
+      if (filter !== true) variables.filter = filter
+      if (options.after !== undefined) variables.id = options.desc ? { lt: options.after } : { gt: options.after }
+      let page: { items: (Item | null)[]; nextToken: string | null } | null
+      try {
+        page = (await this.send<Record<string, typeof page>>(query, variables, options.signal))[field] ?? null
+      } catch (error) {
+        throw mapDataError(error, { what: `query ${m.collection}` })
+      }
+      for (const item of page?.items ?? []) {
+        if (item && out.length < options.want) out.push(item)
+      }
+      nextToken = page?.nextToken ?? null
+    } while (nextToken && out.length < options.want)
+    return out
+  }
+
+  private idOrder(m: ModelInfo, query: Query): 'asc' | 'desc' {
+    const [first, ...rest] = query.orderBy
+    if (!first || rest.length > 0 || first.field !== DOC_ID) {
+      throw new PortabaseError('unsupported', `Amplify: ${m.collection} can only be ordered by the document id for now (ordering by ${query.orderBy.map((o) => o.field).join(', ')} needs a declared ordering index)`, {
+        provider: PROVIDER,
+      })
+    }
+    return first.direction
+  }
+
+  async query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]> {
+    const m = this.model(collection)
+    const direction = this.idOrder(m, query)
+    const filter = translateFilters(m, query.filters)
+    const items = await this.scan(m, filter, {
+      want: query.limit ?? Infinity,
+      desc: direction === 'desc',
+      after: query.startAfter?.id,
+      pageSize: (remaining) => Math.min(PAGE_MAX, Math.max(PAGE_FLOOR, Number.isFinite(remaining) ? remaining : PAGE_MAX)),
+      signal: options?.signal,
+    })
+    return items.map((item) => decodeItem(m, item))
+  }
+
+  async count(collection: string, query: Query, options?: CallOptions): Promise<number> {
+    const m = this.model(collection)
+    const filter = translateFilters(m, query.filters)
+    const items = await this.scan(m, filter, { want: Infinity, desc: false, selection: 'id', pageSize: () => PAGE_MAX, signal: options?.signal })
+    return items.length
+  }
+
+  watch(collection: string, _query: Query): Observable<QuerySnapshot> {
+    throw new PortabaseError('unsupported', `Amplify: watch() (${collection}) is not available in this version of the amplify adapter`, { provider: PROVIDER })
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async write(ops: readonly WriteOp[], options: WriteOptions): Promise<void> {
+    if (options.atomic) throw new PortabaseError('unsupported', 'Amplify: atomic batches are not supported (AppSync models have no transactions)', { provider: PROVIDER })
+    // Every op checked before the first request.
+    const planned: Planned[] = ops.map((op) => {
+      const m = this.model(op.collection)
+      return op.type === 'delete' ? { op, m } : { op, m, encoded: encodeWrite(m, op.data, op.type === 'update') }
+    })
+    for (const { op, m, encoded } of planned) {
+      const writeId = op.writeId ?? null
+      switch (op.type) {
+        case 'create':
+          await this.create(m, op.id, encoded!, writeId, options.signal)
+          break
+        case 'set':
+          await this.set(m, op.id, encoded!, writeId, options.signal)
+          break
+        case 'update':
+          await this.update(m, op.id, op.data, encoded!, writeId, options.signal)
+          break
+        case 'delete':
+          await this.remove(m, op.id, writeId, options.signal)
+          break
+      }
+    }
+  }
+
+  /** Runs a mutation; resolves 'ok', or the AppSync error type that matters here ('conditional' / 'unauthorized'); other failures reject. */
+  private async mutate(m: ModelInfo, kind: 'create' | 'update', input: Record<string, unknown>, condition: Record<string, unknown> | undefined, what: string, signal?: AbortSignal): Promise<'ok' | 'conditional' | 'unauthorized'> {
+    try {
+      await this.send(kind === 'create' ? createDocument(m) : updateDocument(m), condition ? { input, condition } : { input }, signal)
+      return 'ok'
+    } catch (error) {
+      const type = dataErrorTypeOf(error)
+      if (type === CONDITIONAL_CHECK_FAILED) return 'conditional'
+      if (type === UNAUTHORIZED) return 'unauthorized'
+      throw mapDataError(error, { what })
+    }
+  }
+
+  private refused(m: ModelInfo, id: string, code: ErrorCode, message: string): PortabaseError {
+    return amplifyError(code, `${m.collection}/${id}: ${message}`)
+  }
+
+  /** Every declared field: the given values, the rest null (REMOVE); explicit nulls in pbNulls. */
+  private replacement(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null): Record<string, unknown> {
+    const input: Record<string, unknown> = { id }
+    for (const field of Object.keys(m.fields)) input[field] = encoded.values[field] ?? null
+    return { ...input, pbPart: PARTITION, pbDeleted: false, pbNulls: encoded.nulls.length > 0 ? encoded.nulls : null, pbWriteId: writeId }
+  }
+
+  private createInput(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null): Record<string, unknown> {
+    const input: Record<string, unknown> = { id, pbPart: PARTITION, pbDeleted: false }
+    for (const [field, value] of Object.entries(encoded.values)) if (value !== null) input[field] = value
+    if (encoded.nulls.length > 0) input.pbNulls = encoded.nulls
+    if (writeId !== null) input.pbWriteId = writeId
+    return input
+  }
+
+  private async create(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null, signal?: AbortSignal): Promise<void> {
+    const what = `create ${m.collection}/${id}`
+    for (let attempt = 1; ; attempt++) {
+      const created = await this.mutate(m, 'create', this.createInput(m, id, encoded, writeId), undefined, what, signal)
+      if (created === 'ok') return
+      if (created === 'unauthorized') throw this.refused(m, id, 'permission-denied', 'not authorized to create this document')
+      // The id exists: a tombstone comes back to life, anything else is already-exists.
+      const found = await this.probe(m, id, signal)
+      if (found.state === 'forbidden') throw this.refused(m, id, 'permission-denied', 'the id belongs to a document you may not access')
+      if (found.state === 'live') throw this.refused(m, id, 'already-exists', 'the document already exists')
+      if (found.state === 'tombstone') {
+        const revived = await this.mutate(m, 'update', this.replacement(m, id, encoded, writeId), { pbDeleted: { eq: true } }, what, signal)
+        if (revived === 'ok') return
+        if (revived === 'unauthorized') throw this.refused(m, id, 'permission-denied', 'not authorized to create this document')
+      }
+      // Gone or revived by someone else in between: look again, a bounded number of times.
+      if (attempt >= UPDATE_ATTEMPTS) throw this.refused(m, id, 'already-exists', 'the document already exists')
+    }
+  }
+
+  private async set(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null, signal?: AbortSignal): Promise<void> {
+    const what = `set ${m.collection}/${id}`
+    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+      const replaced = await this.mutate(m, 'update', this.replacement(m, id, encoded, writeId), undefined, what, signal)
+      if (replaced === 'ok') return
+      if (replaced === 'unauthorized') {
+        // Owner rules refuse updates of missing items too: only a missing item may be created.
+        const found = await this.probe(m, id, signal)
+        if (found.state !== 'missing') throw this.refused(m, id, 'permission-denied', 'not authorized to write this document')
+      }
+      const created = await this.mutate(m, 'create', this.createInput(m, id, encoded, writeId), undefined, what, signal)
+      if (created === 'ok') return
+      if (created === 'unauthorized') throw this.refused(m, id, 'permission-denied', 'not authorized to create this document')
+      // Created by someone else in between: replace it.
+    }
+    throw this.refused(m, id, 'conflict', 'the document kept changing between reads and writes')
+  }
+
+  private async update(m: ModelInfo, id: string, data: WriteData, encoded: EncodedWrite, writeId: string | null, signal?: AbortSignal): Promise<void> {
+    const what = `update ${m.collection}/${id}`
+    const notFound = (): PortabaseError => this.refused(m, id, 'not-found', 'no such document')
+    const needsNulls = encoded.nulls.length > 0 || encoded.deleted.length > 0
+    for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
+      const input: Record<string, unknown> = { id, ...encoded.values, pbWriteId: writeId }
+      const conditions: Record<string, unknown>[] = [{ pbDeleted: { ne: true } }]
+      if (needsNulls) {
+        // pbNulls is a list: read it, change it, and write only if nobody wrote in between.
+        const found = await this.probe(m, id, signal)
+        if (found.state === 'forbidden') throw this.refused(m, id, 'permission-denied', 'not authorized to write this document')
+        if (found.state !== 'live') throw notFound()
+        const nulls = new Set((found.item.pbNulls ?? []).filter((f): f is string => typeof f === 'string' && f in m.fields))
+        for (const field of Object.keys(data)) nulls.delete(field)
+        for (const field of encoded.nulls) nulls.add(field)
+        input.pbNulls = nulls.size > 0 ? [...nulls] : null
+        conditions.push({ updatedAt: { eq: found.item.updatedAt } })
+      }
+      const updated = await this.mutate(m, 'update', input, conditions.length === 1 ? conditions[0] : { and: conditions }, what, signal)
+      if (updated === 'ok') return
+      if (updated === 'unauthorized') {
+        const found = await this.probe(m, id, signal)
+        if (found.state === 'missing' || found.state === 'tombstone') throw notFound()
+        throw this.refused(m, id, 'permission-denied', 'not authorized to write this document')
+      }
+      // A failed condition: missing, a tombstone — or, with nulls, written in between (try again).
+      if (!needsNulls) throw notFound()
+    }
+    throw this.refused(m, id, 'conflict', 'the document kept changing between reads and writes')
+  }
+
+  private async remove(m: ModelInfo, id: string, writeId: string | null, signal?: AbortSignal): Promise<void> {
+    const input: Record<string, unknown> = { id, pbDeleted: true, pbNulls: null, pbWriteId: writeId }
+    for (const field of Object.keys(m.fields)) input[field] = null
+    const deleted = await this.mutate(m, 'update', input, undefined, `delete ${m.collection}/${id}`, signal)
+    if (deleted === 'ok' || deleted === 'conditional') return // conditional: no such item, a success
+    const found = await this.probe(m, id, signal)
+    if (found.state === 'missing') return
+    throw this.refused(m, id, 'permission-denied', 'not authorized to delete this document')
+  }
+}
