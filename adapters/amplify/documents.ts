@@ -32,7 +32,7 @@
  * With owner rules, a write to a missing item is refused as `Unauthorized` (the resolver cannot
  * tell): the item is read to tell not-found (or "create it") from permission-denied.
  */
-import { type Observable } from 'rxjs'
+import { defer, type Observable } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../../src/errors.js'
 import { DOC_ID, type Query } from '../../src/query/model.js'
 import type { WriteData } from '../../src/sentinels.js'
@@ -62,6 +62,11 @@ export interface GraphQLClient {
   cancel(promise: Promise<unknown>, message?: string): boolean
 }
 
+/** What watch() runs on (realtime.ts's AmplifyRealtime); without it watch() is unsupported. */
+export interface AmplifyWatchSource {
+  watch(m: ModelInfo, run: (signal: AbortSignal) => Promise<Doc[]>): Observable<QuerySnapshot>
+}
+
 export const PAGE_FLOOR = 100
 export const PAGE_MAX = 1000
 const UPDATE_ATTEMPTS = 3
@@ -76,6 +81,7 @@ export class AmplifyDocuments implements DocumentsService {
     private readonly client: GraphQLClient,
     private readonly models: ReadonlyMap<string, ModelInfo>,
     private readonly authMode: () => 'userPool' | 'apiKey',
+    private readonly realtime?: AmplifyWatchSource,
   ) {}
 
   private model(collection: string): ModelInfo {
@@ -185,8 +191,18 @@ export class AmplifyDocuments implements DocumentsService {
     return items.length
   }
 
-  watch(collection: string, _query: Query): Observable<QuerySnapshot> {
-    throw new PortabaseError('unsupported', `Amplify: watch() (${collection}) is not available in this version of the amplify adapter`, { provider: PROVIDER })
+  /**
+   * The query's live result (realtime.ts): subscriptions are triggers, the query runs again through
+   * query(). An unknown collection or an unsupported query fails on the observable.
+   */
+  watch(collection: string, query: Query): Observable<QuerySnapshot> {
+    return defer(() => {
+      if (!this.realtime) throw new PortabaseError('unsupported', `Amplify: watch() (${collection}) is not available in this amplify adapter`, { provider: PROVIDER })
+      const m = this.model(collection)
+      this.idOrder(m, query)
+      translateFilters(m, query.filters)
+      return this.realtime.watch(m, (signal) => this.query(collection, query, { signal }))
+    })
   }
 
   // ---------------------------------------------------------------- writes

@@ -71,10 +71,24 @@ export interface GraphQLErrorLike {
 export const UNAUTHORIZED = 'Unauthorized'
 export const CONDITIONAL_CHECK_FAILED = 'DynamoDB:ConditionalCheckFailedException'
 
-/** The first GraphQL error of what `client.graphql()` threw (aws-amplify throws the `{ data, errors }` result itself). */
+/**
+ * The first GraphQL error of what `client.graphql()` threw (aws-amplify throws the `{ data, errors }`
+ * result itself). A refused subscription errors with `{ errors: [{ message: 'Connection failed:
+ * <AppSync's error JSON>' }] }` (AWSWebSocketProvider): the AppSync error inside is the one returned.
+ */
 export function graphQLErrorOf(error: unknown): GraphQLErrorLike | undefined {
   const errors = (error as { errors?: unknown } | null)?.errors
-  return Array.isArray(errors) && errors.length > 0 ? (errors[0] as GraphQLErrorLike) : undefined
+  const first = Array.isArray(errors) && errors.length > 0 ? (errors[0] as GraphQLErrorLike) : undefined
+  const embedded = /^Connection failed: (\{.*\})$/s.exec(first?.message ?? '')
+  if (first && !first.errorType && embedded) {
+    try {
+      const inner = graphQLErrorOf(JSON.parse(embedded[1]!))
+      if (inner) return inner
+    } catch {
+      // not JSON: keep the outer error
+    }
+  }
+  return first
 }
 
 /** AppSync's `errorType` (`Unauthorized`, `DynamoDB:ConditionalCheckFailedException`…) or a refusal by the schema's auth directives. */
@@ -112,4 +126,68 @@ export function mapDataError(error: unknown, context: { conditional?: ErrorCode;
     return amplifyError('failed-precondition', `${what}the data API's schema is not the one portabaseModels() builds for these collections (${message})`, error, details)
   }
   return amplifyError('internal', `${what}${message}`, error, details)
+}
+
+/** What aws-amplify/storage throws: a `StorageError` named after S3's `<Code>` (or the HTTP status when the body has none: `NotFound` for 404), a validation error (`NoCredentials`, `InvalidStoragePathInput`…), `NetworkError`, `CanceledError`. */
+export interface StorageErrorLike {
+  name?: string
+  message?: string
+  metadata?: { httpStatusCode?: number } | null
+}
+
+const STORAGE_CODES: Record<string, ErrorCode> = {
+  NotFound: 'not-found',
+  NoSuchKey: 'not-found',
+  AccessDenied: 'permission-denied',
+  AllAccessDisabled: 'permission-denied',
+  Forbidden: 'permission-denied',
+  InvalidAccessKeyId: 'unauthenticated',
+  SignatureDoesNotMatch: 'unauthenticated',
+  ExpiredToken: 'unauthenticated',
+  InvalidToken: 'unauthenticated',
+  TokenRefreshRequired: 'unauthenticated',
+  NoCredentials: 'unauthenticated',
+  NoIdentityId: 'unauthenticated',
+  NoSuchBucket: 'failed-precondition',
+  NoBucket: 'failed-precondition',
+  NoRegion: 'failed-precondition',
+  NoS3Config: 'failed-precondition',
+  NoAuthConfig: 'failed-precondition',
+  InvalidStorageBucket: 'failed-precondition',
+  PreconditionFailed: 'failed-precondition',
+  EntityTooLarge: 'invalid-argument',
+  MetadataTooLarge: 'invalid-argument',
+  KeyTooLongError: 'invalid-argument',
+  InvalidArgument: 'invalid-argument',
+  InvalidRequest: 'invalid-argument',
+  InvalidStoragePathInput: 'invalid-argument',
+  InvalidUploadSource: 'invalid-argument',
+  ObjectIsTooLarge: 'invalid-argument',
+  UrlExpirationMaxLimitExceed: 'invalid-argument',
+  SlowDown: 'resource-exhausted',
+  RequestTimeout: 'deadline-exceeded',
+  InternalError: 'unavailable',
+  ServiceUnavailable: 'unavailable',
+  NetworkError: 'unavailable',
+  CanceledError: 'cancelled',
+  AbortError: 'cancelled',
+}
+
+/**
+ * Storage failures (aws-amplify/storage over S3): the S3 error code or aws-amplify's error name
+ * decides; a bare HTTP status (HEAD answers have no body) falls back to 403 → permission-denied,
+ * 404 → not-found, 5xx → unavailable; the rest → internal.
+ */
+export function mapStorageError(error: unknown, what?: string): PortabaseError {
+  if (error instanceof PortabaseError) return error
+  const { name = '', message = 'storage error', metadata } = (error ?? {}) as StorageErrorLike
+  const status = metadata?.httpStatusCode ?? (/^\d{3}$/.test(name) ? Number(name) : undefined)
+  // fetch's own TypeError reaches us unwrapped when aws-amplify's `instanceof TypeError` fails (another realm, e.g. jest).
+  const network = name === 'TypeError' && /fetch failed|network/i.test(message)
+  const code: ErrorCode =
+    (network ? 'unavailable' : STORAGE_CODES[name]) ??
+    (status === 404 ? 'not-found' : status === 403 ? 'permission-denied' : status === 401 ? 'unauthenticated' : status === 429 ? 'resource-exhausted' : status !== undefined && status >= 500 ? 'unavailable' : 'internal')
+  const prefix = what ? `${what}: ` : ''
+  const text = code === 'not-found' && what ? `${prefix}no such file` : `${prefix}${message}`
+  return amplifyError(code, text, error, name ? { vendorCode: name } : undefined)
 }

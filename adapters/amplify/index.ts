@@ -1,23 +1,25 @@
 /**
  * The AWS Amplify (Gen 2) adapter, over aws-amplify ≥ 6.22 — WORK IN PROGRESS (issue "AWS Amplify
  * (Gen 2) adapter"), not exported yet. Today: auth (Cognito user pools) and documents over the
- * models `portabaseModels` builds (pass the same `collections`). Realtime, storage,
- * functions, config and sync are declared unavailable (the client refuses them with
- * `unsupported`). See DESIGN.md for the plan.
+ * models `portabaseModels` builds (pass the same `collections`), with watch() (realtime.ts), and
+ * storage on S3 (storage.ts). Functions, config and sync are declared unavailable (the client
+ * refuses them with `unsupported`). See DESIGN.md for the plan.
  *
  *   const app = createClient({ adapter: amplify({ outputs }) })   // outputs: amplify_outputs.json
  */
 import { generateClient } from 'aws-amplify/api'
 import { BehaviorSubject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
-import type { Adapter, Capabilities, ConfigService, FunctionsService, StorageService } from '../../src/spi.js'
+import type { Adapter, Capabilities, ConfigService, FunctionsService } from '../../src/spi.js'
 import type { ConnectionState } from '../../src/types.js'
 import { AmplifyAuth, type AmplifyAuthOptions } from './auth.js'
 import { createAdapterContext, SessionStore, type ContextOptions } from './context.js'
 import { AmplifyDocuments, type GraphQLClient } from './documents.js'
 import { PROVIDER } from './errors.js'
 import { modelInfos } from './graphql.js'
+import { AmplifyRealtime, type SubscriptionClient } from './realtime.js'
 import type { AmplifyCollection } from './schema.js'
+import { AmplifyStorage, type AmplifyStorageOptions } from './storage.js'
 
 export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOptions {
   /**
@@ -25,13 +27,15 @@ export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOption
    * model, access and typed fields. Documents of other collections are refused.
    */
   collections?: readonly AmplifyCollection[]
+  /** S3: `prefix` = a folder your defineStorage access grants (e.g. `media/`; default none), `bucket` = a name from outputs.storage.buckets. */
+  storage?: AmplifyStorageOptions
 }
 
 export interface AmplifyAdapter extends Adapter {
   readonly name: 'amplify'
 }
 
-/** What this adapter can do today: auth, and documents without realtime (see documents.ts). */
+/** What this adapter can do today: auth, documents with watch() (documents.ts, realtime.ts), storage. */
 export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthProviders'> = {}): Capabilities {
   return Object.freeze({
     emailPasswordAuth: true,
@@ -46,12 +50,12 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     mixedTypeOrder: false,
     readRules: 'filter',
     transactions: false,
-    realtime: false,
+    realtime: true,
     serverTimestamp: false,
     increment: false,
     arrayOps: false,
-    storage: false,
-    signedUrls: false,
+    storage: true,
+    signedUrls: true,
     functions: false,
     remoteConfig: false,
     configUpdates: false,
@@ -74,7 +78,9 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
   // userPool when someone is signed in (owner rules need the user), else the API key when there is one.
   const hasApiKey = Boolean(config.API?.GraphQL?.apiKey)
   const authMode = (): 'userPool' | 'apiKey' => (auth.currentUser() || !hasApiKey ? 'userPool' : 'apiKey')
-  const documents = new AmplifyDocuments(generateClient(ctx) as unknown as GraphQLClient, models, authMode)
+  const client = generateClient(ctx)
+  const realtime = new AmplifyRealtime(client as unknown as SubscriptionClient, ctx, { authMode, user$: auth.user$ })
+  const documents = new AmplifyDocuments(client as unknown as GraphQLClient, models, authMode, realtime)
   const connection = new BehaviorSubject<ConnectionState>('online')
   let disposed = false
   return {
@@ -82,13 +88,14 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
     capabilities: amplifyCapabilities(options),
     auth,
     documents,
-    storage: notYet<StorageService>('Storage'),
+    storage: new AmplifyStorage(ctx, options.storage),
     functions: notYet<FunctionsService>('Functions'),
     config: notYet<ConfigService>('Remote config'),
     connection$: connection.asObservable(),
     async dispose() {
       if (disposed) return
       disposed = true
+      realtime.dispose()
       auth.close()
       connection.complete()
     },

@@ -6,7 +6,10 @@
  *   fetch rewrite in shims.ts) and with whatever credentials they have; s3rver still requires a
  *   signature but does not fail on a mismatch.
  * - Path-style URLs (`http://127.0.0.1:<port>/<bucket>/<key>`) are what the rewrite produces.
+ * - Two fixes so ListObjectsV2 answers as S3 does (see fixListing): keys in UTF-8 binary order, and
+ *   continuation tokens on Node ≥ 17.
  */
+import crypto from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +37,7 @@ export async function startS3(options: { bucket?: string } = {}): Promise<S3Loca
     allowMismatchedSignatures: true,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
+  fixListing(s3rver as unknown as { store: ListingStore });
   let server: Server;
   try {
     await s3rver.run();
@@ -57,4 +61,45 @@ export async function startS3(options: { bucket?: string } = {}): Promise<S3Loca
         await rm(directory, { recursive: true, force: true });
       })()),
   };
+}
+
+interface ListOptions {
+  delimiter?: string;
+  startAfter?: string;
+  prefix?: string;
+  maxKeys?: number;
+}
+interface ListingStore {
+  listObjects(bucket: string, options: ListOptions): Promise<{ objects: Array<{ key: string }>; commonPrefixes: string[]; isTruncated: boolean }>;
+}
+
+/**
+ * s3rver 3.7 gaps in ListObjectsV2 (without a delimiter, as aws-amplify's `list` and `remove` send it):
+ * - order: it walks its files in `readdir` order (hash order on ext4), not S3's UTF-8 binary key
+ *   order, and stops after `max-keys` of them, so pages are neither ordered nor complete. Here every
+ *   key after `startAfter` is read, sorted, and cut to `max-keys`.
+ * - continuation tokens: it encrypts them with DES, which OpenSSL 3 (Node ≥ 17) refuses without the
+ *   legacy provider, so any truncated list failed with `InternalError`. Where DES is unavailable,
+ *   'des' becomes the identity (the token is its 8-byte IV then `region/bucket/lastKey`, base64).
+ */
+function fixListing(s3rver: { store: ListingStore }): void {
+  const store = s3rver.store;
+  const list = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    if (options.delimiter) return list(bucket, options);
+    const max = options.maxKeys ?? 1000;
+    const all = await list(bucket, { ...options, maxKeys: Infinity });
+    const sorted = all.objects.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+    return { objects: sorted.slice(0, max), commonPrefixes: [], isTruncated: sorted.length > max };
+  };
+  try {
+    crypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+  } catch {
+    const identity = () => ({ update: (data: string | Buffer) => Buffer.from(data), final: () => Buffer.alloc(0) });
+    const { createCipheriv, createDecipheriv } = crypto;
+    Object.assign(crypto, {
+      createCipheriv: (algorithm: string, ...rest: unknown[]) => (algorithm === 'des' ? identity() : (createCipheriv as (...a: unknown[]) => unknown)(algorithm, ...rest)),
+      createDecipheriv: (algorithm: string, ...rest: unknown[]) => (algorithm === 'des' ? identity() : (createDecipheriv as (...a: unknown[]) => unknown)(algorithm, ...rest)),
+    });
+  }
 }
