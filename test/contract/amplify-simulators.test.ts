@@ -1,8 +1,9 @@
 /**
  * The contract suite on the Amplify adapter against the local Amplify test backend
  * (test/backends/amplify: cognito-local, Amplify's transformer on the AppSync simulator, s3rver).
- * The adapter has auth only so far: the auth sections run; its other services are declared
- * unavailable and not run here yet. Every adapter is its own aws-amplify context (own session).
+ * The auth sections run here; documents, watch and storage have their own tests in test/amplify
+ * (storage.test.ts also runs the contract's storage section). The documents sections need a pool of
+ * fixture collections with the suite's fields (next). Every adapter is its own aws-amplify context.
  */
 import { amplify } from '../../adapters/amplify/index.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
