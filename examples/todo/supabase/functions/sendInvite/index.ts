@@ -3,9 +3,6 @@
  * by whom (the caller's uid, checked by GoTrue). Deploy from examples/todo/supabase:
  * `supabase functions deploy sendInvite --no-verify-jwt`.
  */
-// deno-lint-ignore no-explicit-any
-const Deno = (globalThis as any).Deno
-
 Deno.serve(async (request: Request) => {
   const { email } = (await request.json()) as { email: string }
   const token = (request.headers.get('Authorization') ?? '').replace(/^Bearer\s+/i, '')

@@ -1,5 +1,4 @@
 import { json } from '../_shared.ts'
 
 // A neutral code in the body: the adapter keeps it (adapters/supabase/errors.ts mapFunctionsError).
-// deno-lint-ignore no-explicit-any
-;(globalThis as any).Deno.serve(() => json({ code: 'invalid-argument', message: 'bad input' }, 400))
+Deno.serve(() => json({ code: 'invalid-argument', message: 'bad input' }, 400))

@@ -1,7 +1,6 @@
 import { input, json } from '../_shared.ts'
 
-// deno-lint-ignore no-explicit-any
-;(globalThis as any).Deno.serve(async (request: Request) => {
+Deno.serve(async (request: Request) => {
   const { ms } = (await input(request)) as { ms: number }
   await new Promise((resolve) => setTimeout(resolve, ms))
   return json({ ok: true })

@@ -1,8 +1,5 @@
 import { json } from '../_shared.ts'
 
-// deno-lint-ignore no-explicit-any
-const Deno = (globalThis as any).Deno
-
 /** The caller's uid, checked by GoTrue (GET /auth/v1/user with the caller's token); null when signed out. */
 Deno.serve(async (request: Request) => {
   const token = (request.headers.get('Authorization') ?? '').replace(/^Bearer\s+/i, '')
