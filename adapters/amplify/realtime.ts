@@ -39,8 +39,8 @@ import { fetchAuthSession } from 'aws-amplify/auth'
 import { Hub } from 'aws-amplify/utils'
 import { Observable, type Subscriber, type Subscription } from 'rxjs'
 import { isAbortError, isPortabaseError, PortabaseError } from '../../src/errors.js'
-import { diffResults } from '../../src/query/live.js'
-import type { Doc, DocChange, QuerySnapshot, User } from '../../src/types.js'
+import { RequeryView } from '../../src/query/requery.js'
+import type { Doc, QuerySnapshot, User } from '../../src/types.js'
 import type { AmplifyContext } from './context.js'
 import { amplifyError, mapDataError, PROVIDER } from './errors.js'
 import type { ModelInfo } from './graphql.js'
@@ -71,7 +71,6 @@ export interface AmplifySession {
 }
 
 const KINDS = ['Create', 'Update', 'Delete'] as const
-const MAX_RETRY_MS = 30_000
 /** Operation names are unique in the process: Hub's acknowledgements carry no context. */
 let watchCount = 0
 
@@ -168,27 +167,29 @@ export class AmplifyRealtime {
   }
 }
 
-/** One watch(): its three subscriptions, the query re-run on each signal (coalesced), the snapshots. */
+/** One watch(): its three subscriptions trigger the query's re-runs (src/query/requery.ts). */
 class RequeryWatch {
   private readonly tag = `W${++watchCount}`
-  private last: readonly Doc[] | undefined
   private subscriptions: { unsubscribe(): void }[] = []
   /** Bumped by each (re)subscription: a late owner lookup of an older one is dropped. */
   private generation = 0
   private auth: Subscription | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private initialTimer: ReturnType<typeof setTimeout> | undefined
-  private inFlight: AbortController | undefined
-  private pending = false
-  private failures = 0
-  private stopped = false
+  private readonly view: RequeryView
 
   constructor(
     private readonly realtime: AmplifyRealtime,
     private readonly m: ModelInfo,
-    private readonly run: (signal: AbortSignal) => Promise<Doc[]>,
-    private readonly subscriber: Subscriber<QuerySnapshot>,
-  ) {}
+    run: (signal: AbortSignal) => Promise<Doc[]>,
+    subscriber: Subscriber<QuerySnapshot>,
+  ) {
+    this.view = new RequeryView(run, subscriber, realtime.settings, toPortabaseError, () => {
+      this.generation++
+      this.auth?.unsubscribe()
+      this.auth = undefined
+      this.unsubscribeAll()
+      this.realtime.remove(this)
+    })
+  }
 
   /** True when a subscription's text (as aws-amplify prints it) is one of this watch's. */
   owns(query: string): boolean {
@@ -209,13 +210,10 @@ class RequeryWatch {
       }
       void user
       void this.subscribeAll()
-      this.trigger()
+      this.view.trigger()
     })
     void this.subscribeAll()
-    this.initialTimer = setTimeout(() => {
-      this.initialTimer = undefined
-      if (this.last === undefined) this.trigger()
-    }, this.realtime.settings.initialWaitMs)
+    this.view.start()
   }
 
   private async subscribeAll(): Promise<void> {
@@ -228,11 +226,11 @@ class RequeryWatch {
       } catch {
         owner = null // no session
       }
-      if (this.stopped || generation !== this.generation) return
+      if (this.view.stopped || generation !== this.generation) return
       // Signed out: AppSync would refuse the subscription, and aws-amplify 6.22 answers a refused
       // subscription by closing the shared socket (every other watch reconnects) and leaves its
       // siblings' 15 s start-ack timers armed. The query would be refused too: say so here.
-      if (owner === null) return this.fail(amplifyError('permission-denied', `watch ${this.m.collection}: the owner rule needs a signed-in user`))
+      if (owner === null) return this.view.fail(amplifyError('permission-denied', `watch ${this.m.collection}: the owner rule needs a signed-in user`))
     }
     const withOwner = owner !== null
     const selection = this.m.owner ? 'id updatedAt owner' : 'id updatedAt'
@@ -243,13 +241,13 @@ class RequeryWatch {
         : `subscription ${this.operationName(kind)} { ${field} { ${selection} } }`
       try {
         const subscription = this.realtime.subscribe(query, withOwner ? { owner } : {}).subscribe({
-          next: () => this.trigger(),
-          error: (error: unknown) => this.fail(mapDataError(error, { what: `watch ${this.m.collection} (${field})` })),
+          next: () => this.view.trigger(),
+          error: (error: unknown) => this.view.fail(mapDataError(error, { what: `watch ${this.m.collection} (${field})` })),
         })
-        if (this.stopped || generation !== this.generation) subscription.unsubscribe()
+        if (this.view.stopped || generation !== this.generation) subscription.unsubscribe()
         else this.subscriptions.push(subscription)
       } catch (error) {
-        return this.fail(mapDataError(error, { what: `watch ${this.m.collection} (${field})` }))
+        return this.view.fail(mapDataError(error, { what: `watch ${this.m.collection} (${field})` }))
       }
     }
   }
@@ -258,88 +256,16 @@ class RequeryWatch {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe()
   }
 
-  /** Asks for a run: debounced, and at most one in flight plus one pending. */
-  trigger(delayMs = this.realtime.settings.debounceMs): void {
-    if (this.stopped) return
-    if (this.inFlight) {
-      this.pending = true
-      return
-    }
-    if (this.timer !== undefined) return
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      void this.runOnce()
-    }, delayMs)
-  }
-
-  private async runOnce(): Promise<void> {
-    if (this.stopped || this.inFlight) return
-    const controller = new AbortController()
-    this.inFlight = controller
-    this.pending = false
-    let docs: Doc[]
-    try {
-      docs = await this.run(controller.signal)
-    } catch (error) {
-      this.inFlight = undefined
-      if (this.stopped) return
-      const failure = toPortabaseError(error)
-      if (this.last === undefined || !failure.retryable) return this.fail(failure)
-      this.pending = false
-      const wait = Math.min(this.realtime.settings.retryMs * 2 ** this.failures++, MAX_RETRY_MS)
-      return this.trigger(wait)
-    }
-    this.inFlight = undefined
-    if (this.stopped) return
-    this.failures = 0
-    this.emit(docs)
-    if (this.pending) {
-      this.pending = false
-      this.trigger()
-    }
-  }
-
-  private emit(docs: readonly Doc[]): void {
-    let changes: DocChange[]
-    if (this.last === undefined) {
-      clearTimeout(this.initialTimer)
-      this.initialTimer = undefined
-      changes = docs.map((doc, newIndex) => ({ type: 'added', doc, oldIndex: -1, newIndex }))
-    } else {
-      changes = diffResults(this.last, docs)
-      if (changes.length === 0) return
-    }
-    this.last = docs
-    this.subscriber.next(Object.freeze({ docs: Object.freeze([...docs]), changes: Object.freeze(changes), fromCache: false, hasPendingWrites: false }))
+  trigger(): void {
+    this.view.trigger()
   }
 
   stop(): void {
-    if (this.stopped) return
-    this.stopped = true
-    this.generation++
-    clearTimeout(this.timer)
-    clearTimeout(this.initialTimer)
-    this.timer = undefined
-    this.initialTimer = undefined
-    this.inFlight?.abort()
-    this.inFlight = undefined
-    this.auth?.unsubscribe()
-    this.auth = undefined
-    this.unsubscribeAll()
+    this.view.stop()
   }
 
   complete(): void {
-    if (this.stopped) return
-    this.stop()
-    this.realtime.remove(this)
-    this.subscriber.complete()
-  }
-
-  private fail(error: PortabaseError): void {
-    if (this.stopped) return
-    this.stop()
-    this.realtime.remove(this)
-    this.subscriber.error(error)
+    this.view.complete()
   }
 }
 

@@ -34,9 +34,9 @@
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js'
 import { Observable, type Subscriber, type Subscription } from 'rxjs'
 import { isAbortError, isPortabaseError, PortabaseError, type ErrorCode } from '../../src/errors.js'
-import { diffResults } from '../../src/query/live.js'
 import type { Query } from '../../src/query/model.js'
-import type { Doc, DocChange, QuerySnapshot } from '../../src/types.js'
+import { RequeryView } from '../../src/query/requery.js'
+import type { Doc, QuerySnapshot } from '../../src/types.js'
 import { PROVIDER, withoutTokens } from './errors.js'
 
 /** 'subscribed': the channel (re)joined. 'change': the table may have changed (a row event, or the CDC subscription just became live). */
@@ -55,7 +55,6 @@ export interface SupabaseRealtimeOptions {
 
 /** The collection tables' schema (sql.ts). */
 const SCHEMA = 'public'
-const MAX_RETRY_MS = 30_000
 let channelCount = 0
 
 /** The subset of a watch the adapter reaches: re-run (auth change) and end (dispose). */
@@ -285,117 +284,42 @@ class TableStream {
   }
 }
 
-/** One watch(): the query re-run on each signal, coalesced, and the snapshots. */
+/** One watch(): the table's signals trigger the query's re-runs (src/query/requery.ts). */
 class RequeryWatch implements Live {
-  private last: readonly Doc[] | undefined
   private signals: Subscription | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private initialTimer: ReturnType<typeof setTimeout> | undefined
-  private inFlight: AbortController | undefined
-  /** A signal came while a run was in flight: one more run follows it. */
-  private pending = false
-  /** Retryable failures in a row (backoff). */
-  private failures = 0
-  private stopped = false
+  private readonly view: RequeryView
 
   constructor(
     private readonly realtime: SupabaseRealtime,
     private readonly collection: string,
-    private readonly run: (signal: AbortSignal) => Promise<Doc[]>,
-    private readonly subscriber: Subscriber<QuerySnapshot>,
-  ) {}
+    run: (signal: AbortSignal) => Promise<Doc[]>,
+    subscriber: Subscriber<QuerySnapshot>,
+  ) {
+    this.view = new RequeryView(run, subscriber, realtime.settings, toPortabaseError, () => {
+      this.signals?.unsubscribe()
+      this.signals = undefined
+    })
+  }
 
   start(): void {
     this.signals = this.realtime.tableChanges(this.collection).subscribe({
-      next: () => this.trigger(),
-      error: (error: unknown) => this.fail(toPortabaseError(error)),
+      next: () => this.view.trigger(),
+      error: (error: unknown) => this.view.fail(toPortabaseError(error)),
     })
-    // Realtime unreachable (or slow to confirm): serve the query now, catch up on SUBSCRIBED.
-    this.initialTimer = setTimeout(() => {
-      this.initialTimer = undefined
-      if (this.last === undefined) this.trigger()
-    }, this.realtime.settings.initialWaitMs)
+    // Realtime unreachable (or slow to confirm): the view serves the query anyway after initialWaitMs.
+    this.view.start()
   }
 
-  /** Asks for a run: debounced, and at most one in flight plus one pending. */
-  trigger(delayMs = this.realtime.settings.debounceMs): void {
-    if (this.stopped) return
-    if (this.inFlight) {
-      this.pending = true
-      return
-    }
-    if (this.timer !== undefined) return
-    this.timer = setTimeout(() => {
-      this.timer = undefined
-      void this.runOnce()
-    }, delayMs)
-  }
-
-  private async runOnce(): Promise<void> {
-    if (this.stopped || this.inFlight) return
-    const controller = new AbortController()
-    this.inFlight = controller
-    this.pending = false
-    let docs: Doc[]
-    try {
-      docs = await this.run(controller.signal)
-    } catch (error) {
-      this.inFlight = undefined
-      if (this.stopped) return
-      const failure = toPortabaseError(error)
-      // Before the first snapshot the caller hears of it; afterwards a retryable failure is retried.
-      if (this.last === undefined || !failure.retryable) return this.fail(failure)
-      this.pending = false
-      const wait = Math.min(this.realtime.settings.retryMs * 2 ** this.failures++, MAX_RETRY_MS)
-      return this.trigger(wait)
-    }
-    this.inFlight = undefined
-    if (this.stopped) return
-    this.failures = 0
-    this.emit(docs)
-    if (this.pending) {
-      this.pending = false
-      this.trigger()
-    }
-  }
-
-  private emit(docs: readonly Doc[]): void {
-    let changes: DocChange[]
-    if (this.last === undefined) {
-      clearTimeout(this.initialTimer)
-      changes = docs.map((doc, newIndex) => ({ type: 'added', doc, oldIndex: -1, newIndex }))
-    } else {
-      // Same ids at the same versions: nothing to tell (a document's version changes with every write).
-      changes = diffResults(this.last, docs)
-      if (changes.length === 0) return
-    }
-    this.last = docs
-    this.subscriber.next(Object.freeze({ docs: Object.freeze([...docs]), changes: Object.freeze(changes), fromCache: false, hasPendingWrites: false }))
+  trigger(): void {
+    this.view.trigger()
   }
 
   stop(): void {
-    if (this.stopped) return
-    this.stopped = true
-    clearTimeout(this.timer)
-    clearTimeout(this.initialTimer)
-    this.timer = undefined
-    this.initialTimer = undefined
-    this.inFlight?.abort()
-    this.inFlight = undefined
-    this.signals?.unsubscribe()
-    this.signals = undefined
+    this.view.stop()
   }
 
   complete(): void {
-    if (this.stopped) return
-    this.stop()
-    this.subscriber.complete()
-  }
-
-  private fail(error: PortabaseError): void {
-    if (this.stopped) return
-    this.stop()
-    this.subscriber.error(error)
+    this.view.complete()
   }
 }
 
