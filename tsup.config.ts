@@ -9,6 +9,7 @@ const entries: Record<string, string> = {
   parse: 'adapters/parse/index.ts',
   firebase: 'adapters/firebase/index.ts',
   supabase: 'adapters/supabase/index.ts',
+  amplify: 'adapters/amplify/index.ts',
   'offline/node': 'src/offline/node/index.ts',
 }
 
@@ -22,6 +23,6 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // Vendor SDKs are optional peer dependencies: never bundled.
-  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/, /^@supabase\//],
+  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/, /^@supabase\//, /^aws-amplify(\/.*)?$/, /^@aws-amplify\//],
   tsconfig: 'tsconfig.build.json',
 })

@@ -45,6 +45,13 @@ export interface Capabilities {
    */
   mixedTypeOrder: boolean
   /**
+   * Which orderings `orderBy()` on a field may use. `any`: every field (memory, Firestore, Parse,
+   * Supabase). `declared`: only the orderings declared for the collection in the adapter's
+   * configuration (Amplify: a secondary index each); any other is refused with `unsupported`, never
+   * emulated by reading the whole collection. Ordering by `DOC_ID` always works.
+   */
+  fieldOrdering: 'any' | 'declared'
+  /**
    * What a read of documents the access rules hide does. `deny`: fails with `permission-denied`
    * (Firestore rules, Parse, memory). `filter`: they are left out, as if absent (Supabase's
    * row-level security): `get` answers null, a query or count sees only the readable documents.

@@ -34,16 +34,22 @@
  */
 import { defer, type Observable } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../../src/errors.js'
-import { DOC_ID, type Query } from '../../src/query/model.js'
+import { compileFilters } from '../../src/query/evaluate.js'
+import { DOC_ID, type Filter, type Query } from '../../src/query/model.js'
 import type { WriteData } from '../../src/sentinels.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
 import type { Doc, QuerySnapshot } from '../../src/types.js'
 import { amplifyError, CONDITIONAL_CHECK_FAILED, dataErrorTypeOf, mapDataError, PROVIDER, UNAUTHORIZED } from './errors.js'
 import {
+  attr,
   createDocument,
+  fieldOfAttribute,
+  uidOfOwner,
   decodeItem,
   encodeWrite,
   getDocument,
+  filtersOnId,
+  idKeyCondition,
   isTombstone,
   listById,
   listFieldOf,
@@ -54,7 +60,7 @@ import {
   type Item,
   type ModelInfo,
 } from './graphql.js'
-import { PARTITION } from './schema.js'
+import { OWNER, PARTITION } from './schema.js'
 
 /** What the service needs of aws-amplify's client (`generateClient(ctx)` from 'aws-amplify/api'). */
 export interface GraphQLClient {
@@ -65,6 +71,11 @@ export interface GraphQLClient {
 /** What watch() runs on (realtime.ts's AmplifyRealtime); without it watch() is unsupported. */
 export interface AmplifyWatchSource {
   watch(m: ModelInfo, run: (signal: AbortSignal) => Promise<Doc[]>): Observable<QuerySnapshot>
+}
+
+/** The attributes a replacement or a tombstone sets (null: REMOVE) — all but the owner, which stays with the item. */
+export function storedAttributes(m: ModelInfo): string[] {
+  return Object.entries(m.attributes).filter(([field]) => !(m.owner && field === OWNER)).map(([, attribute]) => attribute)
 }
 
 export const PAGE_FLOOR = 100
@@ -82,9 +93,11 @@ export class AmplifyDocuments implements DocumentsService {
     private readonly models: ReadonlyMap<string, ModelInfo>,
     private readonly authMode: () => 'userPool' | 'apiKey',
     private readonly realtime?: AmplifyWatchSource,
+    /** The signed-in user's owner value (`<sub>::<username>`), for `owner` collections. */
+    private readonly ownerValue: () => Promise<string | null> = async () => null,
   ) {}
 
-  private model(collection: string): ModelInfo {
+  model(collection: string): ModelInfo {
     const m = this.models.get(collection)
     if (!m) {
       throw new PortabaseError('failed-precondition', `Amplify: collection "${collection}" is not in the adapter's collections (amplify({ collections }))`, { provider: PROVIDER })
@@ -93,7 +106,7 @@ export class AmplifyDocuments implements DocumentsService {
   }
 
   /** One GraphQL request; rejects with what aws-amplify threw (a `{ data, errors }` result, or a cancel error). */
-  private async send<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
+  async send<T>(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw amplifyError('cancelled', 'cancelled', signal.reason)
     const request = this.client.graphql({ query, variables, authMode: this.authMode() })
     const abort = (): void => void this.client.cancel(request, 'cancelled')
@@ -131,8 +144,15 @@ export class AmplifyDocuments implements DocumentsService {
   }
 
   /** Pages of the pbById index under a filter, until `want` items or the end. */
-  private async scan(m: ModelInfo, filter: GqlFilter, options: { want: number; desc: boolean; after?: string; selection?: string; pageSize: (remaining: number) => number; signal?: AbortSignal }): Promise<Item[]> {
+  private async scan(
+    m: ModelInfo,
+    filter: GqlFilter,
+    options: { want: number; desc: boolean; key?: Record<string, unknown>; keep?: (item: Item) => boolean; selection?: string; pageSize: (remaining: number) => number; signal?: AbortSignal },
+  ): Promise<Item[]> {
     if (filter === false) return []
+    // An empty id range (lo > hi) would be refused by DynamoDB: nothing can match.
+    const between = options.key?.between as [string, string] | undefined
+    if (between && between[0] > between[1]) return []
     const out: Item[] = []
     const query = listById(m, options.selection)
     const field = listFieldOf(m)
@@ -145,7 +165,7 @@ export class AmplifyDocuments implements DocumentsService {
         nextToken,
       }
       if (filter !== true) variables.filter = filter
-      if (options.after !== undefined) variables.id = options.desc ? { lt: options.after } : { gt: options.after }
+      if (options.key) variables.id = options.key
       let page: { items: (Item | null)[]; nextToken: string | null } | null
       try {
         page = (await this.send<Record<string, typeof page>>(query, variables, options.signal))[field] ?? null
@@ -153,7 +173,7 @@ export class AmplifyDocuments implements DocumentsService {
         throw mapDataError(error, { what: `query ${m.collection}` })
       }
       for (const item of page?.items ?? []) {
-        if (item && out.length < options.want) out.push(item)
+        if (item && out.length < options.want && (!options.keep || options.keep(item))) out.push(item)
       }
       nextToken = page?.nextToken ?? null
     } while (nextToken && out.length < options.want)
@@ -170,14 +190,22 @@ export class AmplifyDocuments implements DocumentsService {
     return first.direction
   }
 
+  /** With filters on the id (not expressible in a filter expression), the check of each read item. */
+  private idCheck(m: ModelInfo, filters: readonly Filter[]): ((item: Item) => boolean) | undefined {
+    if (!filtersOnId(filters)) return undefined
+    const matches = compileFilters(filters)
+    return (item) => matches(decodeItem(m, item))
+  }
+
   async query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]> {
     const m = this.model(collection)
     const direction = this.idOrder(m, query)
     const filter = translateFilters(m, query.filters)
     const items = await this.scan(m, filter, {
+      keep: this.idCheck(m, query.filters),
       want: query.limit ?? Infinity,
       desc: direction === 'desc',
-      after: query.startAfter?.id,
+      key: idKeyCondition(query.filters, query.startAfter ? { id: query.startAfter.id, desc: direction === 'desc' } : undefined),
       pageSize: (remaining) => Math.min(PAGE_MAX, Math.max(PAGE_FLOOR, Number.isFinite(remaining) ? remaining : PAGE_MAX)),
       signal: options?.signal,
     })
@@ -187,7 +215,8 @@ export class AmplifyDocuments implements DocumentsService {
   async count(collection: string, query: Query, options?: CallOptions): Promise<number> {
     const m = this.model(collection)
     const filter = translateFilters(m, query.filters)
-    const items = await this.scan(m, filter, { want: Infinity, desc: false, selection: 'id', pageSize: () => PAGE_MAX, signal: options?.signal })
+    const keep = this.idCheck(m, query.filters)
+    const items = await this.scan(m, filter, { want: Infinity, desc: false, key: idKeyCondition(query.filters, undefined), keep, selection: keep ? m.selection : 'id', pageSize: () => PAGE_MAX, signal: options?.signal })
     return items.length
   }
 
@@ -216,6 +245,7 @@ export class AmplifyDocuments implements DocumentsService {
     })
     for (const { op, m, encoded } of planned) {
       const writeId = op.writeId ?? null
+      if (encoded?.owner !== undefined) encoded.owner = await this.storedOwner(encoded.owner)
       switch (op.type) {
         case 'create':
           await this.create(m, op.id, encoded!, writeId, options.signal)
@@ -234,7 +264,7 @@ export class AmplifyDocuments implements DocumentsService {
   }
 
   /** Runs a mutation; resolves 'ok', or the AppSync error type that matters here ('conditional' / 'unauthorized'); other failures reject. */
-  private async mutate(m: ModelInfo, kind: 'create' | 'update', input: Record<string, unknown>, condition: Record<string, unknown> | undefined, what: string, signal?: AbortSignal): Promise<'ok' | 'conditional' | 'unauthorized'> {
+  async mutate(m: ModelInfo, kind: 'create' | 'update', input: Record<string, unknown>, condition: Record<string, unknown> | undefined, what: string, signal?: AbortSignal): Promise<'ok' | 'conditional' | 'unauthorized'> {
     try {
       await this.send(kind === 'create' ? createDocument(m) : updateDocument(m), condition ? { input, condition } : { input }, signal)
       return 'ok'
@@ -246,20 +276,31 @@ export class AmplifyDocuments implements DocumentsService {
     }
   }
 
+  /**
+   * The owner attribute for a document naming `uid` as its owner: the signed-in user's full owner
+   * value when it is theirs; else the uid as given, which the owner rule refuses (permission-denied).
+   */
+  async storedOwner(uid: string): Promise<string> {
+    const mine = await this.ownerValue()
+    return mine !== null && uidOfOwner(mine) === uid ? mine : uid
+  }
+
   private refused(m: ModelInfo, id: string, code: ErrorCode, message: string): PortabaseError {
     return amplifyError(code, `${m.collection}/${id}: ${message}`)
   }
 
   /** Every declared field: the given values, the rest null (REMOVE); explicit nulls in pbNulls. */
-  private replacement(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null): Record<string, unknown> {
+  replacement(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null): Record<string, unknown> {
     const input: Record<string, unknown> = { id }
-    for (const field of Object.keys(m.fields)) input[field] = encoded.values[field] ?? null
+    for (const attribute of storedAttributes(m)) input[attribute] = encoded.values[attribute] ?? null
+    if (encoded.owner !== undefined) input[OWNER] = encoded.owner
     return { ...input, pbPart: PARTITION, pbDeleted: false, pbNulls: encoded.nulls.length > 0 ? encoded.nulls : null, pbWriteId: writeId }
   }
 
-  private createInput(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null): Record<string, unknown> {
+  createInput(m: ModelInfo, id: string, encoded: EncodedWrite, writeId: string | null): Record<string, unknown> {
     const input: Record<string, unknown> = { id, pbPart: PARTITION, pbDeleted: false }
-    for (const [field, value] of Object.entries(encoded.values)) if (value !== null) input[field] = value
+    for (const [attribute, value] of Object.entries(encoded.values)) if (value !== null) input[attribute] = value
+    if (encoded.owner !== undefined) input[OWNER] = encoded.owner
     if (encoded.nulls.length > 0) input.pbNulls = encoded.nulls
     if (writeId !== null) input.pbWriteId = writeId
     return input
@@ -309,14 +350,15 @@ export class AmplifyDocuments implements DocumentsService {
     const needsNulls = encoded.nulls.length > 0 || encoded.deleted.length > 0
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
       const input: Record<string, unknown> = { id, ...encoded.values, pbWriteId: writeId }
+      if (encoded.owner !== undefined) input[OWNER] = encoded.owner
       const conditions: Record<string, unknown>[] = [{ pbDeleted: { ne: true } }]
       if (needsNulls) {
         // pbNulls is a list: read it, change it, and write only if nobody wrote in between.
         const found = await this.probe(m, id, signal)
         if (found.state === 'forbidden') throw this.refused(m, id, 'permission-denied', 'not authorized to write this document')
         if (found.state !== 'live') throw notFound()
-        const nulls = new Set((found.item.pbNulls ?? []).filter((f): f is string => typeof f === 'string' && f in m.fields))
-        for (const field of Object.keys(data)) nulls.delete(field)
+        const nulls = new Set((found.item.pbNulls ?? []).filter((a): a is string => typeof a === 'string' && fieldOfAttribute(m, a) !== undefined))
+        for (const field of Object.keys(data)) nulls.delete(attr(m, field))
         for (const field of encoded.nulls) nulls.add(field)
         input.pbNulls = nulls.size > 0 ? [...nulls] : null
         conditions.push({ updatedAt: { eq: found.item.updatedAt } })
@@ -336,7 +378,7 @@ export class AmplifyDocuments implements DocumentsService {
 
   private async remove(m: ModelInfo, id: string, writeId: string | null, signal?: AbortSignal): Promise<void> {
     const input: Record<string, unknown> = { id, pbDeleted: true, pbNulls: null, pbWriteId: writeId }
-    for (const field of Object.keys(m.fields)) input[field] = null
+    for (const attribute of storedAttributes(m)) input[attribute] = null
     const deleted = await this.mutate(m, 'update', input, undefined, `delete ${m.collection}/${id}`, signal)
     if (deleted === 'ok' || deleted === 'conditional') return // conditional: no such item, a success
     const found = await this.probe(m, id, signal)

@@ -26,17 +26,32 @@ import { compileFilter } from '../../src/query/evaluate.js'
 import { DOC_ID, type FieldFilter, type Filter } from '../../src/query/model.js'
 import { isSentinel, type WriteData } from '../../src/sentinels.js'
 import type { Doc, DocumentData, Value } from '../../src/types.js'
+import { fromTaggedJson, toTaggedJson } from '../../src/values.js'
 import { amplifyError, PROVIDER } from './errors.js'
-import { modelNameOf, queryFieldOf, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
+import { attributeOf, modelNameOf, OWNER, queryFieldOf, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
 
 export interface ModelInfo {
   collection: string
   model: string
+  /** The document's fields and their types (an `owner` collection's `owner`: the uid, a string). */
   fields: Readonly<Record<string, AmplifyFieldType>>
+  /** Document field → the model attribute it is stored in (schema.ts `attributeOf`). */
+  attributes: Readonly<Record<string, string>>
   owner: boolean
   /** The fields every document selection reads. */
   selection: string
 }
+
+/** The attribute of a document field. */
+export const attr = (m: ModelInfo, field: string): string => m.attributes[field] ?? field
+
+/** The document field stored in an attribute, or undefined for bookkeeping attributes. */
+export function fieldOfAttribute(m: ModelInfo, attribute: string): string | undefined {
+  return Object.keys(m.attributes).find((f) => m.attributes[f] === attribute)
+}
+
+/** The uid in an owner value (`<sub>::<username>`; a bare value is its own uid). */
+export const uidOfOwner = (value: string): string => value.split('::')[0]!
 
 export function modelInfos(collections: readonly AmplifyCollection[]): Map<string, ModelInfo> {
   const out = new Map<string, ModelInfo>()
@@ -44,8 +59,10 @@ export function modelInfos(collections: readonly AmplifyCollection[]): Map<strin
     if (out.has(c.name)) throw new TypeError(`amplify(): collection "${c.name}" is listed twice`)
     const model = modelNameOf(c)
     const owner = c.access === 'owner'
-    const selection = ['id', ...Object.keys(c.fields), 'pbWriteId', 'pbDeleted', 'pbNulls', 'updatedAt', 'createdAt', ...(owner ? ['owner'] : [])].join(' ')
-    out.set(c.name, { collection: c.name, model, fields: Object.freeze({ ...c.fields }), owner, selection })
+    const fields: Record<string, AmplifyFieldType> = { ...c.fields, ...(owner ? { [OWNER]: 'string' as const } : {}) }
+    const attributes = Object.fromEntries(Object.keys(fields).map((f) => [f, attributeOf(f, c.access)]))
+    const selection = ['id', ...Object.values(attributes), 'pbWriteId', 'pbDeleted', 'pbNulls', 'updatedAt', 'createdAt'].join(' ')
+    out.set(c.name, { collection: c.name, model, fields: Object.freeze(fields), attributes: Object.freeze(attributes), owner, selection })
   }
   return out
 }
@@ -76,13 +93,6 @@ function invalid(m: ModelInfo, field: string, message: string): PortabaseError {
   return amplifyError('invalid-argument', `${m.collection}.${field}: ${message}`)
 }
 
-function plainJson(value: Value): boolean {
-  if (value instanceof Date) return false
-  if (Array.isArray(value)) return value.every(plainJson)
-  if (value !== null && typeof value === 'object') return Object.values(value).every(plainJson)
-  return true
-}
-
 /** A value as the GraphQL input of its declared field (never null: the caller handles nulls). */
 export function encodeValue(m: ModelInfo, field: string, value: Value): unknown {
   const type = m.fields[field]
@@ -109,8 +119,8 @@ export function encodeValue(m: ModelInfo, field: string, value: Value): unknown 
       return value.toISOString()
     }
     case 'json':
-      if (!plainJson(value)) throw invalid(m, field, 'a json field holds JSON only (no Dates inside)')
-      return JSON.stringify(value)
+      // Dates inside as {"$date": iso}, as every adapter's JSON columns and the offline store keep them.
+      return JSON.stringify(toTaggedJson(value))
     case 'string[]':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw wrong()
       return value
@@ -121,12 +131,14 @@ export function encodeValue(m: ModelInfo, field: string, value: Value): unknown 
 }
 
 export interface EncodedWrite {
-  /** Field → GraphQL input value (null: REMOVE on update, left out on create). */
+  /** Attribute → GraphQL input value (null: REMOVE on update, left out on create). */
   values: Record<string, unknown>
-  /** Fields written as explicit nulls. */
+  /** Attributes written as explicit nulls. */
   nulls: string[]
-  /** Fields given `deleteField()`. */
+  /** Attributes given `deleteField()`. */
   deleted: string[]
+  /** The owner value the document names (an `owner` collection's `owner` field), if any. */
+  owner?: string
 }
 
 /** Checks and encodes a write's data (before any request): undeclared fields and wrong types → invalid-argument. */
@@ -136,13 +148,17 @@ export function encodeWrite(m: ModelInfo, data: WriteData, allowDelete: boolean)
     if (!(field in m.fields)) throw invalid(m, field, `the field is not declared for this collection (declared: ${Object.keys(m.fields).join(', ') || 'none'})`)
     if (isSentinel(value)) {
       if (value.kind !== 'deleteField' || !allowDelete) throw new PortabaseError('unsupported', `The ${value.kind}() sentinel is not supported by the amplify adapter here`, { provider: PROVIDER })
-      out.values[field] = null
-      out.deleted.push(field)
+      if (m.owner && field === OWNER) throw invalid(m, field, 'the owner of a document cannot be removed')
+      out.values[attr(m, field)] = null
+      out.deleted.push(attr(m, field))
+    } else if (m.owner && field === OWNER) {
+      if (typeof value !== 'string' || value === '') throw invalid(m, field, "the owner is the owner's uid (a non-empty string)")
+      out.owner = value
     } else if (value === null) {
-      out.values[field] = null
-      out.nulls.push(field)
+      out.values[attr(m, field)] = null
+      out.nulls.push(attr(m, field))
     } else {
-      out.values[field] = encodeValue(m, field, value)
+      out.values[attr(m, field)] = encodeValue(m, field, value)
     }
   }
   return out
@@ -157,12 +173,16 @@ export function isTombstone(item: Item): boolean {
 
 export function decodeItem(m: ModelInfo, item: Item): Doc {
   const data: DocumentData = {}
-  for (const field of item.pbNulls ?? []) if (field && field in m.fields) data[field] = null
+  for (const attribute of item.pbNulls ?? []) {
+    const field = attribute ? fieldOfAttribute(m, attribute) : undefined
+    if (field !== undefined) data[field] = null
+  }
   for (const [field, type] of Object.entries(m.fields)) {
-    const raw = item[field]
+    const raw = item[attr(m, field)]
     if (raw === null || raw === undefined) continue
-    if (type === 'date') data[field] = new Date(raw as string)
-    else if (type === 'json') data[field] = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Value
+    if (m.owner && field === OWNER) data[field] = uidOfOwner(String(raw))
+    else if (type === 'date') data[field] = new Date(raw as string)
+    else if (type === 'json') data[field] = fromTaggedJson(typeof raw === 'string' ? JSON.parse(raw) : raw)
     else data[field] = raw as Value
   }
   const updated = item.updatedAt ?? (item.createdAt as string | undefined) ?? new Date(0).toISOString()
@@ -267,28 +287,62 @@ function range(field: string, type: ScalarType, op: keyof typeof RANGE, bound: V
 }
 
 function fieldFilter(m: ModelInfo, f: FieldFilter): GqlFilter {
-  if (f.field === DOC_ID) throw new PortabaseError('unsupported', 'Filters on the document id are not supported by the amplify adapter yet', { provider: PROVIDER })
+  // The id is the index's sort key, which DynamoDB allows in the key condition only (idKeyCondition),
+  // never in a filter: here the clause widens to true, and the documents are checked after the read.
+  if (f.field === DOC_ID) return true
   const type = m.fields[f.field]
   // Undeclared: missing on every document, so the neutral evaluator decides the clause.
   if (type === undefined) return compileFilter(f)({ id: '', data: {} })
   if (type === 'json' || type === 'string[]' || type === 'number[]') {
     throw new PortabaseError('unsupported', `Filters on ${type} fields (${m.collection}.${f.field}) are not supported by the amplify adapter`, { provider: PROVIDER })
   }
+  if (m.owner && f.field === OWNER) return ownerFilter(f)
   const value = f.value
+  const a = attr(m, f.field)
   switch (f.op) {
     case '==':
-      return equals(f.field, type, value)
+      return equals(a, type, value)
     case '!=':
-      return notEquals(f.field, type, value)
+      return notEquals(a, type, value)
     case 'in':
-      return orOf((value as Value[]).map((v) => equals(f.field, type, v)))
+      return orOf((value as Value[]).map((v) => equals(a, type, v)))
     case 'not-in':
-      return andOf((value as Value[]).map((v) => notEquals(f.field, type, v)))
+      return andOf((value as Value[]).map((v) => notEquals(a, type, v)))
     case '<':
     case '<=':
     case '>':
     case '>=':
-      return range(f.field, type, f.op, value)
+      return range(a, type, f.op, value)
+    default:
+      throw new PortabaseError('unsupported', `The '${f.op}' operator is not supported by the amplify adapter`, { provider: PROVIDER })
+  }
+}
+
+/**
+ * A filter on an owner collection's `owner` (the uid) over the stored `<uid>::<username>`: equal to
+ * a uid is "begins with `<uid>::`"; ranges compare the uid part (uids have no `:`); never null.
+ */
+function ownerFilter(f: FieldFilter): GqlFilter {
+  const of = (uid: string): GqlFilter => ({ [OWNER]: { beginsWith: `${uid}::` } })
+  const eq = (v: Value): GqlFilter => (typeof v === 'string' ? of(v) : false)
+  const ne = (v: Value): GqlFilter => (typeof v === 'string' ? notOf(of(v)) : true)
+  const v = f.value
+  switch (f.op) {
+    case '==':
+      return eq(v)
+    case '!=':
+      return ne(v)
+    case 'in':
+      return orOf((v as Value[]).map(eq))
+    case 'not-in':
+      return andOf((v as Value[]).map(ne))
+    case '<':
+    case '>=':
+      return typeof v === 'string' ? { [OWNER]: { [f.op === '<' ? 'lt' : 'ge']: v } } : false
+    case '<=':
+      return typeof v === 'string' ? orOf([{ [OWNER]: { lt: v } }, of(v)]) : false
+    case '>':
+      return typeof v === 'string' ? andOf([{ [OWNER]: { gt: v } }, notOf(of(v))]) : false
     default:
       throw new PortabaseError('unsupported', `The '${f.op}' operator is not supported by the amplify adapter`, { provider: PROVIDER })
   }
@@ -301,6 +355,59 @@ export function translateFilter(m: ModelInfo, filter: Filter): GqlFilter {
 }
 
 /** The query's filters, and-ed with "not a tombstone". False: nothing can match (no request needed). */
+/** True when a filter mentions the document id: the query's results are then checked here too (see fieldFilter). */
+export function filtersOnId(filters: readonly Filter[]): boolean {
+  return filters.some((f) => (f.kind === 'field' ? f.field === DOC_ID : filtersOnId(f.filters)))
+}
+
 export function translateFilters(m: ModelInfo, filters: readonly Filter[]): GqlFilter {
   return andOf([...filters.map((f) => translateFilter(m, f)), { pbDeleted: { ne: true } }])
+}
+
+// ------------------------------------------------------------------ sync feed (sync.ts)
+
+/** The `pbFeed` index (`pbPart` = 'all', sorted by the `updatedAt#id` string): the delta feed of sync.ts. */
+export const listFeed = (m: ModelInfo, selection = m.selection): string =>
+  `query PbFeed($pbPart: String!, $updatedAtId: Model${m.model}PbFeedCompositeKeyConditionInput, $sortDirection: ModelSortDirection, $limit: Int, $nextToken: String) ` +
+  `{ ${queryFieldOf(m.model, 'pbFeed')}(pbPart: $pbPart, updatedAtId: $updatedAtId, sortDirection: $sortDirection, limit: $limit, nextToken: $nextToken) { items { ${selection} } nextToken } }`
+
+export const feedFieldOf = (m: ModelInfo): string => queryFieldOf(m.model, 'pbFeed')
+
+// ------------------------------------------------------------------ key conditions
+
+/**
+ * The narrowest range of ids the query can match, as a key condition on the pbById index (its sort
+ * key is the id): from top-level `DOC_ID` filters (==, in with one value, ranges) and the cursor. A
+ * key condition bounds what DynamoDB reads, where a filter only drops what it has read: a doc
+ * watch (`where(DOC_ID, '==', id)`) reads one item, not the collection. The filters stay in the
+ * filter expression too, so exclusive bounds and the rest of the query are still exact.
+ */
+export function idKeyCondition(filters: readonly Filter[], cursor: { id: string; desc: boolean } | undefined): Record<string, unknown> | undefined {
+  let lo: { v: string; open: boolean } | undefined
+  let hi: { v: string; open: boolean } | undefined
+  const raise = (v: string, open: boolean): void => {
+    if (!lo || v > lo.v || (v === lo.v && open)) lo = { v, open }
+  }
+  const lower = (v: string, open: boolean): void => {
+    if (!hi || v < hi.v || (v === hi.v && open)) hi = { v, open }
+  }
+  for (const f of filters) {
+    if (f.kind !== 'field' || f.field !== DOC_ID) continue
+    const values = f.op === 'in' && Array.isArray(f.value) && f.value.length === 1 ? f.value : [f.value]
+    const v = values[0]
+    if (typeof v !== 'string') continue
+    if (f.op === '==' || (f.op === 'in' && values.length === 1)) {
+      raise(v, false)
+      lower(v, false)
+    } else if (f.op === '>' || f.op === '>=') raise(v, f.op === '>')
+    else if (f.op === '<' || f.op === '<=') lower(v, f.op === '<')
+  }
+  if (cursor) {
+    if (cursor.desc) lower(cursor.id, true)
+    else raise(cursor.id, true)
+  }
+  if (lo && hi) return lo.v === hi.v && !lo.open && !hi.open ? { eq: lo.v } : { between: [lo.v, hi.v] }
+  if (lo) return { [lo.open ? 'gt' : 'ge']: lo.v }
+  if (hi) return { [hi.open ? 'lt' : 'le']: hi.v }
+  return undefined
 }

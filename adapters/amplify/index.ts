@@ -9,16 +9,17 @@
  */
 import { generateClient } from 'aws-amplify/api'
 import { BehaviorSubject } from 'rxjs'
-import { PortabaseError } from '../../src/errors.js'
-import type { Adapter, Capabilities, ConfigService, FunctionsService } from '../../src/spi.js'
+import type { Adapter, Capabilities } from '../../src/spi.js'
 import type { ConnectionState } from '../../src/types.js'
 import { AmplifyAuth, type AmplifyAuthOptions } from './auth.js'
 import { createAdapterContext, SessionStore, type ContextOptions } from './context.js'
 import { AmplifyDocuments, type GraphQLClient } from './documents.js'
-import { PROVIDER } from './errors.js'
+import { AmplifyFunctions } from './functions.js'
 import { modelInfos } from './graphql.js'
-import { AmplifyRealtime, type SubscriptionClient } from './realtime.js'
+import { AmplifyConfig, type ConfigClient } from './remote-config.js'
+import { AmplifyRealtime, ownerValueOf, type SubscriptionClient } from './realtime.js'
 import type { AmplifyCollection } from './schema.js'
+import { AmplifySync, type AmplifySyncOptions } from './sync.js'
 import { AmplifyStorage, type AmplifyStorageOptions } from './storage.js'
 
 export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOptions {
@@ -27,6 +28,8 @@ export interface AmplifyAdapterOptions extends ContextOptions, AmplifyAuthOption
    * model, access and typed fields. Documents of other collections are refused.
    */
   collections?: readonly AmplifyCollection[]
+  /** Offline collections (sync.ts): `tombstoneTtlMs` when the app purges tombstones, `feedLagMs` for the late-write window. */
+  sync?: AmplifySyncOptions
   /** S3: `prefix` = a folder your defineStorage access grants (e.g. `media/`; default none), `bucket` = a name from outputs.storage.buckets. */
   storage?: AmplifyStorageOptions
 }
@@ -48,6 +51,7 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     nestedFieldQueries: false,
     mixedFieldTypes: false,
     mixedTypeOrder: false,
+    fieldOrdering: 'declared',
     readRules: 'filter',
     transactions: false,
     realtime: true,
@@ -56,16 +60,9 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     arrayOps: false,
     storage: true,
     signedUrls: true,
-    functions: false,
-    remoteConfig: false,
-    configUpdates: false,
-  })
-}
-
-/** A service this version does not have: the client refuses it by capability first; this is the backstop. */
-function notYet<T extends object>(name: string): T {
-  return new Proxy({} as T, {
-    get: (_target, key) => (key === 'then' ? undefined : () => Promise.reject(new PortabaseError('unsupported', `${name} is not available in this version of the amplify adapter`, { provider: PROVIDER }))),
+    functions: true,
+    remoteConfig: true,
+    configUpdates: true,
   })
 }
 
@@ -80,7 +77,10 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
   const authMode = (): 'userPool' | 'apiKey' => (auth.currentUser() || !hasApiKey ? 'userPool' : 'apiKey')
   const client = generateClient(ctx)
   const realtime = new AmplifyRealtime(client as unknown as SubscriptionClient, ctx, { authMode, user$: auth.user$ })
-  const documents = new AmplifyDocuments(client as unknown as GraphQLClient, models, authMode, realtime)
+  const functions = new AmplifyFunctions(client as unknown as GraphQLClient, authMode)
+  const remoteConfig = new AmplifyConfig(client as unknown as ConfigClient, { authMode, user$: auth.user$ })
+  const documents = new AmplifyDocuments(client as unknown as GraphQLClient, models, authMode, realtime, () => ownerValueOf(ctx))
+  const sync = new AmplifySync(documents, options.sync)
   const connection = new BehaviorSubject<ConnectionState>('online')
   let disposed = false
   return {
@@ -89,8 +89,9 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
     auth,
     documents,
     storage: new AmplifyStorage(ctx, options.storage),
-    functions: notYet<FunctionsService>('Functions'),
-    config: notYet<ConfigService>('Remote config'),
+    functions,
+    config: remoteConfig,
+    sync,
     connection$: connection.asObservable(),
     async dispose() {
       if (disposed) return
@@ -101,3 +102,7 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
     },
   }
 }
+
+export { portabaseModels, portabaseFunction, portabaseConfigModel, CONFIG_MODEL, CONFIG_ADMIN_GROUP, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
+export { functionError } from './functions.js'
+export type { AmplifyStorageOptions } from './storage.js'

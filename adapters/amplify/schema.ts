@@ -45,11 +45,25 @@ export interface AmplifyCollection {
 }
 
 export const BOOKKEEPING_FIELDS = ['pbPart', 'pbWriteId', 'pbDeleted', 'pbNulls', 'updatedAt', 'createdAt', 'owner'] as const
+/** The owner attribute of `owner` collections (`<sub>::<username>`); documents show it as `owner`, the uid. */
+export const OWNER = 'owner'
 /** The value of `pbPart` on every item. */
 export const PARTITION = 'all'
 const FIELD = /^[a-z][A-Za-z0-9]{0,62}$/
 
 type Builder = typeof DataSchemaBuilder
+
+/**
+ * The model attribute a document field is stored in. Fields named like the model's own
+ * (`id`, `createdAt`, `updatedAt`, `owner`) or like portabase's bookkeeping (`pb` + a capital) are
+ * ordinary document fields: they are stored as `pbField<Name>` (`id` → `pbFieldId`). In an `owner`
+ * collection, `owner` is the owner rule's own attribute.
+ */
+export function attributeOf(field: string, access: AmplifyCollection['access']): string {
+  if (field === OWNER && access === 'owner') return OWNER
+  const reserved = field === 'id' || (BOOKKEEPING_FIELDS as readonly string[]).includes(field) || /^pb[A-Z]/.test(field)
+  return reserved ? `pbField${field.charAt(0).toUpperCase()}${field.slice(1)}` : field
+}
 
 /** The model name of a collection. */
 export function modelNameOf(collection: Pick<AmplifyCollection, 'name' | 'model'>): string {
@@ -105,13 +119,15 @@ export function portabaseModels(a: Builder, collections: readonly AmplifyCollect
 function modelOf(a: Builder, collection: AmplifyCollection) {
   const fields: Record<string, ReturnType<typeof fieldOf>> = {}
   for (const [field, type] of Object.entries(collection.fields)) {
-    if (!FIELD.test(field) || (BOOKKEEPING_FIELDS as readonly string[]).includes(field) || field === 'id') {
-      throw new TypeError(`portabaseModels(): field "${field}" of ${collection.name} is reserved or not a GraphQL field name`)
+    if (!FIELD.test(field)) throw new TypeError(`portabaseModels(): field "${field}" of ${collection.name} is not a GraphQL field name (a lower-case letter, then letters and digits)`)
+    if (field === OWNER && collection.access === 'owner') {
+      if (type !== 'string') throw new TypeError(`portabaseModels(): the owner field of ${collection.name} holds the owner's uid: declare it 'string' (or leave it out)`)
+      continue // the owner rule's attribute, added below
     }
-    fields[field] = fieldOf(a, type)
+    fields[attributeOf(field, collection.access)] = fieldOf(a, type)
   }
   const model = modelNameOf(collection)
-  const orderings = [['id'], ['updatedAt', 'id'], ...(collection.orderBy ?? []).map((fields) => [...fields, 'id'])]
+  const orderings = [['id'], ['updatedAt', 'id'], ...(collection.orderBy ?? []).map((fields) => [...fields.map((f) => attributeOf(f, collection.access)), 'id'])]
   for (const ordering of collection.orderBy ?? []) {
     for (const field of ordering) if (!(field in collection.fields)) throw new TypeError(`portabaseModels(): orderBy field "${field}" of ${collection.name} is not declared`)
   }
@@ -140,4 +156,55 @@ function modelOf(a: Builder, collection: AmplifyCollection) {
   if (collection.access === 'owner') return built.authorization((allow) => [allow.owner()])
   if (collection.access === 'signedIn') return built.authorization((allow) => [allow.authenticated()])
   return built.authorization((allow) => [allow.publicApiKey(), allow.authenticated()])
+}
+
+// ------------------------------------------------------------------ functions and remote config
+
+/** Who may call a portabase function or read the remote config: as `AmplifyCollection['access']` (no `owner`). */
+export type AmplifyCallerAccess = 'public' | 'signedIn'
+
+/** A Gen 2 function handler: a `defineFunction()` result, or the name of a function given in `defineData({ functions })`. */
+export type AmplifyFunctionHandler = Parameters<Builder['handler']['function']>[0]
+
+/**
+ * A portabase function (`app.functions.call(name, input)`) as a Gen 2 custom query, keyed by the
+ * function's name in `a.schema({ … })` — the query field IS the portabase name, so it must be a
+ * GraphQL name (letters, digits, `_`; no `-`):
+ *
+ *   const echo = defineFunction({ entry: './echo.ts' })
+ *   a.schema({ echo: portabaseFunction(a, echo) })
+ *
+ * It is what a Gen 2 app writes by hand: `input: a.json()` in, `a.json()` out, the Lambda as the
+ * handler. The Lambda gets the input as `event.arguments.input` (AppSync parses AWSJSON) and the
+ * caller as `event.identity` (null with the API key; `sub` = the portabase uid). To fail with a
+ * neutral code it throws `functionError(code, message)` (functions.ts). `access`: `public` (default:
+ * API key or any signed-in user) or `signedIn`.
+ */
+export function portabaseFunction(a: Builder, handler: AmplifyFunctionHandler, options: { access?: AmplifyCallerAccess } = {}) {
+  const query = a.query().arguments({ input: a.json() }).returns(a.json()).handler(a.handler.function(handler))
+  return options.access === 'signedIn' ? query.authorization((allow) => [allow.authenticated()]) : query.authorization((allow) => [allow.publicApiKey(), allow.authenticated()])
+}
+
+/** The remote-config model's name: the adapter reads `listPortabaseConfigs` and its subscriptions. */
+export const CONFIG_MODEL = 'PortabaseConfig'
+/** The user-pool group allowed to write the remote config, unless `adminGroup` says otherwise. */
+export const CONFIG_ADMIN_GROUP = 'portabaseAdmins'
+
+/**
+ * The remote config (`app.config`) as a model to spread into `a.schema({ … })`: one item per key,
+ * `{ key, value }` with `value` any JSON (strings, numbers and booleans are served as they are,
+ * other values as JSON text). Readable (get, list, subscriptions) with the API key and by any
+ * signed-in user (`access: 'signedIn'`: signed-in users only); written only by the members of the
+ * user-pool group `adminGroup` — through GraphQL mutations, which is also what makes the change
+ * reach listening clients (a write straight to the DynamoDB table triggers no subscription).
+ */
+export function portabaseConfigModel(a: Builder, options: { adminGroup?: string; access?: AmplifyCallerAccess } = {}) {
+  const adminGroup = options.adminGroup ?? CONFIG_ADMIN_GROUP
+  const model = a.model({ key: a.string().required(), value: a.json() }).identifier(['key'])
+  return {
+    PortabaseConfig:
+      options.access === 'signedIn'
+        ? model.authorization((allow) => [allow.authenticated().to(['read']), allow.groups([adminGroup])])
+        : model.authorization((allow) => [allow.publicApiKey().to(['read']), allow.authenticated().to(['read']), allow.groups([adminGroup])]),
+  }
 }

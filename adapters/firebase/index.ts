@@ -45,6 +45,7 @@ export const NO_CAPABILITIES: Capabilities = Object.freeze({
   nestedFieldQueries: false,
   mixedFieldTypes: false,
   mixedTypeOrder: false,
+  fieldOrdering: 'any',
   readRules: 'deny',
   transactions: false,
   realtime: false,

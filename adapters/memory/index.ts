@@ -35,6 +35,7 @@ export const memoryCapabilities: Capabilities = Object.freeze({
   nestedFieldQueries: true,
   mixedFieldTypes: true,
   mixedTypeOrder: true,
+  fieldOrdering: 'any',
   readRules: 'deny',
   transactions: true,
   realtime: true,

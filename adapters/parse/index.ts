@@ -82,6 +82,7 @@ export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactio
     nestedFieldQueries: false,
     mixedFieldTypes: false,
     mixedTypeOrder: false,
+    fieldOrdering: 'any',
     readRules: 'deny',
     transactions: options.transactions ?? true,
     realtime: options.realtime ?? true,

@@ -66,6 +66,7 @@ export function supabaseCapabilities(options: Pick<SupabaseAdapterOptions, 'real
     mixedFieldTypes: true,
     // jsonb orders values of different types Object > Array > Boolean > Number > String > Null.
     mixedTypeOrder: false,
+    fieldOrdering: 'any',
     // Row-level security filters: a hidden row reads as absent, it does not fail.
     readRules: 'filter',
     transactions: true,

@@ -111,7 +111,7 @@ describe('amplify documents: writes and reads', () => {
   })
 
   it('wrong types and undeclared fields → invalid-argument before any request (a batch writes nothing)', async () => {
-    const cases: Array<Record<string, unknown>> = [{ n: 'five' }, { i: 1.5 }, { i: 2 ** 40 }, { b: 0 }, { d: '2024-01-01' }, { s: new Date() }, { ss: [1] }, { ns: ['1'] }, { j: { at: new Date() } }, { extra: 1 }]
+    const cases: Array<Record<string, unknown>> = [{ n: 'five' }, { i: 1.5 }, { i: 2 ** 40 }, { b: 0 }, { d: '2024-01-01' }, { s: new Date() }, { ss: [1] }, { ns: ['1'] }, { extra: 1 }, { owner: 'x' }]
     for (const data of cases) {
       const error = await rejection(
         write({ type: 'create', collection: 'things', id: 'typed-ok', data: { s: 'fine' } }, { type: 'create', collection: 'things', id: 'typed-bad', data: data as DocumentData }),
@@ -250,11 +250,14 @@ describe('amplify documents: queries against the memory reference', () => {
     }
   })
 
-  it('ordering by anything but the id, and filters on json/array fields or the id, are refused with unsupported', async () => {
+  it('ordering by anything but the id, and filters on json/array fields, are refused with unsupported; filters on the id narrow the key condition', async () => {
     expect((await rejection(db.query('items', { filters: [], orderBy: [{ field: 'n', direction: 'asc' }, { field: DOC_ID, direction: 'asc' }] }))).code).toBe('unsupported')
     expect((await rejection(db.query('things', q([where('j', '==', null)])))).code).toBe('unsupported')
     expect((await rejection(db.query('things', q([where('ss', '!=', null)])))).code).toBe('unsupported')
-    expect((await rejection(db.query('items', q([where(DOC_ID, '==', 'q01')])))).code).toBe('unsupported')
+    expect((await db.query('items', q([where(DOC_ID, '==', 'q01')]))).map((d) => d.id)).toEqual(['q01'])
+    const range = [where(DOC_ID, '>', 'q01'), where(DOC_ID, '<=', 'q07'), where('n', '!=', 3)]
+    expect((await db.query('items', q(range))).map((d) => d.id)).toEqual(runQuery(seed, q(range)).map((d) => d.id))
+    expect(await db.count('items', q([where(DOC_ID, 'not-in', ['q01'])]))).toBe(countMatches(seed, [where(DOC_ID, 'not-in', ['q01'])]))
   })
 })
 
@@ -292,12 +295,13 @@ describe('amplify documents: owner rules (readRules: filter)', () => {
     const bob = adapter()
     await alice.auth.signUp({ email: uniqueEmail(), password: uniquePassword() })
     await bob.auth.signUp({ email: uniqueEmail(), password: uniquePassword() })
+    const uid = (who: AmplifyAdapter): string => who.auth.currentUser()!.uid
     const as = (who: AmplifyAdapter) => (...ops: WriteOp[]) => who.documents.write(ops, { atomic: false })
 
     await as(alice)({ type: 'create', collection: 'mine', id: 'a1', data: { title: 'alice 1', n: 1 } }, { type: 'create', collection: 'mine', id: 'a2', data: { title: 'alice 2', n: null } })
     await as(bob)({ type: 'create', collection: 'mine', id: 'b1', data: { title: 'bob 1', n: 2 } })
 
-    expect((await alice.documents.get('mine', 'a2'))?.data).toEqual({ title: 'alice 2', n: null })
+    expect((await alice.documents.get('mine', 'a2'))?.data).toEqual({ title: 'alice 2', n: null, owner: uid(alice) })
     expect(await bob.documents.get('mine', 'a1')).toBeNull()
     expect((await alice.documents.query('mine', q([]))).map((d) => d.id)).toEqual(['a1', 'a2'])
     expect((await bob.documents.query('mine', q([]))).map((d) => d.id)).toEqual(['b1'])
@@ -309,17 +313,17 @@ describe('amplify documents: owner rules (readRules: filter)', () => {
     expect((await rejection(as(bob)({ type: 'set', collection: 'mine', id: 'a1', data: { title: 'mine now' } }))).code).toBe('permission-denied')
     expect((await rejection(as(bob)({ type: 'delete', collection: 'mine', id: 'a1' }))).code).toBe('permission-denied')
     expect((await rejection(as(bob)({ type: 'create', collection: 'mine', id: 'a1', data: {} }))).code).toBe('permission-denied')
-    expect((await alice.documents.get('mine', 'a1'))?.data).toEqual({ title: 'alice 1', n: 1 })
+    expect((await alice.documents.get('mine', 'a1'))?.data).toEqual({ title: 'alice 1', n: 1, owner: uid(alice) })
 
     // Missing items look the same to the owner rule (Unauthorized): read first, then the neutral answer.
     expect((await rejection(as(bob)({ type: 'update', collection: 'mine', id: 'nothing', data: { n: 3 } }))).code).toBe('not-found')
     await as(bob)({ type: 'delete', collection: 'mine', id: 'nothing' })
     await as(bob)({ type: 'set', collection: 'mine', id: 'b2', data: { title: 'set-created' } })
-    expect((await bob.documents.get('mine', 'b2'))?.data).toEqual({ title: 'set-created' })
+    expect((await bob.documents.get('mine', 'b2'))?.data).toEqual({ title: 'set-created', owner: uid(bob) })
 
     // The owner's own writes: update with null, delete, and a tombstone brought back.
     await as(alice)({ type: 'update', collection: 'mine', id: 'a1', data: { n: null } }, { type: 'delete', collection: 'mine', id: 'a2' })
-    expect((await alice.documents.get('mine', 'a1'))?.data).toEqual({ title: 'alice 1', n: null })
+    expect((await alice.documents.get('mine', 'a1'))?.data).toEqual({ title: 'alice 1', n: null, owner: uid(alice) })
     expect(await alice.documents.get('mine', 'a2')).toBeNull()
     await as(alice)({ type: 'create', collection: 'mine', id: 'a2', data: { title: 'again' } })
     expect((await alice.documents.query('mine', q([]))).map((d) => d.data.title)).toEqual(['alice 1', 'again'])

@@ -208,12 +208,15 @@ describe('amplify watch()', () => {
     const bob = adapter()
     await bob.auth.signUp({ email: uniqueEmail(), password: uniquePassword() })
 
+    // Documents name their owner (uid), as the contract's owned collection does.
+    const alice = aliceOther.auth.currentUser()!.uid
+    const bobUid = bob.auth.currentUser()!.uid
     const aliceRef = new Reference()
     const bobRef = new Reference()
     const asAlice = writer(aliceOther, aliceRef)
     const asBob = writer(bob, bobRef)
-    await asAlice({ type: 'create', collection: 'notes', id: 'a1', data: { title: 'alice 1', n: 1 } })
-    await asBob({ type: 'create', collection: 'notes', id: 'b1', data: { title: 'bob 1', n: 1 } })
+    await asAlice({ type: 'create', collection: 'notes', id: 'a1', data: { title: 'alice 1', n: 1, owner: alice } })
+    await asBob({ type: 'create', collection: 'notes', id: 'b1', data: { title: 'bob 1', n: 1, owner: bobUid } })
 
     const queries = countQueries(aliceWatcher)
     const query = q([])
@@ -226,14 +229,14 @@ describe('amplify watch()', () => {
       // Bob's writes: nothing for alice (the re-run query is filtered by the owner rule).
       const beforeBob = queries.count()
       const received = w.snapshots.length
-      await asBob({ type: 'create', collection: 'notes', id: 'b2', data: { title: 'bob 2' } }, { type: 'update', collection: 'notes', id: 'b1', data: { n: 2 } })
+      await asBob({ type: 'create', collection: 'notes', id: 'b2', data: { title: 'bob 2', owner: bobUid } }, { type: 'update', collection: 'notes', id: 'b1', data: { n: 2 } })
       await sleep(600)
       expect(w.snapshots.length).toBe(received)
       console.log(`amplify watch (owner): bob's 2 writes → ${queries.count() - beforeBob} re-queries of alice's watch`)
 
       // Alice's other device: added, modified, removed.
       let from = w.snapshots.length
-      await asAlice({ type: 'create', collection: 'notes', id: 'a2', data: { title: 'alice 2', n: 2 } })
+      await asAlice({ type: 'create', collection: 'notes', id: 'a2', data: { title: 'alice 2', n: 2, owner: alice } })
       let s = await w.until((x) => ids(x).includes('a2'), from)
       expect(shape(s)).toEqual(aliceRef.result(query))
       expect(s.changes.map((c) => [c.type, c.doc.id])).toEqual([['added', 'a2']])

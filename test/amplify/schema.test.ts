@@ -13,7 +13,7 @@ jest.setTimeout(60_000)
 
 const COLLECTIONS: AmplifyCollection[] = [
   { name: 'todos', access: 'owner', fields: { title: 'string', done: 'boolean', due: 'date', n: 'number', tags: 'string[]', meta: 'json' }, orderBy: [['due'], ['n', 'title']] },
-  { name: 'notices', fields: { text: 'string' } },
+  { name: 'notices', fields: { text: 'string', id: 'string', updatedAt: 'date', pbPart: 'integer' } },
 ]
 
 describe('portabaseModels through the real Gen 2 builder and GraphQL transformer', () => {
@@ -58,8 +58,14 @@ describe('portabaseModels through the real Gen 2 builder and GraphQL transformer
     expect(api.schema).not.toMatch(/batch\w*Todos/i)
   })
 
-  it('refuses reserved or undeclared fields with a clear error', () => {
-    expect(() => portabaseModels(a, [{ name: 'x', fields: { pbPart: 'string' } }])).toThrow(/reserved/)
+  it("document fields named like the model's own or the bookkeeping are stored as pbField<Name>", () => {
+    const notices = /type Notices [^{]*\{([^}]*)\}/.exec(api.schema)![1]!
+    for (const line of ['text: String', 'pbFieldId: String', 'pbFieldUpdatedAt: AWSDateTime', 'pbFieldPbPart: Int', 'id: ID!', 'pbPart: String!', 'updatedAt: AWSDateTime']) expect(notices).toContain(line)
+  })
+
+  it('refuses invalid or undeclared fields with a clear error', () => {
+    expect(() => portabaseModels(a, [{ name: 'x', fields: { 'bad-name': 'string' } }])).toThrow(/not a GraphQL field name/)
+    expect(() => portabaseModels(a, [{ name: 'x', access: 'owner', fields: { owner: 'number' } }])).toThrow(/owner's uid/)
     expect(() => portabaseModels(a, [{ name: 'x', fields: { a: 'string' }, orderBy: [['b']] }])).toThrow(/not declared/)
     expect(() => portabaseModels(a, [{ name: 'x', fields: {} }, { name: 'X', fields: {} }])).toThrow(/same model|two collections/)
   })

@@ -1,35 +1,13 @@
 /**
- * The contract suite on the Amplify adapter against the local Amplify test backend
- * (test/backends/amplify: cognito-local, Amplify's transformer on the AppSync simulator, s3rver).
- * The auth sections run here; documents, watch and storage have their own tests in test/amplify
- * (storage.test.ts also runs the contract's storage section). The documents sections need a pool of
- * fixture collections with the suite's fields (next). Every adapter is its own aws-amplify context.
+ * The contract suite on the Amplify adapter against the local Amplify test backend (amplify-target.ts):
+ * auth, secrets, access rules (the transformer's owner-rule resolvers), errors, lifecycle, functions
+ * (custom queries with Lambda handlers, run in process) and remote config (the config model).
+ * Documents, queries and realtime run in their own files (each with its own backend and pool), storage
+ * in test/amplify/storage.test.ts. Every adapter is its own aws-amplify context.
  */
-import { amplify } from '../../adapters/amplify/index.js'
-import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
+import { amplifyTarget } from './amplify-target.js'
 import { runContractSuite } from './suite.js'
 
 jest.setTimeout(60_000)
 
-let backend: AmplifyTestBackend | undefined
-let collections = 0
-
-runContractSuite(
-  {
-    name: 'amplify (local simulators)',
-    async setup() {
-      backend = await startAmplifyBackend()
-    },
-    async teardown() {
-      await backend?.stop()
-    },
-    async createAdapter() {
-      if (!backend) throw new Error('The Amplify test backend is not running (setup failed)')
-      // cognito-local has no SRP: the password flow (real pools allow it when the app client does).
-      return amplify({ outputs: backend.outputs, userPoolEndpoint: backend.cognitoEndpoint, authFlowType: 'USER_PASSWORD_AUTH' })
-    },
-    freshCollection: () => `c${++collections}`,
-    ownedCollection: () => 'owned',
-  },
-  { sections: ['auth', 'secrets'] },
-)
+runContractSuite(amplifyTarget('amplify (local simulators)', { pool: 12 }), { sections: ['auth', 'secrets', 'permissions', 'errors', 'lifecycle', 'functions', 'config'] })

@@ -26,6 +26,16 @@ export function realtimeTests(env: SuiteEnv): void {
     return true
   }
 
+  /**
+   * With `fieldOrdering: 'declared'` (fresh collections declare no orderings), asserts that a watch
+   * of `query`, ordered by a field, fails with `unsupported`; true then, so the test stops there.
+   */
+  async function undeclared(query: { watch(): Observable<unknown> }): Promise<boolean> {
+    if (env.caps.fieldOrdering === 'any') return false
+    await expectStreamError(query.watch(), 'unsupported', 'a watch with an orderBy() the collection does not declare')
+    return true
+  }
+
   describe('realtime: documents', () => {
     it('doc watch emits null, then the doc, its updates, and null after delete', async () => {
       const col = await seeded({})
@@ -43,12 +53,12 @@ export function realtimeTests(env: SuiteEnv): void {
     })
 
     it('doc watch of an existing doc emits it first, with meta', async () => {
-      const col = await seeded({ w: { v: 'there' } })
+      const col = await seeded({ w: { s: 'there' } })
       const ref = col.doc('w')
       if (await refused(ref.watch())) return
       const docs = env.record(ref.watch())
       const first = await docs.waitFor(() => true, 'the first emission')
-      expect(first?.data).toEqual({ v: 'there' })
+      expect(first?.data).toEqual({ s: 'there' })
       expect(first?.meta.version).toBe((await ref.get())?.meta.version)
     })
 
@@ -78,7 +88,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('the first snapshot equals get() and lists every doc as added', async () => {
       const col = await seeded({ a: { n: 2 }, b: { n: 1 }, c: { n: 3 } })
       const query = col.orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       const first = await snaps.waitFor(() => true, 'the first snapshot')
       expect(idsOf(first.docs)).toEqual(idsOf((await query.get()).docs))
@@ -102,7 +112,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a new doc arrives as an added change at its sorted position', async () => {
       const col = await seeded({ a: { n: 1 }, c: { n: 3 } })
       const query = col.orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'a,c', 'the initial a,c')
       await col.doc('b').set({ n: 2 })
@@ -113,7 +123,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('an update arrives as a modified change with the new data', async () => {
       const col = await seeded({ a: { n: 1, label: 'old' }, b: { n: 2 } })
       const query = col.orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => s.docs.length === 2, 'the initial two docs')
       await col.doc('a').update({ label: 'new' })
@@ -126,7 +136,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('an update that reorders moves the doc (modified with old and new index)', async () => {
       const col = await seeded({ a1: { n: 1 }, a2: { n: 2 }, a3: { n: 3 } })
       const query = col.orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'a1,a2,a3', 'the initial order')
       await col.doc('a1').update({ n: 5 })
@@ -137,7 +147,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a delete arrives as a removed change with its old index', async () => {
       const col = await seeded({ a: { n: 1 }, b: { n: 2 }, c: { n: 3 } })
       const query = col.orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'a,b,c', 'the initial a,b,c')
       await col.doc('b').delete()
@@ -164,7 +174,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a limit window refills from outside when a member is deleted', async () => {
       const col = await seeded({ k1: { n: 1 }, k2: { n: 2 }, k3: { n: 3 }, k4: { n: 4 }, k5: { n: 5 } })
       const query = col.orderBy('n').limit(3)
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'k1,k2,k3', 'the initial window')
       await col.doc('k2').delete()
@@ -175,7 +185,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a limit window refills when a member is updated to sort past its end', async () => {
       const col = await seeded({ k1: { n: 1 }, k2: { n: 2 }, k3: { n: 3 }, k4: { n: 4 }, k5: { n: 5 } })
       const query = col.orderBy('n').limit(3)
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'k1,k2,k3', 'the initial window')
       await col.doc('k1').update({ n: 10 })
@@ -186,7 +196,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a limit window refills when a member leaves the filter', async () => {
       const col = await seeded({ k1: { n: 1, on: true }, k2: { n: 2, on: true }, k3: { n: 3, on: true }, k4: { n: 4, on: true } })
       const query = col.where('on', '==', true).orderBy('n').limit(2)
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'k1,k2', 'the initial window')
       await col.doc('k1').update({ on: false })
@@ -196,7 +206,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a new doc sorting into a full window pushes the last member out', async () => {
       const col = await seeded({ k1: { n: 1 }, k2: { n: 2 }, k3: { n: 3 }, k4: { n: 4 } })
       const query = col.orderBy('n').limit(3)
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'k1,k2,k3', 'the initial window')
       await col.doc('k0').set({ n: 0 })
@@ -212,7 +222,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('every snapshot’s changes match the previous and the new result across a series of writes', async () => {
       const col = await seeded({ a: { n: 1 }, b: { n: 2 }, c: { n: 3 }, d: { n: 4 } })
       const query = col.where('n', '<', 10).orderBy('n', 'desc').limit(3)
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'd,c,b', 'the initial window')
       await col.doc('e').set({ n: 2.5 })
@@ -228,7 +238,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('a batch write gives snapshots whose changes match the previous and the new result', async () => {
       const col = await seeded({ a: { n: 1 }, b: { n: 2 }, c: { n: 3 } })
       const query = col.orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const snaps = env.record(query.watch())
       await snaps.waitFor((s) => key(s) === 'a,b,c', 'the initial result')
       const app = await env.client()
@@ -255,7 +265,7 @@ export function realtimeTests(env: SuiteEnv): void {
     it('two identical watchers both get every result', async () => {
       const col = await seeded({ a: { n: 1 } })
       const query = col.where('n', '>', 0).orderBy('n')
-      if (await refused(query.watch())) return
+      if ((await refused(query.watch())) || (await undeclared(query))) return
       const first = env.record(query.watch())
       const second = env.record(query.watch())
       await first.waitFor((s) => key(s) === 'a', 'watcher 1: initial a')

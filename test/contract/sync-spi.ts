@@ -125,12 +125,12 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
         expect(second).toMatchObject({ data: { v: 2 }, writeId: 'w-set' })
         expect(second?.version).not.toBe(first?.version)
 
-        await pushAll(sync, [{ type: 'update', collection: col, id: 'x', data: { w: true }, writeId: 'w-update' }])
-        expect(await one(sync, col, 'x')).toMatchObject({ data: { v: 2, w: true }, writeId: 'w-update' })
+        await pushAll(sync, [{ type: 'update', collection: col, id: 'x', data: { done: true }, writeId: 'w-update' }])
+        expect(await one(sync, col, 'x')).toMatchObject({ data: { v: 2, done: true }, writeId: 'w-update' })
 
         await plain(adapter, [{ type: 'update', collection: col, id: 'x', data: { v: 3 } }])
         const cleared = await one(sync, col, 'x')
-        expect(cleared).toMatchObject({ data: { v: 3, w: true }, writeId: null })
+        expect(cleared).toMatchObject({ data: { v: 3, done: true }, writeId: null })
         expect(cleared?.version).toBe((await adapter.documents.get(col, 'x'))?.meta.version)
 
         await pushAll(sync, [{ type: 'create', collection: col, id: 'y', data: { n: 1 }, writeId: 'w-create' }])
@@ -410,20 +410,23 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
       })
 
       it('several writes to one document apply in order', async () => {
-        const { sync } = await device()
+        const { adapter, sync } = await device()
+        const inc = adapter.capabilities.increment
         const col = target.freshCollection()
         const outcomes = await sync.write([
           { type: 'create', collection: col, id: 'z', data: { v: 1 }, writeId: 'z1' },
           { type: 'update', collection: col, id: 'z', data: { v: increment(1) }, writeId: 'z2' },
           { type: 'create', collection: col, id: 'z', data: { v: 100 }, writeId: 'z3' },
-          { type: 'set', collection: col, id: 'z', data: { v: 10, w: 'set' }, writeId: 'z4' },
+          { type: 'set', collection: col, id: 'z', data: { v: 10, s: 'set' }, writeId: 'z4' },
           { type: 'update', collection: col, id: 'z', data: { v: increment(5) }, writeId: 'z5' },
           { type: 'delete', collection: col, id: 'y', writeId: 'y0' },
           { type: 'create', collection: col, id: 'y', data: { v: 1 }, writeId: 'y1' },
           { type: 'delete', collection: col, id: 'y', writeId: 'y2' },
         ])
-        expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as PortabaseError).code))).toEqual(['ok', 'ok', 'already-exists', 'ok', 'ok', 'ok', 'ok', 'ok'])
-        expect(await one(sync, col, 'z')).toMatchObject({ data: { v: 15, w: 'set' }, writeId: 'z5' })
+        // Without the capability, increment() is refused (unsupported) and the others still apply.
+        const refused = inc ? 'ok' : 'unsupported'
+        expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as PortabaseError).code))).toEqual(['ok', refused, 'already-exists', 'ok', refused, 'ok', 'ok', 'ok'])
+        expect(await one(sync, col, 'z')).toMatchObject(inc ? { data: { v: 15, s: 'set' }, writeId: 'z5' } : { data: { v: 10, s: 'set' }, writeId: 'z4' })
         expect(await one(sync, col, 'y')).toMatchObject({ data: null, writeId: 'y2' })
       })
 
@@ -433,10 +436,25 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
         const caps = adapter.capabilities
         await pushAll(sync, [{ type: 'create', collection: col, id: 's', data: { n: 1, tags: ['a', 'b'], gone: 'x' }, writeId: 's1' }])
         const update: SyncWrite = { type: 'update', collection: col, id: 's', data: { n: increment(2), tags: arrayUnion('c', 'a'), gone: deleteField() }, writeId: 's2' }
-        await pushAll(sync, [update, { type: 'update', collection: col, id: 's', data: { tags: arrayRemove('a') }, writeId: 's3' }])
-        expect(await one(sync, col, 's')).toMatchObject({ data: { n: 3, tags: ['b', 'c'] }, writeId: 's3' })
-        await pushAll(sync, [{ type: 'set', collection: col, id: 't', data: { n: increment(5), list: arrayUnion(1) }, writeId: 't1' }])
-        expect(await one(sync, col, 't')).toMatchObject({ data: { n: 5, list: [1] }, writeId: 't1' })
+        const remove: SyncWrite = { type: 'update', collection: col, id: 's', data: { tags: arrayRemove('a') }, writeId: 's3' }
+        const set: SyncWrite = { type: 'set', collection: col, id: 't', data: { n: increment(5), list: arrayUnion(1) }, writeId: 't1' }
+        let last = 's3'
+        if (caps.increment && caps.arrayOps) {
+          await pushAll(sync, [update, remove])
+          expect(await one(sync, col, 's')).toMatchObject({ data: { n: 3, tags: ['b', 'c'] }, writeId: 's3' })
+          await pushAll(sync, [set])
+          expect(await one(sync, col, 't')).toMatchObject({ data: { n: 5, list: [1] }, writeId: 't1' })
+        } else {
+          // Each write holding a sentinel the adapter lacks is refused on its own; nothing of it is applied.
+          const outcomes = await sync.write([update, remove, set])
+          expectFailure(outcomes[0], 'unsupported', 'increment()/arrayUnion() without the capability')
+          if (caps.arrayOps) expect(outcomes[1]).toEqual({ ok: true })
+          else expectFailure(outcomes[1], 'unsupported', 'arrayRemove() without the capability')
+          expectFailure(outcomes[2], 'unsupported', 'increment()/arrayUnion() in a set without the capability')
+          last = caps.arrayOps ? 's3' : 's1'
+          expect(await one(sync, col, 's')).toMatchObject({ data: caps.arrayOps ? { n: 1, tags: ['b'], gone: 'x' } : { n: 1, tags: ['a', 'b'], gone: 'x' }, writeId: last })
+          expect(await sync.fetch(col, ['t'])).toEqual([])
+        }
 
         const [stamped] = await sync.write([{ type: 'update', collection: col, id: 's', data: { at: serverTimestamp() }, writeId: 's4' }])
         if (caps.serverTimestamp) {
@@ -446,7 +464,7 @@ export function runSyncSpiSuite(target: SyncSpiTarget): void {
           expect(record?.writeId).toBe('s4')
         } else {
           expectFailure(stamped, 'unsupported', 'serverTimestamp() without the capability')
-          expect(await one(sync, col, 's')).toMatchObject({ writeId: 's3' })
+          expect(await one(sync, col, 's')).toMatchObject({ writeId: last })
         }
       })
 

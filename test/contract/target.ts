@@ -24,3 +24,25 @@ export interface ContractTarget {
 
 /** Remote config values every backend serves. */
 export const FIXTURE_CONFIG = { welcome: 'hello', maxItems: 20, featureX: true, ratio: 0.5 } as const
+
+export type FixtureFieldType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'json' | 'string[]'
+
+/**
+ * Every top-level field the suites (contract and sync SPI) write into fresh collections, with the one
+ * type it has everywhere (`number`: any finite number; `integer`: a safe integer; `json`: nested
+ * objects and arrays of any values). A backend with typed collections (Amplify: one model per
+ * collection) declares these fields on each fresh collection. Only cases for `mixedFieldTypes`
+ * write another type (`v`, `tags`), and only where the adapter declares it; the `owned`
+ * collection has `owner` and `secret`.
+ */
+export const FIXTURE_FIELDS: Readonly<Record<string, FixtureFieldType>> = {
+  title: 'string', name: 'string', s: 'string', g: 'string', from: 'string', by: 'string', label: 'string', in: 'string',
+  blank: 'string', unicode: 'string', emoji: 'string', long: 'string', quotes: 'string', gone: 'string',
+  id: 'string', updatedAt: 'string', nothing: 'string',
+  n: 'number', v: 'number', count: 'number', frac: 'number', small: 'number', big: 'number', exp: 'number',
+  a: 'integer', c: 'integer', w: 'integer', i: 'integer', zero: 'integer', neg: 'integer', keep: 'integer', drop: 'integer', other: 'integer',
+  b: 'boolean', done: 'boolean', yes: 'boolean', no: 'boolean', active: 'boolean', on: 'boolean', touched: 'boolean', back: 'boolean',
+  at: 'date', createdAt: 'date',
+  nested: 'json', list: 'json', empty: 'json', objects: 'json', addr: 'json',
+  tags: 'string[]',
+}

@@ -20,6 +20,7 @@ const expectedExport: Record<string, string> = {
   './parse': 'parse',
   './firebase': 'firebase',
   './supabase': 'supabase',
+  './amplify': 'amplify',
   './offline/node': 'fileStore',
 }
 

@@ -11,11 +11,17 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AmplifyAppSyncSimulator } from '@aws-amplify/amplify-appsync-simulator';
 import { generateFilterExpression } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/transform/dynamodb-filter.js';
 import { transformUtils } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/transform/index.js';
+import { dynamodbUtils } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/util/dynamodb-utils.js';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import simulatorItemsModule from '@aws-amplify/amplify-appsync-simulator/lib/data-loader/dynamo-db/utils/index.js';
+import { toJSON } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/value-mapper/to-json.js';
 import { generateModels } from '@aws-amplify/graphql-generator';
 import dynalite from 'dynalite';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startCognito, CONFIRMATION_CODE } from './cognito.js';
+import { startConfigAdmin, type ConfigAdmin } from './config-admin.js';
+import { FIXTURE_FUNCTIONS, invokeLambda } from './lambda.js';
 import { startS3 } from './s3.js';
 import { DEFAULT_COLLECTIONS, schemaSdl } from './schema.js';
 import type { AmplifyOutputs, AmplifyTestBackend, StartAmplifyBackendOptions } from './shared.js';
@@ -39,6 +45,26 @@ function expressionOf(condition: { toJSON(): object }): { expression: string; ex
 transformUtils.toDynamoDBConditionExpression = (condition: { toJSON(): object }): string => JSON.stringify(expressionOf(condition));
 transformUtils.toDynamoDBFilterExpression = (filter: { toJSON(): object }): string => JSON.stringify(expressionOf(filter));
 
+/**
+ * Two more, in how the simulator (JavaScript) converts DynamoDB items, where AppSync (Java) does not
+ * fail: `$util.dynamodb.toDynamoDB` marshals with `convertEmptyValues`, so an empty string was
+ * stored as NULL (DynamoDB has kept empty strings in non-key attributes since 2020); and numbers
+ * beyond ±2^53 (6.02e23) could be neither marshalled nor read back (the JS SDK wants BigInts, so
+ * the write failed and the read threw). Patched: empty strings as they are, numbers as doubles.
+ */
+const MARSHALL = { removeUndefinedValues: true, allowImpreciseNumbers: true } as const;
+dynamodbUtils.toDynamoDB = (value: unknown): unknown => {
+  const json = toJSON(value);
+  if (Array.isArray(value)) return { L: marshall(json, MARSHALL) };
+  if (json !== null && typeof json === 'object' && !Array.isArray(json)) return { M: marshall(json, MARSHALL) };
+  return marshall(json as never, MARSHALL);
+};
+// The CommonJS exports object (an ESM namespace is read-only); the data loader looks it up per call.
+const simulatorItems = simulatorItemsModule as unknown as { unmarshall: (raw: unknown, isRaw?: boolean) => unknown };
+const simulatorUnmarshall = simulatorItems.unmarshall;
+simulatorItems.unmarshall = (raw: unknown, isRaw = true): unknown =>
+  simulatorUnmarshall(isRaw ? unmarshall(raw as never, { wrapNumbers: (n: string) => Number(n) }) : raw, false);
+
 export async function runAmplifyBackend(options: StartAmplifyBackendOptions = {}): Promise<AmplifyTestBackend> {
   const started = performance.now();
   // The AWS SDK v3 clients (ours, the simulator's) warn once that they will need Node 22 from 2027.
@@ -51,8 +77,9 @@ export async function runAmplifyBackend(options: StartAmplifyBackendOptions = {}
 
   try {
     // 1. The data API: Gen 2 schema → SDL → resolvers, tables (no servers yet).
-    const sdl = await phase('schema', async () => schemaSdl(options.collections ?? DEFAULT_COLLECTIONS));
-    const api = await phase('GraphQL transformer', async () => transformSchema(sdl, { region }));
+    const functions = options.functions ? Object.keys(FIXTURE_FUNCTIONS) : [];
+    const sdl = await phase('schema', async () => schemaSdl(options.collections ?? DEFAULT_COLLECTIONS, { functions, config: options.config !== undefined }));
+    const api = await phase('GraphQL transformer', async () => transformSchema(sdl, { region, functions }));
     const introspection = await phase('model introspection (graphql-generator)', async () => {
       const files = await generateModels({ schema: sdl, target: 'introspection' });
       const [json] = Object.values(files);
@@ -80,8 +107,20 @@ export async function runAmplifyBackend(options: StartAmplifyBackendOptions = {}
     });
 
     // 4. The AppSync simulator over them.
-    const graphql = await phase('AppSync simulator', () => startSimulator(simulatorConfig(api, dynamo.endpoint)));
+    const lambdas = Object.fromEntries(functions.map((name) => [name, (payload: unknown) => invokeLambda(FIXTURE_FUNCTIONS[name]!, payload)]));
+    const graphql = await phase('AppSync simulator', () => startSimulator(simulatorConfig(api, dynamo.endpoint, lambdas)));
     undo.push(graphql.stop);
+
+    // 5. The remote config, written by its admin (config-admin.ts).
+    let configAdmin: ConfigAdmin | undefined;
+    if (options.config !== undefined) {
+      const values = options.config;
+      configAdmin = await phase('remote config', async () => {
+        const admin = await startConfigAdmin(cognito, graphql.url);
+        await admin.set(values);
+        return admin;
+      });
+    }
 
     const outputs: AmplifyOutputs = {
       version: '1.4',
@@ -129,6 +168,10 @@ export async function runAmplifyBackend(options: StartAmplifyBackendOptions = {}
       tableNames: Object.fromEntries(api.dataSources.flatMap((ds) => (ds.type === 'AMAZON_DYNAMODB' ? [[ds.name.replace(/Table$/, ''), ds.tableName]] : []))),
       confirmationCode: CONFIRMATION_CODE,
       timings: { transformMs: api.transformMs, backendMs: Math.round(performance.now() - started) },
+      setConfig: async (values) => {
+        if (!configAdmin) throw new Error('Amplify test backend: started without `config`: there is no config model');
+        await configAdmin.set(values);
+      },
       stop: () => (stopping ??= runUndo()),
     };
   } catch (error) {

@@ -4,12 +4,16 @@
  * argv[2]: StartAmplifyBackendOptions as JSON.
  * → parent: { type: 'ready', backend } | { type: 'error', message }
  * ← parent: { type: 'stop' } (stops, then exits; so does a closed IPC channel)
+ * ← parent: { type: 'setConfig', id, values } → parent: { type: 'done', id, error? }
  */
 import { runAmplifyBackend } from './backend.js';
 import type { AmplifyTestBackend, StartAmplifyBackendOptions } from './shared.js';
 
-export type ChildRequest = { type: 'stop' };
-export type ChildMessage = { type: 'ready'; backend: Omit<AmplifyTestBackend, 'stop'> } | { type: 'error'; message: string };
+export type ChildRequest = { type: 'stop' } | { type: 'setConfig'; id: number; values: Record<string, unknown> };
+export type ChildMessage =
+  | { type: 'ready'; backend: Omit<AmplifyTestBackend, 'stop' | 'setConfig'> }
+  | { type: 'error'; message: string }
+  | { type: 'done'; id: number; error?: string };
 
 const send = (message: ChildMessage): Promise<void> =>
   new Promise((resolve) => (process.send ? process.send(message, () => resolve()) : resolve()));
@@ -27,6 +31,11 @@ const stopAndExit = (): void => {
 process.on('disconnect', stopAndExit);
 process.on('message', (request: ChildRequest) => {
   if (request.type === 'stop') stopAndExit();
+  else if (request.type === 'setConfig') {
+    const done = (error?: unknown): Promise<void> => send({ type: 'done', id: request.id, ...(error ? { error: error instanceof Error ? error.message : String(error) } : {}) });
+    if (!backend) void done(new Error('Amplify test backend: not started'));
+    else backend.setConfig(request.values).then(() => done(), done);
+  }
 });
 
 try {
@@ -39,6 +48,6 @@ try {
 if (exiting) {
   stopAndExit();
 } else {
-  const { stop: _stop, ...info } = backend;
+  const { stop: _stop, setConfig: _setConfig, ...info } = backend;
   await send({ type: 'ready', backend: info });
 }

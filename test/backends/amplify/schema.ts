@@ -14,7 +14,7 @@
  *                that field, `<sub>::<username>`, and fills it in on create).
  */
 import { a } from '@aws-amplify/data-schema';
-import { modelNameOf, portabaseModels, type AmplifyCollection } from '../../../adapters/amplify/schema.js';
+import { modelNameOf, portabaseConfigModel, portabaseFunction, portabaseModels, type AmplifyCollection } from '../../../adapters/amplify/schema.js';
 
 export type CollectionAccess = 'public' | 'signedIn' | 'owner';
 /**
@@ -37,8 +37,18 @@ export function modelName(collection: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
+/**
+ * What the schema serves besides the collections: `functions`, custom queries through
+ * `portabaseFunction` (the handler is named by string, as `defineData({ functions })` allows; the
+ * transform maps each name to its Lambda); `config`, the `portabaseConfigModel` model.
+ */
+export interface SchemaExtras {
+  functions?: readonly string[];
+  config?: boolean;
+}
+
 /** The `a.schema()` for these collections (one model each; see the file comment). */
-export function buildDataSchema(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS) {
+export function buildDataSchema(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS, extras: SchemaExtras = {}) {
   const models: Record<string, ReturnType<typeof model>> = {};
   const portabase: AmplifyCollection[] = [];
   for (const spec of collections) {
@@ -52,12 +62,14 @@ export function buildDataSchema(collections: readonly CollectionSpec[] = DEFAULT
     models[type] = model(access);
   }
   for (const spec of portabase) if (models[modelNameOf(spec)]) throw new Error(`Amplify test backend: collections map to the same model ${modelNameOf(spec)}`);
-  return a.schema({ ...models, ...portabaseModels(a, portabase) } as typeof models);
+  const functions = Object.fromEntries((extras.functions ?? []).map((name) => [name, portabaseFunction(a, name)]));
+  for (const name of Object.keys(functions)) if (models[name]) throw new Error(`Amplify test backend: function ${name} clashes with a model`);
+  return a.schema({ ...models, ...portabaseModels(a, portabase), ...functions, ...(extras.config ? portabaseConfigModel(a) : {}) } as typeof models);
 }
 
-/** The `@model`/`@auth` GraphQL SDL Gen 2 hands to the transformer (what `defineData` does with it). */
-export function schemaSdl(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS): string {
-  return buildDataSchema(collections).transform().schema;
+/** The `@model`/`@auth`/`@function` GraphQL SDL Gen 2 hands to the transformer (what `defineData` does with it). */
+export function schemaSdl(collections: readonly CollectionSpec[] = DEFAULT_COLLECTIONS, extras: SchemaExtras = {}): string {
+  return buildDataSchema(collections, extras).transform().schema;
 }
 
 function model(access: CollectionAccess) {

@@ -39,7 +39,7 @@ export async function startAmplifyBackend(options: StartAmplifyBackendOptions = 
       };
       const onMessage = (message: ChildMessage): void => {
         if (message.type === 'ready') settle(undefined, message.backend);
-        else settle(new Error(message.message));
+        else if (message.type === 'error') settle(new Error(message.message));
       };
       const onExit = (code: number | null, signal: string | null): void =>
         settle(new Error(`Amplify test backend: its process exited during start-up (code ${code}, signal ${signal}); see stderr above`));
@@ -52,8 +52,31 @@ export async function startAmplifyBackend(options: StartAmplifyBackendOptions = 
   }
 
   let stopping: Promise<void> | undefined;
-  return { ...info, stop: () => (stopping ??= stopChild(child, exited)) };
+  return { ...info, setConfig: (values) => request(child, { type: 'setConfig', values }), stop: () => (stopping ??= stopChild(child, exited)) };
 }
+
+let requests = 0;
+/** One request to the child, answered by `{ type: 'done', id }`. */
+function request(child: ChildProcess, message: DistributiveOmit<Extract<ChildRequest, { id: number }>, 'id'>): Promise<void> {
+  const id = ++requests;
+  return new Promise((resolve, reject) => {
+    if (!child.connected) return reject(new Error('Amplify test backend: stopped'));
+    const onMessage = (reply: ChildMessage): void => {
+      if (reply.type !== 'done' || reply.id !== id) return;
+      child.off('message', onMessage).off('exit', onExit);
+      if (reply.error) reject(new Error(reply.error));
+      else resolve();
+    };
+    const onExit = (): void => {
+      child.off('message', onMessage);
+      reject(new Error('Amplify test backend: its process exited'));
+    };
+    child.on('message', onMessage).once('exit', onExit);
+    child.send({ ...message, id } as ChildRequest);
+  });
+}
+
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

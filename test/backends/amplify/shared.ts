@@ -14,6 +14,16 @@ export interface StartAmplifyBackendOptions {
   tokenValiditySeconds?: number;
   /** Default `us-east-1`. */
   region?: string;
+  /**
+   * Serve the contract's functions (FIXTURES.md: `echo`, `whoami`, `fail`, `slow`) as Gen 2 custom
+   * queries (`portabaseFunction`), each handled by an in-process Lambda stand-in (lambda.ts).
+   */
+  functions?: boolean;
+  /**
+   * Serve the remote-config model (`portabaseConfigModel`) holding these values (any JSON per key);
+   * `setConfig()` replaces them. Without it there is no config model.
+   */
+  config?: Record<string, unknown>;
 }
 
 /** The Gen 2 `amplify_outputs.json` format (the parts this backend fills in), as @aws-amplify/core parses it. */
@@ -62,5 +72,10 @@ export interface AmplifyTestBackend {
   confirmationCode: string;
   /** Milliseconds: the transform, and the whole start inside the backend process. */
   timings: { transformMs: number; backendMs: number };
+  /**
+   * Replaces the remote config (served with the `config` option): GraphQL mutations as a member of
+   * the config's admin group, so subscribed clients hear of it, as from an admin app on AWS.
+   */
+  setConfig(values: Record<string, unknown>): Promise<void>;
   stop(): Promise<void>;
 }

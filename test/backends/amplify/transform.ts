@@ -31,6 +31,7 @@ import type {
 import { executeTransform } from '@aws-amplify/graphql-transformer';
 import * as cdk from 'aws-cdk-lib';
 import * as appsync from 'aws-cdk-lib/aws-appsync';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { randomBytes } from 'node:crypto';
 
@@ -42,9 +43,18 @@ export interface TransformOptions {
   region?: string;
   /** AppSync API name. Default `local`. */
   apiName?: string;
+  /**
+   * The Lambda functions `@function(name: …)` fields name, as Gen 2 passes its `defineFunction`s
+   * (`functionNameMap`): each becomes `arn:aws:lambda:<region>:<account>:function:<name>`.
+   */
+  functions?: readonly string[];
 }
 
-export type DataSource = { name: string; type: 'NONE' } | { name: string; type: 'AMAZON_DYNAMODB'; tableName: string };
+export type DataSource =
+  | { name: string; type: 'NONE' }
+  | { name: string; type: 'AMAZON_DYNAMODB'; tableName: string }
+  /** A Lambda data source (`@function`); `functionName` is the last part of its function's ARN. */
+  | { name: string; type: 'AWS_LAMBDA'; functionName: string };
 
 /** The transformed API, independent of where the simulator and DynamoDB will run. */
 export interface TransformedApi {
@@ -105,53 +115,71 @@ export function transformSchema(sdl: string, options: TransformOptions = {}): Tr
   let assetCount = 0;
   const logs: string[] = [];
 
-  executeTransform({
-    scope: stack,
-    nestedStackProvider: { provide: (scope, name) => new cdk.NestedStack(scope, name) },
-    assetProvider: {
-      provide: (_scope, _id, { fileName, fileContent }) => {
-        const key = `${++assetCount}/${fileName}`;
-        const s3ObjectUrl = `s3://amplify-local-assets/${key}`;
-        const httpUrl = `https://amplify-local-assets.s3.${region}.amazonaws.com/${key}`;
-        assets.set(s3ObjectUrl, fileContent).set(httpUrl, fileContent);
-        return { assetHash: String(assetCount), httpUrl, s3BucketName: 'amplify-local-assets', s3ObjectKey: key, s3ObjectUrl };
+  // The auth transformer console.warns about `@auth` on root-type fields (every custom query): into the logs.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void logs.push(`WARN: ${args.map(String).join(' ')}`);
+  try {
+    executeTransform({
+      scope: stack,
+      nestedStackProvider: { provide: (scope, name) => new cdk.NestedStack(scope, name) },
+      assetProvider: {
+        provide: (_scope, _id, { fileName, fileContent }) => {
+          const key = `${++assetCount}/${fileName}`;
+          const s3ObjectUrl = `s3://amplify-local-assets/${key}`;
+          const httpUrl = `https://amplify-local-assets.s3.${region}.amazonaws.com/${key}`;
+          assets.set(s3ObjectUrl, fileContent).set(httpUrl, fileContent);
+          return { assetHash: String(assetCount), httpUrl, s3BucketName: 'amplify-local-assets', s3ObjectKey: key, s3ObjectUrl };
+        },
       },
-    },
-    synthParameters: { amplifyEnvironmentName: 'NONE', apiName, userPoolId: 'local-user-pool', adminRoles: [] },
-    schema: sdl,
-    transformersFactoryArgs: {},
-    authConfig: {
-      defaultAuthentication: { authenticationType: 'AMAZON_COGNITO_USER_POOLS', userPoolConfig: { userPoolId: 'local-user-pool' } },
-      additionalAuthenticationProviders: [{ authenticationType: 'API_KEY', apiKeyConfig: { apiKeyExpirationDays: 7 } }],
-    },
-    stackMapping: {},
-    transformParameters: GEN2_TRANSFORM_PARAMETERS,
-    dataSourceStrategies: Object.fromEntries(modelNames(sdl).map((model) => [model, GEN2_DYNAMODB_STRATEGY])),
-    printTransformerLog: (log) => logs.push(`${log.level}: ${log.message}`),
-  });
+      synthParameters: { amplifyEnvironmentName: 'NONE', apiName, userPoolId: 'local-user-pool', adminRoles: [] },
+      schema: sdl,
+      transformersFactoryArgs: {
+        functionNameMap: Object.fromEntries(
+          (options.functions ?? []).map((name) => [name, lambda.Function.fromFunctionArn(stack, `function-${name}`, `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`)]),
+        ),
+      },
+      authConfig: {
+        defaultAuthentication: { authenticationType: 'AMAZON_COGNITO_USER_POOLS', userPoolConfig: { userPoolId: 'local-user-pool' } },
+        additionalAuthenticationProviders: [{ authenticationType: 'API_KEY', apiKeyConfig: { apiKeyExpirationDays: 7 } }],
+      },
+      stackMapping: {},
+      transformParameters: GEN2_TRANSFORM_PARAMETERS,
+      dataSourceStrategies: Object.fromEntries(modelNames(sdl).map((model) => [model, GEN2_DYNAMODB_STRATEGY])),
+      printTransformerLog: (log) => logs.push(`${log.level}: ${log.message}`),
+    });
+  } finally {
+    console.warn = warn;
+  }
 
   const api = walk(stack, assets, { apiId, apiKey, region });
   return { apiName, apiId, apiKey, region, ...api, logs, transformMs: Math.round(performance.now() - started) };
 }
 
-/** The simulator's config for a transformed API whose tables live at `dynamoDbEndpoint`. */
-export function simulatorConfig(api: TransformedApi, dynamoDbEndpoint: string): AmplifyAppSyncSimulatorConfig {
+/**
+ * The simulator's config for a transformed API whose tables live at `dynamoDbEndpoint`; each Lambda
+ * data source calls `lambdas[<function name>]` with the invocation payload (in process).
+ */
+export function simulatorConfig(api: TransformedApi, dynamoDbEndpoint: string, lambdas: Record<string, (payload: unknown) => Promise<unknown>> = {}): AmplifyAppSyncSimulatorConfig {
   return {
     schema: { content: api.schema },
     mappingTemplates: api.mappingTemplates,
     functions: api.functions,
     resolvers: api.resolvers,
-    dataSources: api.dataSources.map((ds) =>
-      ds.type === 'NONE'
-        ? { name: ds.name, type: 'NONE' as const }
-        : {
-            name: ds.name,
-            type: 'AMAZON_DYNAMODB' as const,
-            // Only `config` reaches the DynamoDB client, and its credentials must sit in
-            // `credentials`: top-level accessKeyId/secretAccessKey are ignored (→ CredentialsProviderError).
-            config: { endpoint: dynamoDbEndpoint, region: api.region, tableName: ds.tableName, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
-          },
-    ),
+    dataSources: api.dataSources.map((ds) => {
+      if (ds.type === 'NONE') return { name: ds.name, type: 'NONE' as const };
+      if (ds.type === 'AWS_LAMBDA') {
+        const invoke = lambdas[ds.functionName];
+        if (!invoke) throw new Error(`Amplify test backend: no handler for the Lambda function ${ds.functionName} (data source ${ds.name})`);
+        return { name: ds.name, type: 'AWS_LAMBDA' as const, invoke };
+      }
+      return {
+        name: ds.name,
+        type: 'AMAZON_DYNAMODB' as const,
+        // Only `config` reaches the DynamoDB client, and its credentials must sit in
+        // `credentials`: top-level accessKeyId/secretAccessKey are ignored (→ CredentialsProviderError).
+        config: { endpoint: dynamoDbEndpoint, region: api.region, tableName: ds.tableName, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
+      };
+    }),
     appSync: {
       name: api.apiName,
       apiKey: api.apiKey,
@@ -296,6 +324,10 @@ function walk(root: cdk.Stack, assets: Map<string, string>, ids: Ids): Omit<Tran
         const config = value(c, c.dynamoDbConfig) as { tableName?: Json };
         if (typeof config?.tableName !== 'string') throw new Error(`Amplify transform: data source ${name} has no table name`);
         dataSources.push({ name, type, tableName: config.tableName });
+      } else if (type === 'AWS_LAMBDA') {
+        const arn = (value(c, c.lambdaConfig) as { lambdaFunctionArn?: Json })?.lambdaFunctionArn;
+        if (typeof arn !== 'string' || !arn.startsWith('arn:aws:lambda:')) throw new Error(`Amplify transform: data source ${name} has no Lambda ARN: ${JSON.stringify(arn)}`);
+        dataSources.push({ name, type, functionName: arn.split(':').pop()! });
       } else throw new Error(`Amplify transform: data source ${name} of type ${type} is not served by this test backend`);
     } else if (c instanceof appsync.CfnFunctionConfiguration) {
       refuseJs(c);
@@ -326,12 +358,20 @@ function walk(root: cdk.Stack, assets: Map<string, string>, ids: Ids): Omit<Tran
       // Only the fields a table needs here: the rest (billing, SSE, streams) may hold conditions.
       const { tableName: name, keySchema, attributeDefinitions, globalSecondaryIndexes, localSecondaryIndexes } = props(c);
       // An Amplify-managed table's construct keeps adding attribute definitions (one per index key,
-      // addGlobalSecondaryIndex) after its custom resource copied the list: read the construct's own.
-      let managed: unknown;
+      // addGlobalSecondaryIndex) after its custom resource copied the list, and a custom primary key
+      // (`.identifier([...])`) replaces its key schema by a property override: read the construct's own.
+      type ManagedTable = { attributeDefinitions?: unknown; keySchema?: unknown };
+      let managed: ManagedTable | undefined;
       for (let scope: IConstruct | undefined = c.node.scope; scope && managed === undefined; scope = scope.node.scope) {
-        managed = (scope as { attributeDefinitions?: unknown }).attributeDefinitions;
+        if ((scope as ManagedTable).attributeDefinitions !== undefined) managed = scope as ManagedTable;
       }
-      const picked = { tableName: name, keySchema, attributeDefinitions: Array.isArray(managed) ? managed : attributeDefinitions, globalSecondaryIndexes, localSecondaryIndexes };
+      const picked = {
+        tableName: name,
+        keySchema: Array.isArray(managed?.keySchema) && managed.keySchema.length > 0 ? managed.keySchema : keySchema,
+        attributeDefinitions: Array.isArray(managed?.attributeDefinitions) ? managed.attributeDefinitions : attributeDefinitions,
+        globalSecondaryIndexes,
+        localSecondaryIndexes,
+      };
       tables.push(createTableInput(value(c, picked) as unknown as TableProps));
     }
   }
