@@ -34,17 +34,20 @@
  */
 import { defer, type Observable } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../../src/errors.js'
-import { compileFilters } from '../../src/query/evaluate.js'
+import { compileCursor, compileFilters, compileOrder } from '../../src/query/evaluate.js'
 import { DOC_ID, type Filter, type Query } from '../../src/query/model.js'
 import type { WriteData } from '../../src/sentinels.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
-import type { Doc, QuerySnapshot } from '../../src/types.js'
+import type { Doc, DocumentData, QuerySnapshot } from '../../src/types.js'
 import { amplifyError, CONDITIONAL_CHECK_FAILED, dataErrorTypeOf, mapDataError, PROVIDER, UNAUTHORIZED } from './errors.js'
 import {
   attr,
   createDocument,
   fieldOfAttribute,
+  orderKeysOf,
+  touchesOrderings,
   uidOfOwner,
+  updatedData,
   decodeItem,
   encodeWrite,
   getDocument,
@@ -52,6 +55,7 @@ import {
   idKeyCondition,
   isTombstone,
   listById,
+  listByOrdering,
   listFieldOf,
   translateFilters,
   updateDocument,
@@ -60,7 +64,8 @@ import {
   type Item,
   type ModelInfo,
 } from './graphql.js'
-import { OWNER, PARTITION } from './schema.js'
+import { AFTER_PREFIX, orderPrefix } from './order-key.js'
+import { OWNER, PARTITION, queryFieldOf } from './schema.js'
 
 /** What the service needs of aws-amplify's client (`generateClient(ctx)` from 'aws-amplify/api'). */
 export interface GraphQLClient {
@@ -78,9 +83,43 @@ export function storedAttributes(m: ModelInfo): string[] {
   return Object.entries(m.attributes).filter(([field]) => !(m.owner && field === OWNER)).map(([, attribute]) => attribute)
 }
 
+/** A tombstone: the fields and order keys REMOVEd (out of every ordering index), the owner kept. */
+export function tombstoneInput(m: ModelInfo, id: string, writeId: string | null): Record<string, unknown> {
+  const input: Record<string, unknown> = { id, pbDeleted: true, pbNulls: null, pbWriteId: writeId }
+  for (const attribute of storedAttributes(m)) input[attribute] = null
+  for (const o of m.orderings) input[o.index] = null
+  return input
+}
+
+/** An update must read the item first when it changes pbNulls (a list) or an ordering's key (made of several fields). */
+export function updateNeedsItem(m: ModelInfo, data: WriteData, encoded: EncodedWrite): boolean {
+  return encoded.nulls.length > 0 || encoded.deleted.length > 0 || touchesOrderings(m, data)
+}
+
+/**
+ * An update's input and conditions. With the item as read (see updateNeedsItem): the new pbNulls
+ * and order keys, written on condition that nobody wrote in between (`updatedAt` unchanged).
+ */
+export function updateInput(m: ModelInfo, id: string, data: WriteData, encoded: EncodedWrite, writeId: string | null, item?: Item): [Record<string, unknown>, Record<string, unknown>[]] {
+  const input: Record<string, unknown> = { id, ...encoded.values, pbWriteId: writeId }
+  if (encoded.owner !== undefined) input[OWNER] = encoded.owner
+  const conditions: Record<string, unknown>[] = [{ pbDeleted: { ne: true } }]
+  if (item) {
+    const nulls = new Set((item.pbNulls ?? []).filter((a): a is string => typeof a === 'string' && fieldOfAttribute(m, a) !== undefined))
+    for (const field of Object.keys(data)) nulls.delete(attr(m, field))
+    for (const attribute of encoded.nulls) nulls.add(attribute)
+    input.pbNulls = nulls.size > 0 ? [...nulls] : null
+    if (touchesOrderings(m, data)) Object.assign(input, orderKeysOf(m, updatedData(decodeItem(m, item).data, data), id))
+    conditions.push({ updatedAt: { eq: item.updatedAt } })
+  }
+  return [input, conditions]
+}
+
 export const PAGE_FLOOR = 100
 export const PAGE_MAX = 1000
 const UPDATE_ATTEMPTS = 3
+
+type Plan = { kind: 'id'; direction: 'asc' | 'desc' } | { kind: 'ordering'; ordering: ModelInfo['orderings'][number]; direction: 'asc' | 'desc' }
 
 type Probe = { state: 'missing' } | { state: 'forbidden' } | { state: 'tombstone'; item: Item } | { state: 'live'; item: Item }
 
@@ -147,15 +186,28 @@ export class AmplifyDocuments implements DocumentsService {
   private async scan(
     m: ModelInfo,
     filter: GqlFilter,
-    options: { want: number; desc: boolean; key?: Record<string, unknown>; keep?: (item: Item) => boolean; selection?: string; pageSize: (remaining: number) => number; signal?: AbortSignal },
+    options: {
+      want: number
+      desc: boolean
+      key?: Record<string, unknown>
+      keep?: (item: Item) => boolean
+      /** Read on while this holds (default: fewer than `want` items). */
+      more?: (items: Item[]) => boolean
+      /** A declared ordering's index instead of pbById. */
+      ordering?: string
+      selection?: string
+      pageSize: (remaining: number) => number
+      signal?: AbortSignal
+    },
   ): Promise<Item[]> {
     if (filter === false) return []
     // An empty id range (lo > hi) would be refused by DynamoDB: nothing can match.
     const between = options.key?.between as [string, string] | undefined
     if (between && between[0] > between[1]) return []
     const out: Item[] = []
-    const query = listById(m, options.selection)
-    const field = listFieldOf(m)
+    const query = options.ordering ? listByOrdering(m, options.ordering) : listById(m, options.selection)
+    const field = options.ordering ? queryFieldOf(m.model, options.ordering) : listFieldOf(m)
+    const more = options.more ?? ((items: Item[]) => items.length < options.want)
     let nextToken: string | null = null
     do {
       const variables: Record<string, unknown> = {
@@ -165,7 +217,7 @@ export class AmplifyDocuments implements DocumentsService {
         nextToken,
       }
       if (filter !== true) variables.filter = filter
-      if (options.key) variables.id = options.key
+      if (options.key) variables[options.ordering ? 'key' : 'id'] = options.key
       let page: { items: (Item | null)[]; nextToken: string | null } | null
       try {
         page = (await this.send<Record<string, typeof page>>(query, variables, options.signal))[field] ?? null
@@ -173,21 +225,31 @@ export class AmplifyDocuments implements DocumentsService {
         throw mapDataError(error, { what: `query ${m.collection}` })
       }
       for (const item of page?.items ?? []) {
-        if (item && out.length < options.want && (!options.keep || options.keep(item))) out.push(item)
+        if (item && more(out) && (!options.keep || options.keep(item))) out.push(item)
       }
       nextToken = page?.nextToken ?? null
-    } while (nextToken && out.length < options.want)
+    } while (nextToken && more(out))
     return out
   }
 
-  private idOrder(m: ModelInfo, query: Query): 'asc' | 'desc' {
-    const [first, ...rest] = query.orderBy
-    if (!first || rest.length > 0 || first.field !== DOC_ID) {
-      throw new PortabaseError('unsupported', `Amplify: ${m.collection} can only be ordered by the document id for now (ordering by ${query.orderBy.map((o) => o.field).join(', ')} needs a declared ordering index)`, {
-        provider: PROVIDER,
-      })
+  /**
+   * How a query is read: by id (pbById), or through the declared ordering whose fields are the
+   * orderBy's, all ascending or all descending (its index read forwards or backwards). Anything
+   * else is `unsupported`: never a whole-collection read sorted here.
+   */
+  private plan(m: ModelInfo, query: Query): Plan {
+    const last = query.orderBy[query.orderBy.length - 1]
+    const idDirection = last?.field === DOC_ID ? last.direction : 'asc'
+    const fields = last?.field === DOC_ID ? query.orderBy.slice(0, -1) : query.orderBy
+    if (fields.length === 0) return { kind: 'id', direction: idDirection }
+    const direction = fields[0]!.direction
+    const ordering = m.orderings.find((o) => o.fields.length === fields.length && o.fields.every((f, i) => fields[i]!.field === f))
+    if (!ordering || fields.some((f) => f.direction !== direction)) {
+      const wanted = fields.map((f) => `${f.field} ${f.direction}`).join(', ')
+      const declared = m.orderings.map((o) => `[${o.fields.join(', ')}]`).join(', ') || 'none'
+      throw new PortabaseError('unsupported', `Amplify: ${m.collection} has no declared ordering for orderBy(${wanted}) (declared: ${declared}; each is read all ascending or all descending)`, { provider: PROVIDER })
     }
-    return first.direction
+    return { kind: 'ordering', ordering, direction }
   }
 
   /** With filters on the id (not expressible in a filter expression), the check of each read item. */
@@ -199,17 +261,56 @@ export class AmplifyDocuments implements DocumentsService {
 
   async query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]> {
     const m = this.model(collection)
-    const direction = this.idOrder(m, query)
+    const plan = this.plan(m, query)
     const filter = translateFilters(m, query.filters)
+    const pageSize = (remaining: number): number => Math.min(PAGE_MAX, Math.max(PAGE_FLOOR, Number.isFinite(remaining) ? remaining : PAGE_MAX))
+    if (plan.kind === 'id') {
+      const items = await this.scan(m, filter, {
+        keep: this.idCheck(m, query.filters),
+        want: query.limit ?? Infinity,
+        desc: plan.direction === 'desc',
+        key: idKeyCondition(query.filters, query.startAfter ? { id: query.startAfter.id, desc: plan.direction === 'desc' } : undefined),
+        pageSize,
+        signal: options?.signal,
+      })
+      return items.map((item) => decodeItem(m, item))
+    }
+    return this.queryOrdered(m, plan, query, filter, pageSize, options?.signal)
+  }
+
+  /**
+   * A query through a declared ordering's index. Its keys order documents by the fields' values
+   * (order-key.ts); documents tied on them — and strings equal in their first STRING_PREFIX code
+   * points — are read as a whole group and put in order here by the reference comparator, so ties
+   * break by id in the direction asked, and a cursor inside a group is exact.
+   * COST: besides limit-before-filter (see the file comment), a page also reads the rest of the
+   * group its last document is in, and a cursor's page reads its cursor's group again.
+   */
+  private async queryOrdered(m: ModelInfo, plan: Extract<Plan, { kind: 'ordering' }>, query: Query, filter: GqlFilter, pageSize: (remaining: number) => number, signal?: AbortSignal): Promise<Doc[]> {
+    const { fields, index } = plan.ordering
+    const desc = plan.direction === 'desc'
+    const groupOf = (item: Item): string => orderPrefix(fields, m.fields, decodeItem(m, item).data)
+    let key: Record<string, unknown> | undefined
+    const checks: ((doc: Doc) => boolean)[] = []
+    if (query.startAfter) {
+      const at = orderPrefix(fields, m.fields, Object.fromEntries(fields.map((f, i) => [f, query.startAfter!.values[i] ?? null])))
+      key = desc ? { lt: at + AFTER_PREFIX } : { ge: at }
+      checks.push(compileCursor(query.startAfter, query.orderBy))
+    }
+    if (filtersOnId(query.filters)) checks.push(compileFilters(query.filters))
+    const want = query.limit ?? Infinity
     const items = await this.scan(m, filter, {
-      keep: this.idCheck(m, query.filters),
-      want: query.limit ?? Infinity,
-      desc: direction === 'desc',
-      key: idKeyCondition(query.filters, query.startAfter ? { id: query.startAfter.id, desc: direction === 'desc' } : undefined),
-      pageSize: (remaining) => Math.min(PAGE_MAX, Math.max(PAGE_FLOOR, Number.isFinite(remaining) ? remaining : PAGE_MAX)),
-      signal: options?.signal,
+      ordering: index,
+      desc,
+      key,
+      want,
+      keep: checks.length > 0 ? (item) => checks.every((check) => check(decodeItem(m, item))) : undefined,
+      more: (read) => read.length < want || groupOf(read[want - 1]!) === groupOf(read[read.length - 1]!),
+      pageSize,
+      signal,
     })
-    return items.map((item) => decodeItem(m, item))
+    const docs = items.map((item) => decodeItem(m, item)).sort(compileOrder(query.orderBy))
+    return Number.isFinite(want) ? docs.slice(0, want) : docs
   }
 
   async count(collection: string, query: Query, options?: CallOptions): Promise<number> {
@@ -228,7 +329,7 @@ export class AmplifyDocuments implements DocumentsService {
     return defer(() => {
       if (!this.realtime) throw new PortabaseError('unsupported', `Amplify: watch() (${collection}) is not available in this amplify adapter`, { provider: PROVIDER })
       const m = this.model(collection)
-      this.idOrder(m, query)
+      this.plan(m, query)
       translateFilters(m, query.filters)
       return this.realtime.watch(m, (signal) => this.query(collection, query, { signal }))
     })
@@ -294,6 +395,7 @@ export class AmplifyDocuments implements DocumentsService {
     const input: Record<string, unknown> = { id }
     for (const attribute of storedAttributes(m)) input[attribute] = encoded.values[attribute] ?? null
     if (encoded.owner !== undefined) input[OWNER] = encoded.owner
+    Object.assign(input, orderKeysOf(m, encoded.data as DocumentData, id))
     return { ...input, pbPart: PARTITION, pbDeleted: false, pbNulls: encoded.nulls.length > 0 ? encoded.nulls : null, pbWriteId: writeId }
   }
 
@@ -301,6 +403,7 @@ export class AmplifyDocuments implements DocumentsService {
     const input: Record<string, unknown> = { id, pbPart: PARTITION, pbDeleted: false }
     for (const [attribute, value] of Object.entries(encoded.values)) if (value !== null) input[attribute] = value
     if (encoded.owner !== undefined) input[OWNER] = encoded.owner
+    Object.assign(input, orderKeysOf(m, encoded.data as DocumentData, id))
     if (encoded.nulls.length > 0) input.pbNulls = encoded.nulls
     if (writeId !== null) input.pbWriteId = writeId
     return input
@@ -347,22 +450,16 @@ export class AmplifyDocuments implements DocumentsService {
   private async update(m: ModelInfo, id: string, data: WriteData, encoded: EncodedWrite, writeId: string | null, signal?: AbortSignal): Promise<void> {
     const what = `update ${m.collection}/${id}`
     const notFound = (): PortabaseError => this.refused(m, id, 'not-found', 'no such document')
-    const needsNulls = encoded.nulls.length > 0 || encoded.deleted.length > 0
+    const needsItem = updateNeedsItem(m, data, encoded)
     for (let attempt = 1; attempt <= UPDATE_ATTEMPTS; attempt++) {
-      const input: Record<string, unknown> = { id, ...encoded.values, pbWriteId: writeId }
-      if (encoded.owner !== undefined) input[OWNER] = encoded.owner
-      const conditions: Record<string, unknown>[] = [{ pbDeleted: { ne: true } }]
-      if (needsNulls) {
-        // pbNulls is a list: read it, change it, and write only if nobody wrote in between.
+      let item: Item | undefined
+      if (needsItem) {
         const found = await this.probe(m, id, signal)
         if (found.state === 'forbidden') throw this.refused(m, id, 'permission-denied', 'not authorized to write this document')
         if (found.state !== 'live') throw notFound()
-        const nulls = new Set((found.item.pbNulls ?? []).filter((a): a is string => typeof a === 'string' && fieldOfAttribute(m, a) !== undefined))
-        for (const field of Object.keys(data)) nulls.delete(attr(m, field))
-        for (const field of encoded.nulls) nulls.add(field)
-        input.pbNulls = nulls.size > 0 ? [...nulls] : null
-        conditions.push({ updatedAt: { eq: found.item.updatedAt } })
+        item = found.item
       }
+      const [input, conditions] = updateInput(m, id, data, encoded, writeId, item)
       const updated = await this.mutate(m, 'update', input, conditions.length === 1 ? conditions[0] : { and: conditions }, what, signal)
       if (updated === 'ok') return
       if (updated === 'unauthorized') {
@@ -370,16 +467,14 @@ export class AmplifyDocuments implements DocumentsService {
         if (found.state === 'missing' || found.state === 'tombstone') throw notFound()
         throw this.refused(m, id, 'permission-denied', 'not authorized to write this document')
       }
-      // A failed condition: missing, a tombstone — or, with nulls, written in between (try again).
-      if (!needsNulls) throw notFound()
+      // A failed condition: missing, a tombstone — or, read first, written in between (try again).
+      if (!needsItem) throw notFound()
     }
     throw this.refused(m, id, 'conflict', 'the document kept changing between reads and writes')
   }
 
   private async remove(m: ModelInfo, id: string, writeId: string | null, signal?: AbortSignal): Promise<void> {
-    const input: Record<string, unknown> = { id, pbDeleted: true, pbNulls: null, pbWriteId: writeId }
-    for (const attribute of storedAttributes(m)) input[attribute] = null
-    const deleted = await this.mutate(m, 'update', input, undefined, `delete ${m.collection}/${id}`, signal)
+    const deleted = await this.mutate(m, 'update', tombstoneInput(m, id, writeId), undefined, `delete ${m.collection}/${id}`, signal)
     if (deleted === 'ok' || deleted === 'conditional') return // conditional: no such item, a success
     const found = await this.probe(m, id, signal)
     if (found.state === 'missing') return

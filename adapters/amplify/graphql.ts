@@ -28,7 +28,8 @@ import { isSentinel, type WriteData } from '../../src/sentinels.js'
 import type { Doc, DocumentData, Value } from '../../src/types.js'
 import { fromTaggedJson, toTaggedJson } from '../../src/values.js'
 import { amplifyError, PROVIDER } from './errors.js'
-import { attributeOf, modelNameOf, OWNER, queryFieldOf, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
+import { orderKey } from './order-key.js'
+import { attributeOf, indexNameOf, modelNameOf, OWNER, queryFieldOf, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
 
 export interface ModelInfo {
   collection: string
@@ -38,6 +39,8 @@ export interface ModelInfo {
   /** Document field → the model attribute it is stored in (schema.ts `attributeOf`). */
   attributes: Readonly<Record<string, string>>
   owner: boolean
+  /** Declared orderings: fields, and the index whose sort-key attribute has the same name (order-key.ts). */
+  orderings: readonly { index: string; fields: readonly string[] }[]
   /** The fields every document selection reads. */
   selection: string
 }
@@ -62,7 +65,8 @@ export function modelInfos(collections: readonly AmplifyCollection[]): Map<strin
     const fields: Record<string, AmplifyFieldType> = { ...c.fields, ...(owner ? { [OWNER]: 'string' as const } : {}) }
     const attributes = Object.fromEntries(Object.keys(fields).map((f) => [f, attributeOf(f, c.access)]))
     const selection = ['id', ...Object.values(attributes), 'pbWriteId', 'pbDeleted', 'pbNulls', 'updatedAt', 'createdAt'].join(' ')
-    out.set(c.name, { collection: c.name, model, fields: Object.freeze(fields), attributes: Object.freeze(attributes), owner, selection })
+    const orderings = (c.orderBy ?? []).map((ordering) => Object.freeze({ index: indexNameOf(ordering), fields: Object.freeze([...ordering]) }))
+    out.set(c.name, { collection: c.name, model, fields: Object.freeze(fields), attributes: Object.freeze(attributes), owner, orderings: Object.freeze(orderings), selection })
   }
   return out
 }
@@ -75,6 +79,31 @@ export const getDocument = (m: ModelInfo): string => `query PbGet($id: ID!) { ge
 export const listById = (m: ModelInfo, selection = m.selection): string =>
   `query PbList($pbPart: String!, $id: ModelIDKeyConditionInput, $sortDirection: ModelSortDirection, $filter: Model${m.model}FilterInput, $limit: Int, $nextToken: String) ` +
   `{ ${queryFieldOf(m.model, 'pbById')}(pbPart: $pbPart, id: $id, sortDirection: $sortDirection, filter: $filter, limit: $limit, nextToken: $nextToken) { items { ${selection} } nextToken } }`
+
+/** A declared ordering's index (`pbPart` = 'all', sorted by its key attribute of the same name). */
+export const listByOrdering = (m: ModelInfo, index: string): string =>
+  `query PbListOrdered($pbPart: String!, $key: ModelStringKeyConditionInput, $sortDirection: ModelSortDirection, $filter: Model${m.model}FilterInput, $limit: Int, $nextToken: String) ` +
+  `{ ${queryFieldOf(m.model, index)}(pbPart: $pbPart, ${index}: $key, sortDirection: $sortDirection, filter: $filter, limit: $limit, nextToken: $nextToken) { items { ${m.selection} } nextToken } }`
+
+/** The sort keys of every declared ordering for a document's data (order-key.ts). */
+export function orderKeysOf(m: ModelInfo, data: DocumentData, id: string): Record<string, string> {
+  return Object.fromEntries(m.orderings.map((o) => [o.index, orderKey(o.fields, m.fields, data, id)]))
+}
+
+/** The data a document has after an update, for its new order keys (sentinels other than deleteField are refused earlier). */
+export function updatedData(before: DocumentData, data: WriteData): DocumentData {
+  const after: DocumentData = { ...before }
+  for (const [field, value] of Object.entries(data)) {
+    if (isSentinel(value)) delete after[field]
+    else after[field] = value as Value
+  }
+  return after
+}
+
+/** True when an update changes a field some ordering uses: its keys must be written with it. */
+export function touchesOrderings(m: ModelInfo, data: WriteData): boolean {
+  return m.orderings.some((o) => o.fields.some((f) => f in data))
+}
 
 export const createDocument = (m: ModelInfo): string =>
   `mutation PbCreate($input: Create${m.model}Input!, $condition: Model${m.model}ConditionInput) { create${m.model}(input: $input, condition: $condition) { ${m.selection} } }`
@@ -139,11 +168,13 @@ export interface EncodedWrite {
   deleted: string[]
   /** The owner value the document names (an `owner` collection's `owner` field), if any. */
   owner?: string
+  /** The data as given (a create's or set's order keys are made from it). */
+  data: WriteData
 }
 
 /** Checks and encodes a write's data (before any request): undeclared fields and wrong types → invalid-argument. */
 export function encodeWrite(m: ModelInfo, data: WriteData, allowDelete: boolean): EncodedWrite {
-  const out: EncodedWrite = { values: {}, nulls: [], deleted: [] }
+  const out: EncodedWrite = { values: {}, nulls: [], deleted: [], data }
   for (const [field, value] of Object.entries(data)) {
     if (!(field in m.fields)) throw invalid(m, field, `the field is not declared for this collection (declared: ${Object.keys(m.fields).join(', ') || 'none'})`)
     if (isSentinel(value)) {

@@ -40,7 +40,11 @@ export interface AmplifyCollection {
   access?: 'public' | 'signedIn' | 'owner'
   /** The document's top-level fields and their types. Dates are `date` (AWSDateTime). */
   fields: Record<string, AmplifyFieldType>
-  /** Orderings queries may use, each a list of fields (the id is appended); one secondary index each. */
+  /**
+   * Orderings queries may use, each a list of string/number/integer/boolean/date fields (ties
+   * break by id); one secondary index each. A query may use an ordering with every field ascending
+   * or every field descending; any other orderBy is refused with `unsupported`.
+   */
   orderBy?: readonly (readonly string[])[]
 }
 
@@ -72,7 +76,10 @@ export function modelNameOf(collection: Pick<AmplifyCollection, 'name' | 'model'
   return model
 }
 
-/** The index for an ordering: `pbBy_<fields>` (index names are per table). */
+/** Field types a declared ordering may use (order-key.ts encodes them). */
+export const ORDERABLE_TYPES: readonly AmplifyFieldType[] = ['string', 'number', 'integer', 'boolean', 'date']
+
+/** The index for an ordering, and its sort-key attribute: `pbBy_<fields>` (index names are per table). */
 export function indexNameOf(fields: readonly string[]): string {
   return `pbBy_${fields.join('_')}`
 }
@@ -127,9 +134,18 @@ function modelOf(a: Builder, collection: AmplifyCollection) {
     fields[attributeOf(field, collection.access)] = fieldOf(a, type)
   }
   const model = modelNameOf(collection)
-  const orderings = [['id'], ['updatedAt', 'id'], ...(collection.orderBy ?? []).map((fields) => [...fields.map((f) => attributeOf(f, collection.access)), 'id'])]
+  // The feed and id indexes sort on model attributes; each declared ordering on its own key
+  // attribute (order-key.ts), which encodes the fields' values and the id in portabase's order.
+  const orderings = [['id'], ['updatedAt', 'id'], ...(collection.orderBy ?? []).map((fields) => [indexNameOf(fields)])]
+  const orderKeys: Record<string, ReturnType<typeof fieldOf>> = {}
   for (const ordering of collection.orderBy ?? []) {
-    for (const field of ordering) if (!(field in collection.fields)) throw new TypeError(`portabaseModels(): orderBy field "${field}" of ${collection.name} is not declared`)
+    if (ordering.length === 0) throw new TypeError(`portabaseModels(): an orderBy of ${collection.name} is empty`)
+    for (const field of ordering) {
+      const type = collection.fields[field]
+      if (type === undefined) throw new TypeError(`portabaseModels(): orderBy field "${field}" of ${collection.name} is not declared`)
+      if (!ORDERABLE_TYPES.includes(type)) throw new TypeError(`portabaseModels(): orderBy field "${field}" of ${collection.name} is ${type}: orderings take string, number, integer, boolean and date fields`)
+    }
+    orderKeys[indexNameOf(ordering)] = a.string()
   }
   const built = a
     .model({
@@ -141,12 +157,13 @@ function modelOf(a: Builder, collection: AmplifyCollection) {
       pbDeleted: a.boolean(),
       pbNulls: a.string().array(),
       updatedAt: a.datetime(),
+      ...orderKeys,
       ...(collection.access === 'owner' ? { owner: a.string() } : {}),
     })
     .secondaryIndexes((index) =>
       orderings.map((ordering) => {
         const [first, ...rest] = ordering as [string, ...string[]]
-        const name = ordering[0] === 'id' ? 'pbById' : ordering[0] === 'updatedAt' && ordering.length === 2 ? 'pbFeed' : indexNameOf(ordering.slice(0, -1))
+        const name = ordering[0] === 'id' ? 'pbById' : ordering[0] === 'updatedAt' && ordering.length === 2 ? 'pbFeed' : ordering[0]!
         return index('pbPart' as never)
           .sortKeys([first, ...rest] as never)
           .name(name)

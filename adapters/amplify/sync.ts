@@ -75,10 +75,10 @@ import type { CallOptions, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, S
 import { assertChangesLimit, assertCheckpointFresh, assertSyncWrite } from '../../src/sync-kit.js'
 import { assertDocId } from '../../src/values.js'
 import type { AmplifyDocuments } from './documents.js'
-import { PAGE_FLOOR, PAGE_MAX, storedAttributes } from './documents.js'
+import { PAGE_FLOOR, PAGE_MAX, tombstoneInput, updateInput } from './documents.js'
 import { amplifyError, dataErrorTypeOf, mapDataError, PROVIDER, UNAUTHORIZED } from './errors.js'
-import { attr, decodeItem, encodeWrite, feedFieldOf, fieldOfAttribute, getDocument, isTombstone, listFeed, type EncodedWrite, type Item, type ModelInfo } from './graphql.js'
-import { OWNER, PARTITION } from './schema.js'
+import { decodeItem, encodeWrite, feedFieldOf, getDocument, isTombstone, listFeed, type Item, type ModelInfo } from './graphql.js'
+import { PARTITION } from './schema.js'
 
 export interface AmplifySyncOptions {
   /**
@@ -323,15 +323,13 @@ export class AmplifySync implements SyncService {
           break
         case 'update': {
           if (found.state !== 'live') throw refused('not-found', 'no such document')
-          const [input, conditions] = updateOf(m, id, op.data, encoded!, writeId, found.item)
+          const [input, conditions] = updateInput(m, id, op.data, encoded!, writeId, found.item)
           if (await mutate('update', input, ...conditions)) return
           break
         }
         case 'delete': {
           if (found.state !== 'live') return // nothing to delete: no tombstone (a tombstone stays as it is)
-          const input: Record<string, unknown> = { id, pbDeleted: true, pbNulls: null, pbWriteId: writeId }
-          for (const attribute of storedAttributes(m)) input[attribute] = null
-          if (await mutate('update', input, { pbDeleted: { ne: true } })) return
+          if (await mutate('update', tombstoneInput(m, id, writeId), { pbDeleted: { ne: true } })) return
           break
         }
       }
@@ -339,22 +337,6 @@ export class AmplifySync implements SyncService {
     }
     throw refused('conflict', 'the document kept changing between reads and writes; try again')
   }
-}
-
-/** An update's input and conditions (as documents.ts writes it), given the item as read. */
-function updateOf(m: ModelInfo, id: string, data: object, encoded: EncodedWrite, writeId: string, item: Item): [Record<string, unknown>, Record<string, unknown>[]] {
-  const input: Record<string, unknown> = { id, ...encoded.values, pbWriteId: writeId }
-  if (encoded.owner !== undefined) input[OWNER] = encoded.owner
-  const conditions: Record<string, unknown>[] = [{ pbDeleted: { ne: true } }]
-  if (encoded.nulls.length > 0 || encoded.deleted.length > 0) {
-    // pbNulls is a list: changed from the item as read, written only if nobody wrote in between.
-    const nulls = new Set((item.pbNulls ?? []).filter((a): a is string => typeof a === 'string' && fieldOfAttribute(m, a) !== undefined))
-    for (const field of Object.keys(data)) nulls.delete(attr(m, field))
-    for (const attribute of encoded.nulls) nulls.add(attribute)
-    input.pbNulls = nulls.size > 0 ? [...nulls] : null
-    conditions.push({ updatedAt: { eq: item.updatedAt } })
-  }
-  return [input, conditions]
 }
 
 function recordOf(m: ModelInfo, item: Item): SyncRecord {

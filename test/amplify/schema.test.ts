@@ -28,8 +28,8 @@ describe('portabaseModels through the real Gen 2 builder and GraphQL transformer
     expect(indexes.pbById).toEqual([{ AttributeName: 'pbPart', KeyType: 'HASH' }, { AttributeName: 'id', KeyType: 'RANGE' }])
     // Two or more sort keys are one composite string attribute (`updatedAt#id`).
     expect(indexes.pbFeed).toEqual([{ AttributeName: 'pbPart', KeyType: 'HASH' }, { AttributeName: 'updatedAt#id', KeyType: 'RANGE' }])
-    // Every index key has its attribute definition (types from the fields: composite keys are strings).
-    expect(Object.fromEntries(todos.AttributeDefinitions!.map((d) => [d.AttributeName, d.AttributeType]))).toEqual({ id: 'S', pbPart: 'S', 'updatedAt#id': 'S', 'due#id': 'S', 'n#title#id': 'S' })
+    // Every index key has its attribute definition: the feed's composite key, and each ordering's own key attribute (order-key.ts).
+    expect(Object.fromEntries(todos.AttributeDefinitions!.map((d) => [d.AttributeName, d.AttributeType]))).toEqual({ id: 'S', pbPart: 'S', 'updatedAt#id': 'S', pbBy_due: 'S', pbBy_n_title: 'S' })
     expect(api.tables.some((t) => t.TableName!.startsWith('Notices-'))).toBe(true)
   })
 

@@ -14,11 +14,14 @@ import { installWebSocketShim } from '../backends/amplify/shims.js'
 import type { ConfigScalar } from '../../src/types.js'
 import { FIXTURE_CONFIG, FIXTURE_FIELDS, type ContractTarget } from './target.js'
 
+/** The orderings every fresh collection declares (the suite runs these, and asserts the rest are refused). */
+export const ORDERINGS = [['n'], ['g', 'n'], ['s'], ['at']] as const
+
 export const OWNED: AmplifyCollection = { name: 'owned', access: 'owner', fields: { owner: 'string', secret: 'string', v: 'number' } }
 
 /** `size` fresh collections `<prefix>1…` (public: API key signed out, user pool signed in) plus `owned`. */
 export function fixtureCollections(prefix: string, size: number): AmplifyCollection[] {
-  return [...Array.from({ length: size }, (_, i) => ({ name: `${prefix}${i + 1}`, fields: { ...FIXTURE_FIELDS } })), OWNED]
+  return [...Array.from({ length: size }, (_, i) => ({ name: `${prefix}${i + 1}`, fields: { ...FIXTURE_FIELDS }, orderBy: ORDERINGS })), OWNED]
 }
 
 export interface AmplifyTargetOptions {
@@ -61,6 +64,7 @@ export function amplifyTarget(name: string, options: AmplifyTargetOptions): Cont
       return `${prefix}${++used}`
     },
     ownedCollection: () => OWNED.name,
+    orderings: ORDERINGS,
     setConfig: (values: Record<string, ConfigScalar>) => target.backend().setConfig(values),
   }
   return target

@@ -1,5 +1,5 @@
 /** Seeding documents and reading results: shared by the documents, queries and realtime tests. */
-import type { CollectionRef, Doc, DocumentData, QuerySnapshot } from '../../src/index.js'
+import type { CollectionRef, Doc, DocumentData, QueryRef, QuerySnapshot } from '../../src/index.js'
 
 /** Writes each document under its id (sequentially: some vendors throttle bursts of creates). */
 export async function seed(collection: CollectionRef, docs: Record<string, DocumentData>): Promise<void> {
@@ -43,4 +43,12 @@ export function changeProblems(previous: readonly Doc[], snapshot: QuerySnapshot
   for (const id of after) if (!before.includes(id) && !changed('added', id)) problems.push(`${id} entered without an added change`)
   for (const id of before) if (!after.includes(id) && !changed('removed', id)) problems.push(`${id} left without a removed change`)
   return problems
+}
+
+/**
+ * The orderBy of a query as the client built it. QueryRef keeps its spec to itself; the suite
+ * reads it to decide whether a backend with declared orderings must run or refuse the query.
+ */
+export function orderByOf(query: QueryRef): readonly { field: string; direction: string }[] {
+  return (query as unknown as { spec: { orderBy: { field: string; direction: string }[] } }).spec.orderBy
 }

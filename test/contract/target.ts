@@ -18,12 +18,28 @@ export interface ContractTarget {
   freshCollection(): string
   /** The collection whose access rules the fixtures define (owner-only read and write). */
   ownedCollection(): string
+  /**
+   * With `fieldOrdering: 'declared'`: the orderings every fresh collection declares (lists of
+   * fields, each readable all ascending or all descending). Other orderBy() must be `unsupported`.
+   */
+  orderings?: readonly (readonly string[])[]
   /** Replaces the remote config on the server; needed where the adapter declares `configUpdates`. */
   setConfig?(values: Record<string, ConfigScalar>): Promise<void>
 }
 
 /** Remote config values every backend serves. */
 export const FIXTURE_CONFIG = { welcome: 'hello', maxItems: 20, featureX: true, ratio: 0.5 } as const
+
+/**
+ * Whether a query's orderBy (client QuerySpec: fields then an optional trailing DOC_ID) is one of
+ * the declared orderings, all ascending or all descending.
+ */
+export function declaresOrdering(orderings: readonly (readonly string[])[] | undefined, orderBy: readonly { field: string; direction: string }[]): boolean {
+  const fields = orderBy.filter((o) => o.field !== '__id__')
+  if (fields.length === 0) return true
+  if (fields.some((o) => o.direction !== fields[0]!.direction)) return false
+  return (orderings ?? []).some((ordering) => ordering.length === fields.length && ordering.every((f, i) => fields[i]!.field === f))
+}
 
 export type FixtureFieldType = 'string' | 'number' | 'integer' | 'boolean' | 'date' | 'json' | 'string[]'
 

@@ -42,6 +42,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { postWithRetry } from './http.js';
 
 /** Every confirmation / password-reset code cognito-local sends. */
 export const CONFIRMATION_CODE = '123456';
@@ -192,7 +193,7 @@ export async function startCognito(options: CognitoOptions = {}): Promise<Cognit
 
 /** One call of Cognito's JSON API (what the AWS SDKs send), e.g. `cognitoApi(url, 'SignUp', {...})`. */
 export async function cognitoApi(endpoint: string, target: string, body: object): Promise<unknown> {
-  const response = await fetch(endpoint, {
+  const response = await postWithRetry(endpoint, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `AWSCognitoIdentityProviderService.${target}` },
     body: JSON.stringify(body),

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CONFIG_ADMIN_GROUP, CONFIG_MODEL } from '../../../adapters/amplify/schema.js';
 import { cognitoApi } from './cognito.js';
+import { postWithRetry } from './http.js';
 
 export interface ConfigAdmin {
   /** Makes the served config exactly `values` (any JSON per key). */
@@ -43,7 +44,7 @@ export async function startConfigAdmin(cognito: { endpoint: string; userPoolId: 
   };
 
   const graphql = async (token: string, query: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const response = await fetch(graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: token }, body: JSON.stringify({ query, variables }) });
+    const response = await postWithRetry(graphqlUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: token }, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: Record<string, unknown> | null; errors?: unknown[] };
     if (body.errors?.length) throw new Error(`Amplify test backend: config admin: ${JSON.stringify(body.errors)}`);
     return body.data ?? {};
@@ -73,3 +74,4 @@ export async function startConfigAdmin(cognito: { endpoint: string; userPoolId: 
     },
   };
 }
+
