@@ -324,9 +324,16 @@ function fieldFilter(m: ModelInfo, f: FieldFilter): GqlFilter {
   const type = m.fields[f.field]
   // Undeclared: missing on every document, so the neutral evaluator decides the clause.
   if (type === undefined) return compileFilter(f)({ id: '', data: {} })
-  if (type === 'json' || type === 'string[]' || type === 'number[]') {
-    throw new PortabaseError('unsupported', `Filters on ${type} fields (${m.collection}.${f.field}) are not supported by the amplify adapter`, { provider: PROVIDER })
+  if (type === 'string[]' && (f.op === 'array-contains' || f.op === 'array-contains-any')) {
+    // DynamoDB's contains() on a list: an element equal to the value (a string: never anything else).
+    const a = attr(m, f.field)
+    const contains = (v: Value): GqlFilter => (typeof v === 'string' ? { [a]: { contains: v } } : false)
+    return f.op === 'array-contains' ? contains(f.value as Value) : orOf((f.value as Value[]).map(contains))
   }
+  if (type === 'json' || type === 'string[]' || type === 'number[]') {
+    throw new PortabaseError('unsupported', `Filters on ${type} fields (${m.collection}.${f.field}: '${f.op}') are not supported by the amplify adapter (array-contains works on string[] fields)`, { provider: PROVIDER })
+  }
+  if (f.op === 'array-contains' || f.op === 'array-contains-any') return compileFilter(f)({ id: '', data: {} }) // never an array here: no match
   if (m.owner && f.field === OWNER) return ownerFilter(f)
   const value = f.value
   const a = attr(m, f.field)

@@ -46,7 +46,7 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     oauthProviders: Object.freeze([...(options.oauthProviders ?? [])]),
     passwordReset: true,
     updateProfile: true,
-    queryOperators: Object.freeze(['==', '!=', '<', '<=', '>', '>=', 'in', 'not-in'] as const),
+    queryOperators: Object.freeze(['==', '!=', '<', '<=', '>', '>=', 'in', 'not-in', 'array-contains', 'array-contains-any'] as const),
     orQueries: true,
     nestedFieldQueries: false,
     mixedFieldTypes: false,
