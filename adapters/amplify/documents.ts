@@ -5,9 +5,10 @@
  * Reads
  * - get: `get<Model>(id)`; a tombstone, or an item the owner rule hides (`Unauthorized`), reads as
  *   absent (`readRules: 'filter'`: the list resolvers hide such items silently, get agrees).
- * - query: through the `pbById` index (`pbPart = 'all'`, sorted by id), only for id-ordered queries;
- *   any other ordering is `unsupported` (declared orderings come with their indexes) — never a
- *   full read sorted on the client. The cursor is a key condition on the id.
+ * - query: id-ordered through the `pbById` index (`pbPart = 'all'`, sorted by id; the cursor and id
+ *   filters are a key condition); ordered by fields through the declared ordering with exactly
+ *   those fields, read forwards (all ascending) or backwards (all descending) — see queryOrdered.
+ *   Any other ordering is `unsupported`: never a full read sorted on the client.
  *   COST: DynamoDB applies `limit` before the filter expression, so a page can come back short or
  *   empty while more matches follow. The query keeps following `nextToken` until `limit` documents
  *   are collected or the index is exhausted: a selective filter reads (and is billed for) every

@@ -19,7 +19,10 @@
  * - A bound of another type than the field (`n > "x"`, `flag == 3`) is decided here, as the
  *   neutral evaluator decides it: the clause becomes true or false and folds away. So do filters
  *   on undeclared fields (missing everywhere). Integer fields round fractional bounds.
- * - json and array fields, and the document id, are not filterable yet: `unsupported`.
+ * - `array-contains(-any)` on string[] fields is DynamoDB's `contains`; other filters on json and
+ *   array fields are `unsupported`.
+ * - The document id is the pbById index's sort key, which DynamoDB accepts in key conditions
+ *   only: id filters narrow the key condition (idKeyCondition) and are checked on what was read.
  */
 import { PortabaseError } from '../../src/errors.js'
 import { compileFilter } from '../../src/query/evaluate.js'
