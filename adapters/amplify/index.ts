@@ -1,11 +1,11 @@
 /**
- * The AWS Amplify (Gen 2) adapter, over aws-amplify ≥ 6.22 — WORK IN PROGRESS (issue "AWS Amplify
- * (Gen 2) adapter"), not exported yet. Today: auth (Cognito user pools) and documents over the
- * models `portabaseModels` builds (pass the same `collections`), with watch() (realtime.ts), and
- * storage on S3 (storage.ts). Functions, config and sync are declared unavailable (the client
- * refuses them with `unsupported`). See DESIGN.md for the plan.
+ * The AWS Amplify (Gen 2) adapter, over aws-amplify ≥ 6.22: auth (Cognito user pools), documents on
+ * the AppSync models `portabaseModels` builds (pass the same `collections`) with watch()
+ * (realtime.ts), storage on S3 (storage.ts), functions as Lambda-backed custom queries
+ * (functions.ts), remote config from the config model (remote-config.ts) and offline sync
+ * (sync.ts). Each adapter is its own aws-amplify context (context.ts). See README.md and DESIGN.md.
  *
- *   const app = createClient({ adapter: amplify({ outputs }) })   // outputs: amplify_outputs.json
+ *   const app = createClient({ adapter: amplify({ outputs, collections }) })   // outputs: amplify_outputs.json
  */
 import { generateClient } from 'aws-amplify/api'
 import { BehaviorSubject } from 'rxjs'

@@ -88,9 +88,68 @@ async function supabaseBackend(): Promise<Backend> {
   return { adapter, stop: async () => undefined }
 }
 
+/**
+ * Amplify Gen 2: a deployed app (AMPLIFY_OUTPUTS = the path of its amplify_outputs.json), built from
+ * examples/todo/amplify (see adapters/amplify/README.md, "Running the example"), or by default the
+ * local test backend: Amplify's own GraphQL transformer on the AppSync simulator over dynalite,
+ * cognito-local and s3rver (test/backends/amplify), serving the same collections, `sendInvite` and
+ * the config model. The local run needs the harness's Node shims (test/backends/amplify/shims.ts):
+ * real AWS needs only a global WebSocket on Node 20.
+ */
+async function amplifyBackend(): Promise<Backend> {
+  const [{ amplify }, { collections, STORAGE_PREFIX }] = await Promise.all([import('../../adapters/amplify/index.js'), import('./amplify/collections.js')])
+  const outputsPath = process.env.AMPLIFY_OUTPUTS
+  if (outputsPath) {
+    const { readFile } = await import('node:fs/promises')
+    const outputs = await readFile(outputsPath, 'utf8').then(
+      (text) => JSON.parse(text) as object,
+      (error: Error) => {
+        throw new Error(`AMPLIFY_OUTPUTS=${outputsPath}: cannot read the amplify_outputs.json of your Gen 2 app (${error.message}); see adapters/amplify/README.md, "Running the example"`)
+      },
+    )
+    // aws-amplify's subscriptions (watch, config updates) need a WebSocket: Node 22 has one, Node 20 not.
+    if (typeof globalThis.WebSocket === 'undefined') {
+      const { WebSocket } = await import('ws')
+      globalThis.WebSocket = WebSocket as unknown as typeof globalThis.WebSocket
+    }
+    return { adapter: amplify({ outputs, collections, storage: { prefix: STORAGE_PREFIX } }), stop: async () => undefined }
+  }
+  const [{ startAmplifyBackend }, shims] = await Promise.all([import('../../test/backends/amplify/server.js'), import('../../test/backends/amplify/shims.js')])
+  const backend = await startAmplifyBackend({
+    collections: [...collections],
+    functions: true, // the contract fixtures and the example's sendInvite (test/backends/amplify/lambda.ts)
+    config: { welcome: 'Hello from the local Amplify backend', showCompleted: true },
+  })
+  const undo = [shims.installWebSocketShim(), shims.installS3FetchRewrite(backend.s3Endpoint)]
+  const stop = async (): Promise<void> => {
+    await backend.stop()
+    undo.splice(0).reverse().forEach((step) => step())
+  }
+  // aws-amplify warns that the user pool endpoint is not AWS's: here it is cognito-local on purpose.
+  const warn = console.warn
+  console.warn = (...args: unknown[]) => (/custom Amazon .*Cognito User Pool endpoint/.test(String(args[0])) ? undefined : warn(...args))
+  try {
+    const adapter = amplify({
+      outputs: backend.outputs,
+      userPoolEndpoint: backend.cognitoEndpoint,
+      authFlowType: 'USER_PASSWORD_AUTH', // cognito-local has no SRP
+      credentialsProvider: shims.localCredentialsProvider(backend.outputs.auth.aws_region), // no identity pool locally
+      collections,
+      storage: { prefix: STORAGE_PREFIX },
+    })
+    return { adapter, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  } finally {
+    console.warn = warn
+  }
+}
+
 export const backends: Record<string, () => Promise<Backend>> = {
   memory: memoryBackend,
   parse: parseBackend,
   firebase: firebaseBackend,
   supabase: supabaseBackend,
+  amplify: amplifyBackend,
 }

@@ -4,6 +4,8 @@
  *   npm run example -- --adapter parse  # embedded Parse Server (PGlite), or PARSE_SERVER_URL=…
  *   npm run example -- --adapter firebase  # FIRESTORE_EMULATOR_HOST=… (+ local emulators) or FIREBASE_CONFIG=…
  *   npm run example -- --adapter supabase  # SUPABASE_URL=… SUPABASE_ANON_KEY=… (a project set up as adapters/supabase/README.md says)
+ *   npm run example -- --adapter amplify   # local simulators (AppSync + dynalite, cognito-local, s3rver), or AMPLIFY_OUTPUTS=…/amplify_outputs.json
+ *                                          # of a Gen 2 app deployed from examples/todo/amplify (adapters/amplify/README.md)
  *   npm run example -- --offline        # todos offline-first: served locally, writes queued and synced
  */
 import { parseArgs } from 'node:util'

@@ -30,7 +30,10 @@ export type LambdaHandler = (event: AppSyncLambdaEvent) => unknown;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The contract fixtures (test/contract/FIXTURES.md), written as an app's Lambdas would be. */
+/**
+ * The contract fixtures (test/contract/FIXTURES.md), written as an app's Lambdas would be, and the
+ * todo example's `sendInvite` (examples/todo/amplify/functions/send-invite: who was invited, by whom).
+ */
 export const FIXTURE_FUNCTIONS: Readonly<Record<string, LambdaHandler>> = {
   echo: (event) => event.arguments.input ?? null,
   whoami: (event) => ({ uid: event.identity?.sub ?? null }),
@@ -42,6 +45,7 @@ export const FIXTURE_FUNCTIONS: Readonly<Record<string, LambdaHandler>> = {
     await sleep(Number.isFinite(ms) ? Math.max(0, ms) : 0);
     return { ok: true };
   },
+  sendInvite: (event) => ({ invited: (event.arguments.input as { email?: unknown } | null)?.email ?? null, by: event.identity?.sub ?? null }),
 };
 
 /** What a Lambda invocation hands back to AppSync: the result as JSON, or an unhandled function error. */

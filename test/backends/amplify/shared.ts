@@ -15,7 +15,7 @@ export interface StartAmplifyBackendOptions {
   /** Default `us-east-1`. */
   region?: string;
   /**
-   * Serve the contract's functions (FIXTURES.md: `echo`, `whoami`, `fail`, `slow`) as Gen 2 custom
+   * Serve the contract's functions (FIXTURES.md: `echo`, `whoami`, `fail`, `slow`; and the todo example's `sendInvite`) as Gen 2 custom
    * queries (`portabaseFunction`), each handled by an in-process Lambda stand-in (lambda.ts).
    */
   functions?: boolean;

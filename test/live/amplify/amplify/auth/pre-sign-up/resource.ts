@@ -1,0 +1,3 @@
+import { defineFunction } from '@aws-amplify/backend'
+
+export const preSignUp = defineFunction({ name: 'pre-sign-up', resourceGroupName: 'auth' })
