@@ -315,6 +315,12 @@ function range(field: string, type: ScalarType, op: keyof typeof RANGE, bound: V
     if (year > 9999) return upward ? false : present(field, type)
     if (year < 0) return upward ? present(field, type) : false
   }
+  if (type === 'boolean') {
+    // Booleans have no lt/le/gt/ge filter; false < true, so a range is one value, both or none.
+    if (typeof bound !== 'boolean') return false
+    const within = (b: boolean): boolean => ({ '<': Number(b) < Number(bound), '<=': Number(b) <= Number(bound), '>': Number(b) > Number(bound), '>=': Number(b) >= Number(bound) })[op]
+    return orOf([false, true].filter(within).map((b) => ({ [field]: { eq: b } })))
+  }
   const v = comparable(type, bound)
   if (v === undefined || typeof v === 'boolean') return false
   return { [field]: { [RANGE[op]]: v } }

@@ -16,6 +16,11 @@
  * before the next step starts): `phase2`, then per push request `fetch`/`fetched`, `send <n>`/
  * `ack <n>` (the sync write of n writes went out / was answered), `pending <n>` (after the local
  * commit that settled them), `flushed`, `synced`. `error <message>` on a failure.
+ *
+ * With `target: 'amplify'` (crash-amplify.test.ts), the adapter is Amplify's on the parent's local
+ * Amplify backend, reached through a TCP pass-through (amplify-network.ts) that is cut in phase 1
+ * instead of the fault proxy; the WebSocket shim is installed (the engine's live watch), and an
+ * increment is queued as an update of the cached value plus one (Amplify has no increment()).
  */
 import { firstValueFrom } from 'rxjs'
 import { parse } from '../../adapters/parse/index.js'
@@ -26,8 +31,15 @@ import { applyCrashWrite, CRASH_WRITES, type ChildConfig } from './crash-plan.js
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`)
 
-async function main(): Promise<void> {
-  const config = JSON.parse(process.argv[2] ?? '') as ChildConfig
+/** The backend as the child sees it: a new adapter, and a switch for the network. */
+interface ChildBackend {
+  adapter(): Adapter
+  goOffline(): Promise<void>
+  goOnline(): Promise<void>
+  increment: boolean
+}
+
+async function parseBackend(config: Extract<ChildConfig, { serverURL: string }>): Promise<ChildBackend> {
   const target = new URL(config.serverURL)
   const proxy = await startFaultProxy({ port: Number(target.port) })
   const adapterOptions = {
@@ -37,6 +49,30 @@ async function main(): Promise<void> {
     liveQueryServerURL: false as const,
     transactions: false,
   }
+  return { adapter: () => parse(adapterOptions), goOffline: () => proxy.refuse(), goOnline: () => proxy.accept(), increment: true }
+}
+
+async function amplifyBackend(config: Extract<ChildConfig, { target: 'amplify' }>): Promise<ChildBackend> {
+  // Loaded only here: the Parse runs do not load aws-amplify.
+  const [{ amplify }, { installWebSocketShim }, { startPassthrough }] = await Promise.all([
+    import('../../adapters/amplify/index.js'),
+    import('../backends/amplify/shims.js'),
+    import('./amplify-network.js'),
+  ])
+  installWebSocketShim()
+  const data = await startPassthrough(config.outputs.data.url)
+  const outputs = { ...config.outputs, data: { ...config.outputs.data, url: data.url(new URL(config.outputs.data.url).pathname) } }
+  return {
+    adapter: () => amplify({ outputs, userPoolEndpoint: config.cognitoEndpoint, authFlowType: 'USER_PASSWORD_AUTH', collections: config.collections }),
+    goOffline: () => data.cut(),
+    goOnline: async () => data.restore(),
+    increment: false,
+  }
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? '') as ChildConfig
+  const backend = config.target === 'amplify' ? await amplifyBackend(config) : await parseBackend(config)
   const offline = () => ({
     store: fileStore({ directory: config.directory }),
     collections: { [config.collection]: {} },
@@ -45,20 +81,20 @@ async function main(): Promise<void> {
   })
 
   // ---- phase 1: queue while offline
-  const first: PortabaseClient = createClient({ adapter: parse(adapterOptions), offline: offline() })
+  const first: PortabaseClient = createClient({ adapter: backend.adapter(), offline: offline() })
   await first.sync.waitForSync()
   if ((await first.db.collection(config.collection).doc('seed').get()) === null) throw new Error('phase 1: the seed document was not pulled')
-  await proxy.refuse()
-  for (const write of CRASH_WRITES) await applyCrashWrite(first.db.collection(config.collection), write)
+  await backend.goOffline()
+  for (const write of CRASH_WRITES) await applyCrashWrite(first.db.collection(config.collection), write, { increment: backend.increment })
   const queued = (await firstValueFrom(first.sync.status$)).pending
   if (queued !== CRASH_WRITES.length) throw new Error(`phase 1: ${queued} writes pending, expected ${CRASH_WRITES.length}`)
   await first.dispose()
   say(`queued ${queued}`)
 
   // ---- phase 2: flush, to be killed at some point
-  await proxy.accept()
-  const adapter = parse(adapterOptions)
-  const sync = adapter.sync
+  await backend.goOnline()
+  const adapter = backend.adapter()
+  const sync = adapter.sync!
   const traced: Adapter = Object.create(adapter, {
     sync: {
       value: {

@@ -5,12 +5,16 @@
  * fail or duplicate nothing silently: the set of ids is checked), sets interleaved with increments,
  * and a document created, updated and deleted (a create replayed after its delete brings it back).
  */
+import type { AmplifyCollection } from '../../adapters/amplify/schema.js'
 import { increment, type CollectionRef, type DocumentData } from '../../src/index.js'
+import type { AmplifyOutputs } from '../backends/amplify/shared.js'
 
-export interface ChildConfig {
-  serverURL: string
-  appId: string
-  javascriptKey: string
+/** How the child reaches the backend: a Parse Server (the default), or the local Amplify backend. */
+export type ChildTarget =
+  | { target?: 'parse'; serverURL: string; appId: string; javascriptKey: string }
+  | { target: 'amplify'; outputs: AmplifyOutputs; cognitoEndpoint: string; collections: AmplifyCollection[] }
+
+export type ChildConfig = ChildTarget & {
   directory: string
   collection: string
   batchSize: number
@@ -60,8 +64,19 @@ export function expectedServerDocs(): Record<string, DocumentData> {
   return docs
 }
 
-export async function applyCrashWrite(collection: CollectionRef, write: CrashWrite): Promise<void> {
+/**
+ * Applies one planned write. `increment: false` (an adapter without increment(), e.g. Amplify): an
+ * increment is an update to the value read from the device's cache plus one — the same server
+ * state when every write lands once (one device writes), and a replay of an older update after a
+ * newer one still shows as a wrong final value.
+ */
+export async function applyCrashWrite(collection: CollectionRef, write: CrashWrite, options: { increment?: boolean } = {}): Promise<void> {
   const ref = collection.doc(write.id)
+  if (write.type === 'increment' && options.increment === false) {
+    const current = (await ref.get())?.data[write.field]
+    if (typeof current !== 'number') throw new Error(`applyCrashWrite: ${write.id}.${write.field} is ${String(current)} in the cache, not a number`)
+    return ref.update({ [write.field]: current + 1 })
+  }
   switch (write.type) {
     case 'set':
       return ref.set(write.data)
