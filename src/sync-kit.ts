@@ -25,3 +25,11 @@ export function assertSyncWrite(op: SyncWrite, provider: string): void {
   assertDocId(op.id)
   if (op.type !== 'delete') assertDocumentData(op.data, true)
 }
+
+/** Error codes that cannot succeed on a retry: the write is rejected. Everything else is retried. */
+const PERMANENT = new Set(['permission-denied', 'invalid-argument', 'not-found', 'failed-precondition', 'already-exists', 'unsupported'])
+
+/** True when a failed write can only fail again (the offline engine rejects it rather than retrying). */
+export function isPermanentFailure(error: PortabaseError): boolean {
+  return PERMANENT.has(error.code) && !error.retryable
+}

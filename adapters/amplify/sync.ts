@@ -67,12 +67,16 @@
  *   documents.write; a collection not in `amplify({ collections })` → failed-precondition.
  * - the call rejects as a whole (the rest not attempted) on request failures: unavailable,
  *   cancelled, deadline-exceeded, resource-exhausted.
+ * - a write that fails in a way a retry may mend (internal, conflict: not a rejection) holds back
+ *   the later writes to the same document in the call: they are not attempted and fail the same
+ *   way, so the engine sends them again after it, in order (else an update could run before the
+ *   create it follows, and be rejected as not-found).
  * AppSync's own conflict detection (`_version`, the Sync/DeltaSync tables of DataStore) is not used:
  * the simulator does not run it, and portabase's models do not enable it.
  */
 import { PortabaseError, toPortabaseError, type ErrorCode } from '../../src/errors.js'
 import type { CallOptions, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, SyncWriteOutcome } from '../../src/spi.js'
-import { assertChangesLimit, assertCheckpointFresh, assertSyncWrite } from '../../src/sync-kit.js'
+import { assertChangesLimit, assertCheckpointFresh, assertSyncWrite, isPermanentFailure } from '../../src/sync-kit.js'
 import { assertDocId } from '../../src/values.js'
 import type { AmplifyDocuments } from './documents.js'
 import { PAGE_FLOOR, PAGE_MAX, tombstoneInput, updateInput } from './documents.js'
@@ -277,13 +281,22 @@ export class AmplifySync implements SyncService {
 
   async write(ops: readonly SyncWrite[], options?: CallOptions): Promise<SyncWriteOutcome[]> {
     const outcomes: SyncWriteOutcome[] = []
+    // Documents whose write failed in a way a retry may mend: their later writes wait for it.
+    const held = new Map<string, PortabaseError>()
     for (const op of ops) {
+      const key = `${op.collection}/${op.id}`
+      const earlier = held.get(key)
+      if (earlier) {
+        outcomes.push({ ok: false, error: amplifyError(earlier.code, `${key}: not attempted, an earlier write to this document failed (${earlier.code})`, earlier) })
+        continue
+      }
       try {
         await this.apply(op, options?.signal)
         outcomes.push({ ok: true })
       } catch (error) {
         const failure = toPortabaseError(error, PROVIDER)
         if (REQUEST_FAILURES.has(failure.code)) throw failure
+        if (!isPermanentFailure(failure)) held.set(key, failure)
         outcomes.push({ ok: false, error: failure })
       }
     }

@@ -7,6 +7,7 @@
  * written into the outbox — a patch without the fields the server keeps, or one replacing write —
  * before anything is sent, with its outcome attached, so a crash can neither lose nor repeat it.
  */
+import { isPermanentFailure } from '../sync-kit.js'
 import { PortabaseError, toPortabaseError } from '../errors.js'
 import type { SyncRecord, SyncService, SyncWrite } from '../spi.js'
 import type { WriteData } from '../sentinels.js'
@@ -38,13 +39,6 @@ export interface PushContext {
   onProgress(): void
 }
 
-/** Error codes that cannot succeed on a retry: the write is rejected. Everything else is retried. */
-const PERMANENT = new Set(['permission-denied', 'invalid-argument', 'not-found', 'failed-precondition', 'already-exists', 'unsupported'])
-
-/** True when a failed write can only fail again (it is rejected, not retried). */
-export function isPermanentFailure(error: PortabaseError): boolean {
-  return PERMANENT.has(error.code) && !error.retryable
-}
 
 export const emptyFlushResult = (): FlushResult => ({ sent: 0, merged: 0, overridden: 0, rejected: 0, conflicts: 0 })
 
