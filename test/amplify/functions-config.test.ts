@@ -19,7 +19,7 @@ import type { GraphQLClient } from '../../adapters/amplify/documents.js'
 import { AmplifyConfig, type ConfigClient } from '../../adapters/amplify/remote-config.js'
 import { CONFIG_ADMIN_GROUP, portabaseConfigModel, portabaseFunction } from '../../adapters/amplify/schema.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
-import { installWebSocketShim } from '../backends/amplify/shims.js'
+import { installAdapterTestShims } from '../backends/amplify/shims.js'
 import { DEFAULT_WAIT_MS, expectError, QUIET_MS, Recorder, sleep, uniqueEmail, uniquePassword } from '../contract/helpers.js'
 import { FIXTURE_CONFIG } from '../contract/target.js'
 
@@ -31,7 +31,7 @@ let started: Promise<AmplifyTestBackend> | undefined
 const startBackend = (): Promise<AmplifyTestBackend> => (started ??= startAmplifyBackend({ collections: [], functions: true, config: { ...FIXTURE_CONFIG } }).then((b) => (backend = b)))
 
 beforeAll(async () => {
-  restoreWebSocket = installWebSocketShim()
+  restoreWebSocket = installAdapterTestShims()
   await startBackend()
 }, 120_000)
 afterAll(async () => {

@@ -14,7 +14,7 @@ import { DOC_ID, type Filter, type Query } from '../../src/query/model.js'
 import type { WriteOp } from '../../src/spi.js'
 import type { DocumentData, QuerySnapshot } from '../../src/types.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
-import { installWebSocketShim } from '../backends/amplify/shims.js'
+import { installAdapterTestShims } from '../backends/amplify/shims.js'
 import { uniqueEmail, uniquePassword } from '../contract/helpers.js'
 
 jest.setTimeout(60_000)
@@ -35,7 +35,7 @@ function adapter(): AmplifyAdapter {
 }
 
 beforeAll(async () => {
-  restoreWebSocket = installWebSocketShim()
+  restoreWebSocket = installAdapterTestShims()
   backend = await startAmplifyBackend({ collections: COLLECTIONS })
 })
 afterAll(async () => {

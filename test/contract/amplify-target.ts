@@ -10,7 +10,7 @@
 import { amplify, type AmplifyAdapter } from '../../adapters/amplify/index.js'
 import type { AmplifyCollection } from '../../adapters/amplify/schema.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
-import { installWebSocketShim } from '../backends/amplify/shims.js'
+import { installAdapterTestShims } from '../backends/amplify/shims.js'
 import type { ConfigScalar } from '../../src/types.js'
 import { FIXTURE_CONFIG, FIXTURE_FIELDS, type ContractTarget } from './target.js'
 
@@ -40,7 +40,7 @@ export function amplifyTarget(name: string, options: AmplifyTargetOptions): Cont
     name,
     async setup() {
       // Node 20 has no WebSocket, and the simulator reads the auth header where AppSync does not (shims.ts).
-      undoShim = installWebSocketShim()
+      undoShim = installAdapterTestShims()
       backend = await startAmplifyBackend({ collections, functions: true, config: { ...FIXTURE_CONFIG } })
     },
     async teardown() {

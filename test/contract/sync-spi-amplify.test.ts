@@ -14,7 +14,7 @@ import { modelNameOf, type AmplifyCollection } from '../../adapters/amplify/sche
 import { AmplifySync, type AmplifySyncOptions } from '../../adapters/amplify/sync.js'
 import type { Adapter, SyncCheckpoint, SyncRecord, SyncService, SyncWrite } from '../../src/spi.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
-import { installWebSocketShim } from '../backends/amplify/shims.js'
+import { installAdapterTestShims } from '../backends/amplify/shims.js'
 import { sleep } from './helpers.js'
 import { runSyncSpiSuite } from './sync-spi.js'
 import { FIXTURE_FIELDS } from './target.js'
@@ -46,7 +46,7 @@ function createAdapter(sync: AmplifySyncOptions = {}): AmplifyAdapter & { sync: 
 
 beforeAll(async () => {
   // Node 20 has no WebSocket, and the simulator reads the auth header where AppSync does not (shims.ts).
-  undoShim = installWebSocketShim()
+  undoShim = installAdapterTestShims()
   backend = await startAmplifyBackend({ collections: COLLECTIONS })
 })
 

@@ -14,8 +14,10 @@
  *   (test/backends/proxy.ts cannot stand in: it rewrites every request to `Connection: close`,
  *   which refuses WebSocket upgrades.)
  * - `installFaultyFetch()`: wraps the global fetch once per process; `failNextMutations(port, n)`
- *   answers the next n GraphQL mutations sent to that port with HTTP 500 and an AppSync-style error
- *   body (`InternalFailure`), without forwarding them — what a server failing a write looks like.
+ *   answers the next n GraphQL mutations sent to that port, without forwarding them, as AppSync
+ *   answers a resolver that failed: HTTP 200 with `data: null` and an error (`errorType`
+ *   `InternalFailure`). Not an HTTP 500: aws-amplify retries those itself (3 attempts), so one
+ *   would never reach the adapter.
  */
 import * as net from 'node:net'
 
@@ -118,7 +120,7 @@ export function installFaultyFetch(): () => void {
       if (/"query"\s*:\s*"\s*mutation\b/.test(body)) {
         failures.set(Number(url.port), remaining - 1)
         return new Response(JSON.stringify({ data: null, errors: [{ errorType: 'InternalFailure', message: 'An internal failure occurred (injected by the test)' }] }), {
-          status: 500,
+          status: 200,
           headers: { 'content-type': 'application/json' },
         })
       }
@@ -136,7 +138,7 @@ export function installFaultyFetch(): () => void {
   return installed.undo
 }
 
-/** The next `n` GraphQL mutations sent to `port` get HTTP 500 `InternalFailure` (needs installFaultyFetch). */
+/** The next `n` GraphQL mutations sent to `port` fail with `InternalFailure` (needs installFaultyFetch). */
 export function failNextMutations(port: number, n: number): void {
   if (!installed) throw new Error('failNextMutations: call installFaultyFetch() first')
   failures.set(port, (failures.get(port) ?? 0) + n)

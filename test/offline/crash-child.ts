@@ -54,12 +54,12 @@ async function parseBackend(config: Extract<ChildConfig, { serverURL: string }>)
 
 async function amplifyBackend(config: Extract<ChildConfig, { target: 'amplify' }>): Promise<ChildBackend> {
   // Loaded only here: the Parse runs do not load aws-amplify.
-  const [{ amplify }, { installWebSocketShim }, { startPassthrough }] = await Promise.all([
+  const [{ amplify }, { installAdapterTestShims }, { startPassthrough }] = await Promise.all([
     import('../../adapters/amplify/index.js'),
     import('../backends/amplify/shims.js'),
     import('./amplify-network.js'),
   ])
-  installWebSocketShim()
+  installAdapterTestShims()
   const data = await startPassthrough(config.outputs.data.url)
   const outputs = { ...config.outputs, data: { ...config.outputs.data, url: data.url(new URL(config.outputs.data.url).pathname) } }
   return {

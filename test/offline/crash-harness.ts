@@ -8,11 +8,11 @@
  * CRASH_WRITES offline, then flushes them online with batchSize 5 (13 chunks: many requests and
  * store commits) and reports its progress on stdout. The kill point is random: mostly a random
  * event of the flush (a fetch, a batch sent or answered, a local settle; see crash-child.ts) plus
- * 0 ms (a third of them) or 0–25 ms, some at a random time after the flush started, some after the
- * flush completed. The landings are counted and printed. Then this process opens the same directory
- * (taking over the dead child's lock), flushes and waits for a sync, and the server (read by a plain
- * online client) must hold exactly expectedServerDocs(), the outbox must be empty, and the local
- * cache must equal the server.
+ * 0 ms (a third of them) or 0–25 ms (`jitterMs`), some at a random time after the flush started,
+ * some after the flush completed. The landings are counted and printed. Then this process opens the
+ * same directory (taking over the dead child's lock), flushes and waits for a sync, and the server
+ * (read by a plain online client) must hold exactly expectedServerDocs(), the outbox must be empty,
+ * and the local cache must equal the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -44,6 +44,12 @@ export interface CrashTarget {
   childTarget(): ChildTarget
   /** The collection of run `index`: fresh, empty. */
   collection(index: number): string
+  /**
+   * The longest delay of a kill after its trace event (a third of them have none). Default 25 ms:
+   * Parse answers a sync write in one /batch request; an Amplify one is a read and a write per
+   * document, so its kills need a wider window to land between the writes of one call.
+   */
+  jitterMs?: number
 }
 
 type Landing = 'before the flush' | 'request in flight' | 'answered, not yet settled locally' | 'between requests' | 'after the flush'
@@ -108,7 +114,7 @@ export function runCrashTest(target: CrashTarget): void {
       // the flush started, 10 % a random time after it completed.
       const dice = Math.random()
       // A third of the event kills are immediate, to hit the short window between an answer and its local commit.
-      const trigger = dice < 0.75 ? { event: Math.floor(Math.random() * EVENTS), jitter: Math.random() < 1 / 3 ? 0 : Math.random() * 25 } : null
+      const trigger = dice < 0.75 ? { event: Math.floor(Math.random() * EVENTS), jitter: Math.random() < 1 / 3 ? 0 : Math.random() * (target.jitterMs ?? 25) } : null
       const afterStart = dice >= 0.75 && dice < 0.9 ? Math.random() * 600 : null
       const afterFlush = dice >= 0.9 ? Math.random() * 150 : null
       const plan = trigger ? `event ${trigger.event} + ${trigger.jitter.toFixed(0)} ms` : afterStart !== null ? `${afterStart.toFixed(0)} ms after phase2` : `${afterFlush!.toFixed(0)} ms after flushed`

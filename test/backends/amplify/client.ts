@@ -10,7 +10,7 @@ import { Amplify, type ResourcesConfig } from 'aws-amplify';
 import { cognitoUserPoolsTokenProvider } from 'aws-amplify/auth/cognito';
 import { parseAmplifyConfig } from 'aws-amplify/utils';
 import type { AmplifyTestBackend } from './shared.js';
-import { installFileReaderShim, installS3FetchRewrite, installWebSocketShim, localCredentialsProvider, localTokenRefresher } from './shims.js';
+import { installFileReaderShim, installS3FetchRewrite, installWebSocketShim, localCredentialsProvider, quietCustomEndpointWarning, localTokenRefresher } from './shims.js';
 
 export type LocalBackendEndpoints = Pick<AmplifyTestBackend, 'outputs' | 'cognitoEndpoint' | 's3Endpoint'>;
 
@@ -24,16 +24,14 @@ export function configureAmplifyForLocalBackend(backend: LocalBackendEndpoints):
   // is passed back in, told about the config, and given the refresher.
   cognitoUserPoolsTokenProvider.setAuthConfig(auth);
   cognitoUserPoolsTokenProvider.tokenOrchestrator.setTokenRefresher(localTokenRefresher(backend.cognitoEndpoint));
-  // Amplify warns on every configure that a custom user pool endpoint is in use: we know.
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => (/custom Amazon .*Cognito User Pool endpoint/.test(String(args[0])) ? undefined : warn(...args));
+  const loud = quietCustomEndpointWarning();
   try {
     Amplify.configure(
       { ...config, Auth: auth },
       { Auth: { tokenProvider: cognitoUserPoolsTokenProvider, credentialsProvider: localCredentialsProvider(backend.outputs.auth.aws_region) } },
     );
   } finally {
-    console.warn = warn;
+    loud();
   }
 
   const undo = [installWebSocketShim(), installS3FetchRewrite(backend.s3Endpoint), installFileReaderShim()];

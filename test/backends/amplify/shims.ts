@@ -174,3 +174,21 @@ export function localCredentialsProvider(region: string): CredentialsAndIdentity
     clearCredentialsAndIdentityId: () => undefined,
   };
 }
+
+/**
+ * Why: aws-amplify warns on every configure that a custom Cognito user pool endpoint is in use —
+ * each adapter a test creates against cognito-local. The tests know; every other warning passes.
+ */
+export function quietCustomEndpointWarning(): () => void {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => (/custom Amazon .*Cognito User Pool endpoint/.test(String(args[0])) ? undefined : warn(...args));
+  return () => {
+    console.warn = warn;
+  };
+}
+
+/** What a test file creating `amplify()` adapters against the local backend installs: the WebSocket shim, the quiet warning. */
+export function installAdapterTestShims(): () => void {
+  const undo = [installWebSocketShim(), quietCustomEndpointWarning()];
+  return () => undo.splice(0).reverse().forEach((step) => step());
+}
