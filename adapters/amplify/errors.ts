@@ -56,6 +56,8 @@ export function mapAuthError(error: unknown, options: { signingIn?: boolean } = 
   if (options.signingIn && (name === 'NotAuthorizedException' || name === 'UserNotFoundException' || name === 'InvalidPasswordException')) {
     return amplifyError('unauthenticated', 'wrong email or password', error, { vendorCode: name })
   }
+  // aws-amplify turns a failed fetch into NetworkError; a token refresher the app supplies may not.
+  if (name === 'TypeError' && /fetch failed|network/i.test(message)) return amplifyError('unavailable', `Cognito is unreachable (${message})`, error, { vendorCode: 'NetworkError' })
   const mapped = COGNITO_CODES[name] ?? (/^Empty|^Invalid|Validation/.test(name) ? 'invalid-argument' : undefined)
   if (mapped) return amplifyError(mapped, message, error, { vendorCode: name })
   return amplifyError('internal', message, error, name ? { vendorCode: name } : undefined)

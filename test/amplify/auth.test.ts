@@ -5,10 +5,11 @@
  * aws-amplify context each), refresh under load through the client's single-flight getIdToken,
  * and session export/restore. Tokens live 2 s here, so expiry is real, not simulated.
  */
+import { createServer, type AddressInfo } from 'node:net'
 import { amplify, type AmplifyAdapter } from '../../adapters/amplify/index.js'
 import { createClient, type PortabaseClient } from '../../src/index.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
-import { sleep, uniqueEmail, uniquePassword } from '../contract/helpers.js'
+import { expectError, sleep, uniqueEmail, uniquePassword } from '../contract/helpers.js'
 
 jest.setTimeout(60_000)
 
@@ -55,6 +56,24 @@ function countCognitoCalls(): { count(target: string): number; restore(): void }
 describe('amplify auth on cognito-local', () => {
   it('the backend serves the collection as portabaseModels builds it (a table with its pbPart indexes)', () => {
     expect(Object.keys(backend.tableNames)).toEqual(['Todos'])
+  })
+
+  it('Cognito unreachable: sign-in and sign-up fail with unavailable (retryable), the password nowhere in the error', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const unreachable = amplify({ outputs: backend.outputs, userPoolEndpoint: `http://127.0.0.1:${closed}`, authFlowType: 'USER_PASSWORD_AUTH' })
+    open.push(unreachable)
+    const app = client(unreachable)
+    const password = uniquePassword()
+    for (const attempt of [() => app.auth.signIn({ email: uniqueEmail(), password }), () => app.auth.signUp({ email: uniqueEmail(), password })]) {
+      const error = await expectError(attempt, 'unavailable')
+      expect(error.retryable).toBe(true)
+      expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(password)
+    }
   })
 
   it('two adapters in one process are two sessions: both signed in as different users, signing one out leaves the other', async () => {
