@@ -103,6 +103,6 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
   }
 }
 
-export { portabaseModels, portabaseFunction, portabaseConfigModel, CONFIG_MODEL, CONFIG_ADMIN_GROUP, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
+export { portabaseModels, portabaseGraphQLSchema, portabaseFunction, portabaseConfigModel, CONFIG_MODEL, CONFIG_ADMIN_GROUP, type AmplifyCollection, type AmplifyFieldType } from './schema.js'
 export { functionError } from './functions.js'
 export type { AmplifyStorageOptions } from './storage.js'

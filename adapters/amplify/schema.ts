@@ -225,3 +225,19 @@ export function portabaseConfigModel(a: Builder, options: { adminGroup?: string;
         : model.authorization((allow) => [allow.publicApiKey().to(['read']), allow.authenticated().to(['read']), allow.groups([adminGroup])]),
   }
 }
+
+/**
+ * For Gen 1 apps (Amplify CLI, GraphQL Transformer v2): the `schema.graphql` text of these
+ * collections — the same models portabaseModels() builds for Gen 2 (and, with `config`, the
+ * remote-config model), rendered by Amplify's data-schema as the `@model`/`@auth`/`@index` SDL the
+ * transformer takes. Write it to `amplify/backend/api/<api>/schema.graphql` and `amplify push`.
+ * Functions are left out: a Gen 1 `@function` names the Lambda with its `-${env}` suffix, which only
+ * the app knows; declare them in the same file by hand (adapter README).
+ *
+ *   import { a } from '@aws-amplify/data-schema'
+ *   writeFileSync('amplify/backend/api/app/schema.graphql', portabaseGraphQLSchema(a, collections, { config: true }))
+ */
+export function portabaseGraphQLSchema(a: Builder, collections: readonly AmplifyCollection[], options: { config?: boolean; configAdminGroup?: string } = {}): string {
+  const models = { ...portabaseModels(a, collections), ...(options.config ? portabaseConfigModel(a, { adminGroup: options.configAdminGroup }) : {}) }
+  return a.schema(models as never).transform().schema
+}

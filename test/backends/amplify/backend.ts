@@ -78,7 +78,8 @@ export async function runAmplifyBackend(options: StartAmplifyBackendOptions = {}
   try {
     // 1. The data API: Gen 2 schema → SDL → resolvers, tables (no servers yet).
     const functions = options.functions ? Object.keys(FIXTURE_FUNCTIONS) : [];
-    const sdl = await phase('schema', async () => schemaSdl(options.collections ?? DEFAULT_COLLECTIONS, { functions, config: options.config !== undefined }));
+    if (options.schema !== undefined && functions.length > 0) throw new Error('Amplify test backend: `schema` and `functions` do not go together (the functions are declared in the built schema)');
+    const sdl = options.schema ?? (await phase('schema', async () => schemaSdl(options.collections ?? DEFAULT_COLLECTIONS, { functions, config: options.config !== undefined })));
     const api = await phase('GraphQL transformer', async () => transformSchema(sdl, { region, functions }));
     const introspection = await phase('model introspection (graphql-generator)', async () => {
       const files = await generateModels({ schema: sdl, target: 'introspection' });

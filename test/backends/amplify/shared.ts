@@ -24,6 +24,11 @@ export interface StartAmplifyBackendOptions {
    * `setConfig()` replaces them. Without it there is no config model.
    */
   config?: Record<string, unknown>;
+  /**
+   * A GraphQL SDL to serve instead of the one built from `collections` — a Gen 1 `schema.graphql`
+   * (e.g. from `portabaseGraphQLSchema`). Not with `functions`.
+   */
+  schema?: string;
 }
 
 /** The Gen 2 `amplify_outputs.json` format (the parts this backend fills in), as @aws-amplify/core parses it. */
