@@ -19,6 +19,10 @@ import type {
   User,
 } from './types.js'
 import type { FilterOp } from './query/model.js'
+import type { ValueTypeName } from './value-types.js'
+
+/** See `Capabilities.valueTypes`. */
+export type ValueTypeSupport = 'queryable' | 'stored' | 'none'
 
 /** What an adapter can do, as data: the client refuses the rest with `unsupported`. */
 export interface Capabilities {
@@ -40,10 +44,21 @@ export interface Capabilities {
   mixedFieldTypes: boolean
   /**
    * Ordering on a field holding several types follows portabase's type order (boolean < number <
-   * Date < string < array < object < null). False: the vendor's own (Supabase's jsonb: null, string,
-   * number, boolean, array, object); within one type the order is portabase's either way.
+   * Date < string < bytes < reference < geo point < array < object < null; `nullOrder` places null).
+   * False: the vendor's own (Supabase's jsonb: null, string, number, boolean, array, object, the
+   * neutral value types being objects there); within one type the order is portabase's either way.
    */
   mixedTypeOrder: boolean
+  /**
+   * What the adapter does with each neutral value type (GeoPoint, Reference, Bytes: src/value-types.ts),
+   * at any depth of a document. `queryable`: stored and read back as that type, and usable in
+   * filters (`==`, `!=`, `in`, `not-in`, `array-contains(-any)`) and orderings, in the type order
+   * (`mixedTypeOrder`). `stored`: stored and read back, but a query whose filter or cursor holds
+   * one is refused with `unsupported`. `none`: a write holding one is refused with `unsupported`
+   * (and so is a query comparing with one). The client checks this before calling the adapter, so
+   * no adapter stores another type in place of one.
+   */
+  valueTypes: Readonly<Record<ValueTypeName, ValueTypeSupport>>
   /**
    * Which orderings `orderBy()` on a field may use. `any`: every field (memory, Firestore, Parse,
    * Supabase). `declared`: only the orderings declared for the collection in the adapter's
@@ -51,6 +66,35 @@ export interface Capabilities {
    * emulated by reading the whole collection. Ordering by `DOC_ID` always works.
    */
   fieldOrdering: 'any' | 'declared'
+  /**
+   * How a query meets a document that lacks the field it filters or orders on. `null` (reference):
+   * the missing field reads as null — `== null` and `in [null, …]` match it, `!=` and `not-in` match
+   * it (see `notEqualNull`), `orderBy` sorts it with the nulls. `excluded` (Firestore): the document
+   * matches no filter on that field, and a query ordered by the field leaves it out of its results,
+   * its `count()` and its live snapshots.
+   */
+  missingFields: 'null' | 'excluded'
+  /**
+   * Where null sorts: `last` ascending and first descending (reference, PostgreSQL's default), or
+   * `first` ascending and last descending (Firestore, where null is the lowest type). Values of other
+   * types keep their order (`mixedTypeOrder`) either way.
+   */
+  nullOrder: 'last' | 'first'
+  /**
+   * Whether `!=` and `not-in` match a null field. `matched` (reference, like JavaScript's `!==`): a
+   * null (or, with `missingFields: 'null'`, missing) field matches `!= 5` and `not-in [5]`.
+   * `skipped` (Firestore): they match only non-null values, and a `not-in` list holding null matches
+   * nothing. `!= null` matches present, non-null values either way.
+   */
+  notEqualNull: 'matched' | 'skipped'
+  /**
+   * How a query with inequality filters (`< <= > >= != not-in`) on fields its `orderBy()` does not
+   * name is ordered. `none` (reference): by its `orderBy()`, then the id. `inequality-fields`
+   * (Firestore): those fields are ordered by too, after the `orderBy()` fields and before the id, in
+   * field-path order, in the direction of the last `orderBy()` (ascending without one). The client
+   * adds them to the query it sends, so cursors and `missingFields` follow the full ordering.
+   */
+  implicitOrder: 'none' | 'inequality-fields'
   /**
    * What a read of documents the access rules hide does. `deny`: fails with `permission-denied`
    * (Firestore rules, Parse, memory). `filter`: they are left out, as if absent (Supabase's
@@ -73,7 +117,18 @@ export interface Capabilities {
 }
 
 export type WriteOp = (
-  | { type: 'create'; collection: string; id: string; data: WriteData }
+  | {
+      type: 'create'
+      collection: string
+      id: string
+      data: WriteData
+      /**
+       * The id came from the client's generator (`add()`): 20 random characters, so a clash is as
+       * unlikely as a 119-bit collision. An adapter may then write without checking that the
+       * document is absent (Firestore: a plain set, as `addDoc` does, which also works offline).
+       */
+      generatedId?: true
+    }
   | { type: 'set'; collection: string; id: string; data: WriteData }
   | { type: 'update'; collection: string; id: string; data: WriteData }
   | { type: 'delete'; collection: string; id: string }
@@ -130,9 +185,16 @@ export interface AuthService {
 
 export interface DocumentsService {
   get(collection: string, id: string, options?: CallOptions): Promise<Doc | null>
-  /** Runs a validated query; `orderBy` always ends with the document id. */
+  /**
+   * Runs a validated query; `orderBy` always ends with the document id and, with `implicitOrder:
+   * 'inequality-fields'`, names every inequality field (model.ts). A query the vendor cannot run
+   * natively fails with `unsupported`, unless it carries `clientPlan` and the adapter can honour it.
+   */
   query(collection: string, query: Query, options?: CallOptions): Promise<Doc[]>
-  /** Number of documents matching the filters (cursor and limit ignored). */
+  /**
+   * Number of documents the query returns without its limit and cursor: the filter matches (and,
+   * with `missingFields: 'excluded'`, only those holding every orderBy field).
+   */
   count(collection: string, query: Query, options?: CallOptions): Promise<number>
   /** Applies writes in order. `create` fails with `already-exists`, `update` with `not-found`. */
   write(ops: readonly WriteOp[], options: WriteOptions): Promise<void>

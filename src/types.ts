@@ -1,5 +1,7 @@
-/** Values a document may hold: JSON plus Date. */
-export type Primitive = string | number | boolean | null | Date
+import type { Bytes, GeoPoint, Reference } from './value-types.js'
+
+/** Values a document may hold: JSON plus Date, and the neutral value types (value-types.ts) where the adapter declares them. */
+export type Primitive = string | number | boolean | null | Date | GeoPoint | Reference | Bytes
 export type Value = Primitive | Value[] | { [key: string]: Value }
 export type DocumentData = { [field: string]: Value }
 

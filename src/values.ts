@@ -1,6 +1,10 @@
 import { invalidArgument } from './errors.js'
+import { describe } from './names.js'
 import { isSentinel } from './sentinels.js'
 import type { DocumentData, Value } from './types.js'
+import { Bytes, GeoPoint, Reference, valueTypeOf } from './value-types.js'
+
+export { assertCollectionName, assertDocId } from './names.js'
 
 /** Top-level field names every vendor accepts (Parse is the strictest: a letter, then letters, digits, `_`). */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/
@@ -9,21 +13,6 @@ const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/
  * (`id`, `createdAt`, `updatedAt`) stay allowed: adapters map them (see each adapter's README).
  */
 export const RESERVED_FIELDS: ReadonlySet<string> = new Set(['objectId', 'ACL', 'sessionToken', 'authData'])
-const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
-const DOC_ID = /^[A-Za-z0-9_-]{1,128}$/
-
-export function assertCollectionName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !COLLECTION_NAME.test(name) || name.startsWith('_')) {
-    throw invalidArgument(`Invalid collection name ${describe(name)}: use a letter then letters, digits or _ (max 64)`)
-  }
-}
-
-export function assertDocId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || !DOC_ID.test(id)) {
-    throw invalidArgument(`Invalid document id ${describe(id)}: use 1–128 of A–Z a–z 0–9 _ -`)
-  }
-}
-
 export function assertFieldName(name: string): void {
   if (!FIELD_NAME.test(name) || RESERVED_FIELDS.has(name)) {
     throw invalidArgument(`Invalid field name ${describe(name)}: use a letter then letters, digits or _; reserved: ${[...RESERVED_FIELDS].join(', ')}`)
@@ -45,8 +34,10 @@ function assertNestedKey(key: string): void {
 }
 
 /**
- * Checks a value is storable everywhere: JSON plus Date, finite numbers, no undefined, plain objects.
- * Write sentinels are accepted only where `allowSentinel` says (top-level fields of a write).
+ * Checks a value is storable everywhere: JSON plus Date, finite numbers, no undefined, plain objects,
+ * and the neutral value types (validated when made; whether the adapter stores them is
+ * `capabilities.valueTypes`, checked by the client). Write sentinels are accepted only where
+ * `allowSentinel` says (top-level fields of a write).
  */
 export function assertValue(value: unknown, path: string, allowSentinel = false): asserts value is Value {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return
@@ -57,6 +48,10 @@ export function assertValue(value: unknown, path: string, allowSentinel = false)
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw invalidArgument(`Field ${path} holds an invalid Date`, { field: path })
     return
+  }
+  if (valueTypeOf(value) !== undefined) return
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    throw invalidArgument(`Field ${path} holds raw binary data; store it as Bytes.fromUint8Array(…)`, { field: path })
   }
   if (isSentinel(value)) {
     if (allowSentinel) return
@@ -96,24 +91,32 @@ export function isPlainObject(value: object): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  return typeof value
-}
-
-/** Deep copy of a value (Dates copied), so stored documents never alias app objects. */
+/** Deep copy of a value (Dates copied; neutral value types are immutable, so shared), so stored documents never alias app objects. */
 export function cloneValue<T extends Value>(value: T): T {
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Date) return new Date(value.getTime()) as T
+  if (valueTypeOf(value) !== undefined) return value
   if (Array.isArray(value)) return value.map((v) => cloneValue(v)) as T
   const out: Record<string, Value> = {}
   for (const key in value) out[key] = cloneValue((value as Record<string, Value>)[key]!)
   return out as T
 }
 
-/** Tagged JSON (Dates as `{"$date": iso}`), for cursors and persisted state. */
+/**
+ * Tagged JSON, for cursors and persisted state: Dates as `{"$date": iso}`, geo points as
+ * `{"$geo": [lat, lng]}`, references as `{"$ref": [collection, id]}`, bytes as `{"$bytes": base64}`.
+ * App data cannot clash with a tag: nested keys starting with `$` are refused (assertValue).
+ */
 export function toTaggedJson(value: Value): unknown {
   if (value instanceof Date) return { $date: value.toISOString() }
+  switch (valueTypeOf(value)) {
+    case 'geoPoint':
+      return { $geo: [(value as GeoPoint).latitude, (value as GeoPoint).longitude] }
+    case 'reference':
+      return { $ref: [(value as Reference).collection, (value as Reference).id] }
+    case 'bytes':
+      return { $bytes: (value as Bytes).toBase64() }
+  }
   if (Array.isArray(value)) return value.map(toTaggedJson)
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
@@ -127,10 +130,25 @@ export function fromTaggedJson(json: unknown): Value {
   if (Array.isArray(json)) return json.map(fromTaggedJson)
   if (json !== null && typeof json === 'object') {
     const record = json as Record<string, unknown>
-    if (typeof record.$date === 'string' && Object.keys(record).length === 1) return new Date(record.$date)
+    const tagged = Object.keys(record).length === 1 ? fromTag(record) : undefined
+    if (tagged !== undefined) return tagged
     const out: Record<string, Value> = {}
     for (const [k, v] of Object.entries(record)) out[k] = fromTaggedJson(v)
     return out
   }
   return json as Value
+}
+
+/** The value a one-key tagged object stands for, or undefined when it is not a tag. */
+function fromTag(record: Record<string, unknown>): Value | undefined {
+  const { $date, $geo, $ref, $bytes } = record
+  if (typeof $date === 'string') return new Date($date)
+  if (isPair($geo, 'number')) return new GeoPoint($geo[0], $geo[1])
+  if (isPair($ref, 'string')) return new Reference($ref[0], $ref[1])
+  if (typeof $bytes === 'string') return Bytes.fromBase64($bytes)
+  return undefined
+}
+
+function isPair<T extends 'number' | 'string'>(value: unknown, type: T): value is [T extends 'number' ? number : string, T extends 'number' ? number : string] {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === type && typeof value[1] === type
 }

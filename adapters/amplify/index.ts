@@ -51,7 +51,15 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     nestedFieldQueries: false,
     mixedFieldTypes: false,
     mixedTypeOrder: false,
+    // Typed models: AppSync has no geo point, reference or bytes scalar, and an AWSJSON field
+    // compares as text. Refused (`unsupported`) rather than stored as something else.
+    valueTypes: { geoPoint: 'none', reference: 'none', bytes: 'none' } as const,
     fieldOrdering: 'declared',
+    // Query semantics: the reference's (docs/semantics.md); the query translation provides them.
+    missingFields: 'null',
+    nullOrder: 'last',
+    notEqualNull: 'matched',
+    implicitOrder: 'none',
     readRules: 'filter',
     transactions: false,
     realtime: true,

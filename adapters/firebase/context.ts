@@ -1,6 +1,6 @@
 /** What every service plug-in receives: the adapter's own FirebaseApp and emulator settings. */
 import type { FirebaseApp } from 'firebase/app'
-import type { Capabilities } from '../../src/spi.js'
+import type { Capabilities, SyncService } from '../../src/spi.js'
 
 export interface EmulatorHost {
   host: string
@@ -25,5 +25,6 @@ export interface FirebaseContext {
  */
 export interface FirebaseServicePlugin<S> {
   readonly kind: 'auth' | 'documents' | 'storage' | 'functions' | 'config'
-  create(context: FirebaseContext): { service: S; capabilities: Partial<Capabilities>; dispose?(): Promise<void> | void }
+  /** `sync`: a documents plug-in that can back offline collections (firestore({ offline })). */
+  create(context: FirebaseContext): { service: S; capabilities: Partial<Capabilities>; sync?: SyncService; dispose?(): Promise<void> | void }
 }

@@ -134,6 +134,24 @@ function vendorMessage(error: unknown): string {
   return message.replace(/^Firebase(Error)?:\s*/, '').slice(0, 300) || 'Firebase error'
 }
 
+/** The console link Firestore puts in a `failed-precondition` for a query that lacks its composite index. */
+const INDEX_URL = /https:\/\/console\.firebase\.google\.com\/\S*indexes\S*/
+
+/**
+ * A query that needs a composite index that does not exist: `failed-precondition`, with the link
+ * that creates it in the message (whole: vendorMessage would cut it) and in `details.indexUrl`.
+ */
+function missingIndex(error: unknown, what: string): PortabaseError | undefined {
+  // A sentence's closing punctuation is not part of the link.
+  const url = error instanceof Error ? INDEX_URL.exec(error.message)?.[0].replace(/[.,;)]+$/, '') : undefined
+  if (url === undefined) return undefined
+  return new PortabaseError('failed-precondition', `${what} needs a composite index that does not exist yet; create it here: ${url}`, {
+    provider: PROVIDER,
+    cause: error,
+    details: { vendorCode: 'failed-precondition', indexUrl: url },
+  })
+}
+
 /** Maps anything a Firebase SDK throws; PortabaseErrors pass through. */
 export function mapFirebaseError(error: unknown, what = 'The request'): PortabaseError {
   if (isPortabaseError(error)) return error
@@ -162,6 +180,10 @@ export function mapFirebaseError(error: unknown, what = 'The request'): Portabas
       cause: error,
       details: { vendorCode: code, ...(status !== undefined ? { httpStatus: status } : {}) },
     })
+  }
+  if (code === 'failed-precondition') {
+    const index = missingIndex(error, what)
+    if (index) return index
   }
   const neutral = CANONICAL[code]
   if (neutral) return new PortabaseError(neutral, `${what} failed: ${vendorMessage(error)}`, { provider: PROVIDER, cause: error, details: { vendorCode: code } })

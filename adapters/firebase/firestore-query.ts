@@ -1,66 +1,79 @@
 /**
- * Plans a neutral query on Firestore. Firestore leaves out documents that lack an orderBy field or
- * a `!=`/`not-in` field, matches `== null` only for explicit nulls, and sorts null first; portabase
- * reads missing as null, matches them in `!=`/`not-in`, and sorts null last. So:
- * - native: the query is sent as is when those differences cannot show (every ordered field is
- *   pinned non-null by an AND filter, no `!=`/`not-in`/null operands, ranges on the leading orderBy field);
- * - local: otherwise the adapter reads the documents matching the query's top-level `==` filters
- *   (all of the collection when there are none) and runs the query with the portabase evaluator.
- *   Correct by construction; costs one read per document read (documented in README.md).
+ * Plans a neutral query on Firestore. Every query Firestore can run (firestore-limits.ts) runs
+ * natively: its filters, its full ordering (the client names the inequality fields, see
+ * `implicitOrder`), its cursor and its limit go to the server, so a page reads at most `limit`
+ * documents. Firestore's own answers differ from the reference's; the adapter declares how
+ * (FIRESTORE_QUERY_SEMANTICS) instead of reading more to hide it.
+ *
+ * A query Firestore cannot run fails with `unsupported`, naming the rule it breaks, unless the app
+ * opted in (`allowClientPlan({ maxReads })`): then the adapter reads the documents matching the part
+ * Firestore can run, at most `maxReads` of them (one more tells there are too many:
+ * `resource-exhausted`), and evaluates the query on the device with the same declared semantics.
  */
-import { DOC_ID, type FieldFilter, type Filter, type Query } from '../../src/query/model.js'
+import { PortabaseError } from '../../src/errors.js'
+import { withIdOrder, type Filter, type Query } from '../../src/query/model.js'
+import { declaredOrderBy, type QuerySemantics } from '../../src/query/semantics.js'
+import { PROVIDER } from './errors.js'
+import { nativeProblem } from './firestore-limits.js'
+
+/**
+ * Firestore's query semantics, declared as capabilities (docs/semantics.md): a document missing a
+ * field matches no filter on it and is left out of queries ordered by it; null sorts first; `!=` and
+ * `not-in` skip null; inequality fields are ordered by after the requested ordering.
+ */
+export const FIRESTORE_QUERY_SEMANTICS: QuerySemantics = Object.freeze({
+  missingFields: 'excluded',
+  nullOrder: 'first',
+  notEqualNull: 'skipped',
+  implicitOrder: 'inequality-fields',
+})
 
 export type QueryPlan =
   | { mode: 'native'; query: Query }
-  | { mode: 'local'; query: Query; serverFilters: FieldFilter[]; reason: string }
-
-const RANGE = new Set(['<', '<=', '>', '>='])
-/** Operators whose Firestore result equals the neutral one for documents that hold the field. */
-const NON_NULL_PINNING = new Set(['==', '<', '<=', '>', '>=', 'in', 'array-contains', 'array-contains-any'])
-
-function hasNull(value: unknown): boolean {
-  return value === null || (Array.isArray(value) && value.some((v) => v === null))
-}
-
-/** A leaf Firestore answers exactly as portabase does. */
-function leafIsNative(f: FieldFilter): string | null {
-  if (f.op === '!=' || f.op === 'not-in') return `'${f.op}' (Firestore leaves out documents missing the field)`
-  if (hasNull(f.value)) return 'a null operand (Firestore does not match missing fields as null)'
-  return null
-}
-
-function nonNative(filters: readonly Filter[]): string | null {
-  for (const f of filters) {
-    const reason = f.kind === 'field' ? leafIsNative(f) : nonNative(f.filters)
-    if (reason) return reason
-  }
-  return null
-}
+  | {
+      mode: 'client'
+      query: Query
+      /** Sent to Firestore: the top-level conditions it can run, limited to `maxReads + 1`. */
+      server: Query
+      maxReads: number
+      /** Why the query is not native. */
+      reason: string
+    }
 
 export function planQuery(query: Query): QueryPlan {
-  const local = (reason: string): QueryPlan => ({
-    mode: 'local',
-    query,
-    reason,
-    serverFilters: query.filters.filter((f): f is FieldFilter => f.kind === 'field' && f.op === '==' && f.field !== DOC_ID && !hasNull(f.value)),
+  const reason = nativeProblem(query)
+  if (reason === null) return { mode: 'native', query }
+  if (!query.clientPlan) {
+    throw new PortabaseError(
+      'unsupported',
+      `Firestore cannot run this query natively: ${reason}. To evaluate it on the device, reading at most N documents, opt in with allowClientPlan({ maxReads: N })`,
+      { provider: PROVIDER, details: { reason } },
+    )
+  }
+  const { maxReads } = query.clientPlan
+  return { mode: 'client', query, server: { ...serverQuery(serverFilters(query.filters)), limit: maxReads + 1 }, maxReads, reason }
+}
+
+/** Top-level conditions (and() flattened), each kept if the conditions kept so far stay native with it. */
+function serverFilters(filters: readonly Filter[]): Filter[] {
+  const candidates = filters.flatMap(function flatten(f: Filter): Filter[] {
+    return f.kind === 'and' ? f.filters.flatMap(flatten) : [f]
   })
-  const reason = nonNative(query.filters)
-  if (reason) return local(reason)
+  const kept: Filter[] = []
+  for (const candidate of candidates) if (nativeProblem(serverQuery([...kept, candidate])) === null) kept.push(candidate)
+  return kept
+}
 
-  const topLeaves = query.filters.filter((f): f is FieldFilter => f.kind === 'field')
-  const pinned = new Set(topLeaves.filter((f) => NON_NULL_PINNING.has(f.op)).map((f) => f.field))
-  const fieldOrders = query.orderBy.filter((o) => o.field !== DOC_ID)
-  const unpinned = fieldOrders.find((o) => !pinned.has(o.field))
-  if (unpinned) return local(`orderBy('${unpinned.field}') without a filter excluding null (Firestore drops missing fields and sorts null first)`)
+/** Filters alone, ordered as Firestore orders them (inequality fields, then the id). */
+function serverQuery(filters: Filter[]): Query {
+  return { filters, orderBy: withIdOrder(declaredOrderBy([], filters, FIRESTORE_QUERY_SEMANTICS)) }
+}
 
-  // Firestore orders by inequality fields first; that equals the neutral order only when the one
-  // range field is the leading orderBy field.
-  const rangeFields = new Set<string>()
-  const collect = (filters: readonly Filter[]): void =>
-    filters.forEach((f) => (f.kind === 'field' ? RANGE.has(f.op) && rangeFields.add(f.field) : collect(f.filters)))
-  collect(query.filters)
-  if (rangeFields.size > 1) return local('range filters on several fields')
-  const [rangeField] = [...rangeFields]
-  if (rangeField !== undefined && query.orderBy[0]?.field !== rangeField) return local(`a range on '${rangeField}' that is not the first orderBy field`)
-  return { mode: 'native', query }
+/** A client-side plan met more candidates than the app allowed. */
+export function tooManyReads(collection: string, plan: Extract<QueryPlan, { mode: 'client' }>): PortabaseError {
+  return new PortabaseError(
+    'resource-exhausted',
+    `The client-side plan for this query on ${collection} would read more than ${plan.maxReads} documents (maxReads); narrow the query or raise maxReads. Not native because of ${plan.reason}`,
+    { provider: PROVIDER, details: { maxReads: plan.maxReads, reason: plan.reason } },
+  )
 }

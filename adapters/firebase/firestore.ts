@@ -31,102 +31,131 @@ import {
 import { Observable, type Subscriber } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { raceAbort } from '../../src/links/abort.js'
-import { countMatches, runQuery } from '../../src/query/evaluate.js'
+import { compileDeclared, countDeclared } from '../../src/query/declared.js'
+import { runQuery } from '../../src/query/evaluate.js'
 import { diffResults } from '../../src/query/live.js'
 import { DOC_ID, FILTER_OPERATORS, type FieldFilter, type Filter, type Query } from '../../src/query/model.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
-import type { Doc, QuerySnapshot } from '../../src/types.js'
+import type { Doc, QuerySnapshot, Value } from '../../src/types.js'
 import type { FirebaseServicePlugin } from './context.js'
-import { toDoc, toFirestoreData } from './firestore-codec.js'
-import { planQuery, type QueryPlan } from './firestore-query.js'
+import { FirestoreCodec } from './firestore-codec.js'
+import { FirestoreSync, type FirestoreSyncOptions } from './firestore-sync.js'
+import { FIRESTORE_QUERY_SEMANTICS, planQuery, tooManyReads, type QueryPlan } from './firestore-query.js'
 import { guard, mapFirebaseError, PROVIDER } from './errors.js'
 
 export interface FirestoreOptions {
   /** A named database; default `(default)`. */
   databaseId?: string
+  /**
+   * Offline collections through portabase's engine (`createClient({ offline })`): adds the
+   * SyncService (firestore-sync.ts), and every write stamps the map field `_portabase` (`updatedAt`,
+   * `writeId`) that its change feed reads, and deletes leave tombstones in
+   * `_portabase_deleted_<collection>`. Security rules must allow both (README). `true` or the sync
+   * options. Off by default: documents then carry only the app's fields.
+   */
+  offline?: boolean | FirestoreSyncOptions
 }
 
 const fieldRef = (field: string) => (field === DOC_ID ? documentId() : field)
 
-function whereOf(f: FieldFilter): QueryFieldFilterConstraint {
-  return where(fieldRef(f.field), f.op as WhereFilterOp, f.value)
+function whereOf(f: FieldFilter, codec: FirestoreCodec): QueryFieldFilterConstraint {
+  return where(fieldRef(f.field), f.op as WhereFilterOp, f.field === DOC_ID ? f.value : codec.toFirestore(f.value))
 }
 
-function filterOf(f: Filter): QueryFilterConstraint {
-  return f.kind === 'field' ? whereOf(f) : compositeOf(f)
+function filterOf(f: Filter, codec: FirestoreCodec): QueryFilterConstraint {
+  return f.kind === 'field' ? whereOf(f, codec) : compositeOf(f, codec)
 }
 
 /** A lone field filter becomes `and(where)`, so a top-level filter is always composite or plain. */
-function compositeOf(f: Filter): QueryCompositeFilterConstraint {
-  if (f.kind === 'field') return and(whereOf(f))
-  const parts = f.filters.map(filterOf)
+function compositeOf(f: Filter, codec: FirestoreCodec): QueryCompositeFilterConstraint {
+  if (f.kind === 'field') return and(whereOf(f, codec))
+  const parts = f.filters.map((part) => filterOf(part, codec))
   return f.kind === 'or' ? or(...parts) : and(...parts)
 }
 
 export class FirestoreDocuments implements DocumentsService {
   private readonly watchers = new Set<Subscriber<QuerySnapshot>>()
 
-  constructor(readonly db: Firestore) {}
+  constructor(
+    readonly db: Firestore,
+    readonly codec: FirestoreCodec = new FirestoreCodec(db),
+  ) {}
 
   get(collectionName: string, id: string, options?: CallOptions): Promise<Doc | null> {
     return raceAbort(
-      guard(`Reading ${collectionName}/${id}`, async () => toDoc(await getDoc(doc(this.db, collectionName, id)))),
+      guard(`Reading ${collectionName}/${id}`, async () => this.codec.toDoc(await getDoc(doc(this.db, collectionName, id)))),
       options?.signal,
     )
   }
 
-  /** The Firestore query for a plan: everything for native plans, the `==` prefilter for local ones. */
-  toFirestore(collectionName: string, plan: QueryPlan, { paged }: { paged: boolean }): FirestoreQuery {
+  /**
+   * The Firestore query for a neutral one it can run (firestore-query.ts): filters and the full
+   * ordering; paged, also the cursor and the limit (count() leaves them out).
+   */
+  toFirestore(collectionName: string, q: Query, { paged }: { paged: boolean }): FirestoreQuery {
     const base = collection(this.db, collectionName)
-    if (plan.mode === 'local') return firestoreQuery(base, ...plan.serverFilters.map(whereOf))
-    const { filters, orderBy: order, limit: max, startAfter: cursor } = plan.query
-    const constraints: QueryNonFilterConstraint[] = []
-    for (const o of order) constraints.push(orderBy(fieldRef(o.field), o.direction))
-    if (paged && cursor) constraints.push(startAfter(...orderValues(cursor.values, cursor.id, order)))
+    const { filters, orderBy: order, limit: max, startAfter: cursor } = q
+    const constraints: QueryNonFilterConstraint[] = order.map((o) => orderBy(fieldRef(o.field), o.direction))
+    if (paged && cursor) constraints.push(startAfter(...orderValues(cursor.values, cursor.id, order).map((v, i) => (order[i]!.field === DOC_ID ? v : this.codec.toFirestore(v as Value)))))
     if (paged && max !== undefined) constraints.push(limit(max))
     const single = filters.length === 1 && filters[0]!.kind === 'field' ? filters[0] : undefined
-    if (single) return firestoreQuery(base, whereOf(single), ...constraints)
+    if (single) return firestoreQuery(base, whereOf(single, this.codec), ...constraints)
     if (filters.length === 0) return firestoreQuery(base, ...constraints)
-    const composite: QueryCompositeFilterConstraint = filters.length === 1 ? compositeOf(filters[0]!) : and(...filters.map(filterOf))
+    const composite: QueryCompositeFilterConstraint = filters.length === 1 ? compositeOf(filters[0]!, this.codec) : and(...filters.map((f) => filterOf(f, this.codec)))
     return firestoreQuery(base, composite, ...constraints)
   }
 
+  /** A client plan's candidates: what Firestore returns for its server part, at most `maxReads`. */
+  private async candidates(collectionName: string, plan: ClientPlanOf): Promise<Doc[]> {
+    const docs = snapshotDocs(await getDocs(this.toFirestore(collectionName, plan.server, { paged: true })), this.codec)
+    if (docs.length > plan.maxReads) throw tooManyReads(collectionName, plan)
+    return docs
+  }
+
   query(collectionName: string, q: Query, options?: CallOptions): Promise<Doc[]> {
-    const plan = planQuery(q)
     return raceAbort(
       guard(`Querying ${collectionName}`, async () => {
-        const docs = snapshotDocs(await getDocs(this.toFirestore(collectionName, plan, { paged: true })))
-        return plan.mode === 'native' ? docs : runQuery(docs, q)
+        const plan = planQuery(q)
+        if (plan.mode === 'native') return snapshotDocs(await getDocs(this.toFirestore(collectionName, q, { paged: true })), this.codec)
+        return runQuery(await this.candidates(collectionName, plan), compileDeclared(q, FIRESTORE_QUERY_SEMANTICS))
       }),
       options?.signal,
     )
   }
 
   count(collectionName: string, q: Query, options?: CallOptions): Promise<number> {
-    const plan = planQuery(q)
     return raceAbort(
       guard(`Counting ${collectionName}`, async () => {
-        const target = this.toFirestore(collectionName, plan, { paged: false })
-        if (plan.mode === 'native') return (await getCountFromServer(target)).data().count
-        return countMatches(snapshotDocs(await getDocs(target)), q.filters)
+        const plan = planQuery(q)
+        // The ordering stays: Firestore counts only documents holding every ordered field, as query() returns.
+        if (plan.mode === 'native') return (await getCountFromServer(this.toFirestore(collectionName, q, { paged: false }))).data().count
+        return countDeclared(await this.candidates(collectionName, plan), q, FIRESTORE_QUERY_SEMANTICS)
       }),
       options?.signal,
     )
   }
 
   /**
-   * All ops commit together (Firestore batches and transactions are atomic). Creates need a
-   * transaction: the web SDK has no "must not exist" precondition on batch writes.
+   * All ops commit together (Firestore batches and transactions are atomic). A create of a
+   * caller-chosen id needs a transaction: the web SDK has no "must not exist" precondition on batch
+   * writes, so the transaction reads the document first (online only: offline it fails with
+   * `unavailable`). A create whose id the client generated (`add()`, `generatedId`) is a plain set,
+   * as `addDoc` does: no read, and it is queued offline like any other write.
+   *
+   * Firestore cannot withdraw a write once the SDK has it: it stays queued and is sent when it can.
+   * An abort or a timeout rejects the call at once, and the client reports the write as possibly
+   * still applied (`details.writeMayStillApply`, src/client/documents.ts).
    */
   write(ops: readonly WriteOp[], options: WriteOptions): Promise<void> {
     const refOf = (op: WriteOp) => doc(this.db, op.collection, op.id)
+    const checked = (op: WriteOp): boolean => op.type === 'create' && op.generatedId !== true
     const run = async (): Promise<void> => {
-      if (!ops.some((op) => op.type === 'create')) {
+      if (!ops.some(checked)) {
         const batch = writeBatch(this.db)
         for (const op of ops) {
           if (op.type === 'delete') batch.delete(refOf(op))
-          else if (op.type === 'update') batch.update(refOf(op), toFirestoreData(op.data))
-          else batch.set(refOf(op), toFirestoreData(op.data))
+          else if (op.type === 'update') batch.update(refOf(op), this.codec.toWriteData(op.data, 'update'))
+          else batch.set(refOf(op), this.codec.toWriteData(op.data, 'set'))
         }
         await batch.commit()
         return
@@ -134,14 +163,14 @@ export class FirestoreDocuments implements DocumentsService {
       await runTransaction(this.db, async (tx) => {
         // Transactions read before they write.
         for (const op of ops) {
-          if (op.type === 'create' && (await tx.get(refOf(op))).exists()) {
+          if (checked(op) && (await tx.get(refOf(op))).exists()) {
             throw new PortabaseError('already-exists', `${op.collection}/${op.id} already exists`, { provider: PROVIDER })
           }
         }
         for (const op of ops) {
           if (op.type === 'delete') tx.delete(refOf(op))
-          else if (op.type === 'update') tx.update(refOf(op), toFirestoreData(op.data))
-          else tx.set(refOf(op), toFirestoreData(op.data))
+          else if (op.type === 'update') tx.update(refOf(op), this.codec.toWriteData(op.data, 'update'))
+          else tx.set(refOf(op), this.codec.toWriteData(op.data, 'set'))
         }
       })
     }
@@ -149,19 +178,28 @@ export class FirestoreDocuments implements DocumentsService {
   }
 
   watch(collectionName: string, q: Query): Observable<QuerySnapshot> {
-    const plan = planQuery(q)
     return new Observable<QuerySnapshot>((subscriber) => {
+      let plan: QueryPlan
+      let target: FirestoreQuery
+      try {
+        plan = planQuery(q)
+        target = this.toFirestore(collectionName, plan.mode === 'native' ? q : plan.server, { paged: true })
+      } catch (error) {
+        subscriber.error(mapFirebaseError(error, `Watching ${collectionName}`))
+        return undefined
+      }
+      const local = plan.mode === 'client' ? { plan, compiled: compileDeclared(q, FIRESTORE_QUERY_SEMANTICS) } : undefined
       this.watchers.add(subscriber)
       let previous: readonly Doc[] | undefined
       let last: { fromCache: boolean; hasPendingWrites: boolean } | undefined
       const unsubscribe = onSnapshot(
-        this.toFirestore(collectionName, plan, { paged: true }),
+        target,
         { includeMetadataChanges: true },
         (snapshot) => {
-          const all = snapshotDocs(snapshot)
-          const docs = plan.mode === 'native' ? all : runQuery(all, q)
-          // Indices refer to the previous and the new result, which Firestore's docChanges do not
-          // promise for local plans; one diff serves both.
+          const all = snapshotDocs(snapshot, this.codec)
+          if (local && all.length > local.plan.maxReads) return subscriber.error(tooManyReads(collectionName, local.plan))
+          const docs = local ? runQuery(all, local.compiled) : all
+          // Indices refer to the previous and the new result; one diff serves both plans.
           const changes = diffResults(previous ?? [], docs)
           const meta = { fromCache: snapshot.metadata.fromCache, hasPendingWrites: snapshot.metadata.hasPendingWrites }
           const first = previous === undefined
@@ -185,17 +223,19 @@ export class FirestoreDocuments implements DocumentsService {
   }
 }
 
+type ClientPlanOf = Extract<QueryPlan, { mode: 'client' }>
+
 /** Cursor values in orderBy order, the id standing where `__id__` is ordered. */
 function orderValues(values: readonly unknown[], id: string, order: Query['orderBy']): unknown[] {
   let i = 0
   return order.map((o) => (o.field === DOC_ID ? id : values[i++]))
 }
 
-function snapshotDocs(snapshot: FirestoreSnapshot): Doc[] {
-  return snapshot.docs.map((d) => toDoc(d)!)
+function snapshotDocs(snapshot: FirestoreSnapshot, codec: FirestoreCodec): Doc[] {
+  return snapshot.docs.map((d) => codec.toDoc(d)!)
 }
 
-/** The documents plug-in: Cloud Firestore with the emulations described in firestore-query.ts. */
+/** The documents plug-in: Cloud Firestore, queries planned as firestore-query.ts describes. */
 export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin<FirestoreDocuments> {
   return {
     kind: 'documents',
@@ -203,16 +243,21 @@ export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin
       const db = options.databaseId ? getFirestore(context.app, options.databaseId) : getFirestore(context.app)
       const emulator = context.emulators.firestore
       if (emulator) connectFirestoreEmulator(db, emulator.host, emulator.port)
-      const service = new FirestoreDocuments(db)
+      const offline = options.offline ? (options.offline === true ? {} : options.offline) : undefined
+      const codec = new FirestoreCodec(db, { writeMetadata: offline !== undefined })
+      const service = new FirestoreDocuments(db, codec)
       return {
         service,
+        ...(offline ? { sync: new FirestoreSync(db, codec, offline) } : {}),
         capabilities: {
           queryOperators: FILTER_OPERATORS,
           orQueries: true,
           nestedFieldQueries: true,
           mixedFieldTypes: true,
-          // The query planner evaluates orderings across types locally (firestore-query.ts).
+          // Firestore's type order (null < boolean < number < timestamp < string < … < array < map) is
+          // portabase's but for null, which nullOrder declares.
           mixedTypeOrder: true,
+          ...FIRESTORE_QUERY_SEMANTICS,
           transactions: true,
           realtime: true,
           serverTimestamp: true,

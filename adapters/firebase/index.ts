@@ -11,7 +11,7 @@
 import { deleteApp, initializeApp, type FirebaseApp, type FirebaseOptions } from 'firebase/app'
 import { BehaviorSubject, Observable } from 'rxjs'
 import { invalidArgument, unsupported } from '../../src/errors.js'
-import type { Adapter, AuthService, Capabilities, ConfigService, DocumentsService, FunctionsService, StorageService } from '../../src/spi.js'
+import type { Adapter, AuthService, Capabilities, ConfigService, DocumentsService, FunctionsService, StorageService, SyncService } from '../../src/spi.js'
 import type { ConnectionState, User } from '../../src/types.js'
 import type { FirebaseContext, FirebaseEmulators, FirebaseServicePlugin } from './context.js'
 import { PROVIDER } from './errors.js'
@@ -45,7 +45,14 @@ export const NO_CAPABILITIES: Capabilities = Object.freeze({
   nestedFieldQueries: false,
   mixedFieldTypes: false,
   mixedTypeOrder: false,
+  // firestore() declares what Firestore stores (firestore-codec.ts: FIRESTORE_VALUE_TYPES).
+  valueTypes: Object.freeze({ geoPoint: 'none', reference: 'none', bytes: 'none' }),
   fieldOrdering: 'any',
+  // Without a documents service nothing is queried; firestore() declares Firestore's own.
+  missingFields: 'null',
+  nullOrder: 'last',
+  notEqualNull: 'matched',
+  implicitOrder: 'none',
   readRules: 'deny',
   transactions: false,
   realtime: false,
@@ -119,11 +126,13 @@ export function firebase(options: FirebaseAdapterOptions): FirebaseAdapter {
 
   let capabilities: Capabilities = { ...NO_CAPABILITIES }
   const disposers: (() => Promise<void> | void)[] = []
+  let sync: SyncService | undefined
   function build<S>(plugin: FirebaseServicePlugin<S> | undefined, fallback: () => S): S {
     if (!plugin) return fallback()
     const created = plugin.create(context)
     capabilities = { ...capabilities, ...created.capabilities }
     if (created.dispose) disposers.push(created.dispose.bind(created))
+    sync ??= created.sync
     return created.service
   }
   const { services } = options
@@ -144,6 +153,7 @@ export function firebase(options: FirebaseAdapterOptions): FirebaseAdapter {
     storage,
     functions,
     config,
+    ...(sync ? { sync } : {}),
     connection$: connection.state$,
     dispose() {
       disposed ??= (async () => {

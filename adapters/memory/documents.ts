@@ -1,8 +1,10 @@
 import { Observable, Subject, filter, type Subscription } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
-import { countMatches, runQuery, type RunOptions } from '../../src/query/evaluate.js'
+import { compileDeclared, countDeclared } from '../../src/query/declared.js'
+import { runQuery, type CompiledQuery, type RunOptions } from '../../src/query/evaluate.js'
 import { LiveView, diffResults, type ViewChange } from '../../src/query/live.js'
 import type { Query } from '../../src/query/model.js'
+import { isReferenceSemantics, REFERENCE_SEMANTICS, type QuerySemantics } from '../../src/query/semantics.js'
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
 import { typeRank } from '../../src/query/compare.js'
 import type { Doc, DocumentData, QuerySnapshot, User } from '../../src/types.js'
@@ -39,6 +41,8 @@ export class MemoryDocuments implements DocumentsService {
     private readonly typedFields = false,
     /** Read rules hide documents instead of failing the read (capability `readRules: 'filter'`, as row-level security does). */
     private readonly filterReads = false,
+    /** Answer queries as a vendor with these semantics would (e.g. Firestore's, declared as capabilities). */
+    private readonly semantics: QuerySemantics = REFERENCE_SEMANTICS,
   ) {
     this.subscriptions = [
       backend.events$.pipe(filter(() => network.online)).subscribe((events) => this.onEvents(events)),
@@ -66,8 +70,9 @@ export class MemoryDocuments implements DocumentsService {
     await this.network.gate('documents', 'count', this.network.signalFor(options))
     const docs = this.backend.collection(collection)
     const rules = this.backend.rules.get(collection)
-    if (rules?.read && !this.filterReads) this.assertReadable(collection, runQuery(docs.values(), { ...query, limit: undefined, startAfter: undefined }))
-    return countMatches(this.visible(collection, docs.values()), query.filters)
+    const all = { ...query, limit: undefined, startAfter: undefined }
+    if (rules?.read && !this.filterReads) this.assertReadable(collection, runQuery(docs.values(), this.compile(all)))
+    return countDeclared(this.visible(collection, docs.values()), all, this.semantics)
   }
 
   async write(ops: readonly WriteOp[], options: WriteOptions): Promise<void> {
@@ -178,9 +183,18 @@ export class MemoryDocuments implements DocumentsService {
     for (const doc of docs) if (!rule({ auth, doc, existing: doc })) throw denied(`reading ${collection}/${doc.id}`)
   }
 
-  /** Where a query reads: a limited one from the backend's ordered index when there is one, else a scan. */
+  /** The query as this adapter's declared semantics evaluate it. */
+  private compile(query: Query): CompiledQuery {
+    return compileDeclared(query, this.semantics)
+  }
+
+  /**
+   * Where a query reads: a limited one from the backend's ordered index when there is one (indexes
+   * sort by the reference order, so only under reference semantics), else a scan.
+   */
   private source(collection: string, query: Query): [Iterable<Doc>, RunOptions] {
-    const ordered = query.limit !== undefined ? this.backend.orderedDocs(collection, query.orderBy) : undefined
+    const indexed = query.limit !== undefined && isReferenceSemantics(this.semantics)
+    const ordered = indexed ? this.backend.orderedDocs(collection, query.orderBy) : undefined
     return ordered ? [this.visible(collection, ordered), { ordered: true }] : [this.visible(collection, this.backend.collection(collection).values()), {}]
   }
 
@@ -200,7 +214,7 @@ export class MemoryDocuments implements DocumentsService {
 
   private run(collection: string, query: Query): Doc[] {
     const [docs, options] = this.source(collection, query)
-    return runQuery(docs, query, options)
+    return runQuery(docs, this.compile(query), options)
   }
 
   private rerun(shared: SharedQuery): ViewChange<Doc>[] {
@@ -215,7 +229,7 @@ export class MemoryDocuments implements DocumentsService {
     if (existing) return existing
     const docs = this.run(collection, query)
     this.assertReadable(collection, docs)
-    const view = new LiveView<Doc>(query, docs)
+    const view = new LiveView<Doc>(this.compile(query), docs)
     const shared: SharedQuery = { key, collection, query, view, snapshot: snapshotOf(docs, []), subscribers: new Subject() }
     this.live.set(key, shared)
     let set = this.liveByCollection.get(collection)

@@ -13,7 +13,12 @@ export interface MemoryOptions extends MemoryBackendOptions {
   backend?: MemoryBackend
   /** OAuth providers this client can sign in with, and the profile each returns. */
   oauth?: Record<string, { email?: string; displayName?: string }>
-  /** Narrow the capabilities, to test how an app behaves on a less capable vendor. */
+  /**
+   * Narrow the capabilities, to test how an app behaves on a less capable vendor. Declared query
+   * semantics are emulated too: `memory({ capabilities: { missingFields: 'excluded', nullOrder:
+   * 'first', notEqualNull: 'skipped', implicitOrder: 'inequality-fields' } })` answers queries as
+   * Firestore does (docs/semantics.md).
+   */
   capabilities?: Partial<Capabilities>
 }
 
@@ -35,7 +40,14 @@ export const memoryCapabilities: Capabilities = Object.freeze({
   nestedFieldQueries: true,
   mixedFieldTypes: true,
   mixedTypeOrder: true,
+  // The reference: neutral values are stored as they are, and queried in portabase's type order.
+  valueTypes: { geoPoint: 'queryable', reference: 'queryable', bytes: 'queryable' } as const,
   fieldOrdering: 'any',
+  // Query semantics: the reference's (docs/semantics.md).
+  missingFields: 'null',
+  nullOrder: 'last',
+  notEqualNull: 'matched',
+  implicitOrder: 'none',
   readRules: 'deny',
   transactions: true,
   realtime: true,
@@ -70,7 +82,7 @@ export function memory(options: MemoryOptions = {}): MemoryAdapter {
   const auth = new MemoryAuth(backend, network, oauth)
   const caller = () => auth.caller()
   const declared: Capabilities = Object.freeze({ ...memoryCapabilities, oauthProviders: Object.keys(oauth), ...capabilities })
-  const documents = new MemoryDocuments(backend, network, caller, !declared.mixedFieldTypes, declared.readRules === 'filter')
+  const documents = new MemoryDocuments(backend, network, caller, !declared.mixedFieldTypes, declared.readRules === 'filter', declared)
   return {
     name: 'memory',
     capabilities: declared,

@@ -14,8 +14,24 @@
  *   the write carried none. Every write through the adapter sets it.
  */
 import { PortabaseError } from '../../src/errors.js'
+import type { ValueTypeSupport } from '../../src/spi.js'
 import type { Doc, DocumentData, Value } from '../../src/types.js'
+import { Bytes, GeoPoint, Reference, valueTypeOf, type ValueTypeName } from '../../src/value-types.js'
 import { PROVIDER } from './errors.js'
+
+/**
+ * Parse stores geo points and references as its own GeoPoint and Pointer (className = the
+ * collection: every collection is the class of that name), at any depth (nested ones in the jsonb of
+ * an Object or Array column, as Parse Server keeps them). Queries on them are not translated: a
+ * top-level GeoPoint is a PostgreSQL `point` column (no ordering), a Pointer column keeps only the
+ * objectId of one target class. Parse allows one GeoPoint column per class, and a Pointer column
+ * points into one class: another is refused as `invalid-argument`.
+ *
+ * Bytes are not declared: Parse Server's PostgreSQL adapter creates a Bytes column but cannot update
+ * one ("Postgres doesn't support update {"__type":"Bytes",…} yet"), so a second write of the
+ * document would fail. Bytes written by other tools still read as Bytes.
+ */
+export const PARSE_VALUE_TYPES: Readonly<Record<ValueTypeName, ValueTypeSupport>> = Object.freeze({ geoPoint: 'stored', reference: 'stored', bytes: 'none' })
 
 export const PREFIX = 'pb_'
 export const VERSION_COLUMN = 'pb_v'
@@ -57,10 +73,18 @@ export function encodeDate(date: Date): ParseDate {
   return { __type: 'Date', iso: date.toISOString() }
 }
 
-/** A neutral value as Parse REST JSON (Dates at any depth become `{ __type: 'Date', iso }`). */
+/** A neutral value as Parse REST JSON (Dates and neutral value types at any depth become Parse's `__type` objects). */
 export function encodeValue(value: Value): unknown {
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Date) return encodeDate(value)
+  switch (valueTypeOf(value)) {
+    case 'geoPoint':
+      return { __type: 'GeoPoint', latitude: (value as GeoPoint).latitude, longitude: (value as GeoPoint).longitude }
+    case 'reference':
+      return { __type: 'Pointer', className: (value as Reference).collection, objectId: (value as Reference).id }
+    case 'bytes':
+      return { __type: 'Bytes', base64: (value as Bytes).toBase64() }
+  }
   if (Array.isArray(value)) return value.map(encodeValue)
   const out: Record<string, unknown> = {}
   for (const [key, item] of Object.entries(value)) out[key] = encodeValue(item)
@@ -68,9 +92,10 @@ export function encodeValue(value: Value): unknown {
 }
 
 /**
- * Parse REST JSON → a neutral value. Parse types portabase does not model come back as plain
- * objects: Pointer → `{ className, objectId }`, File → `{ name, url }`, GeoPoint → `{ latitude, longitude }`,
- * Bytes → `{ base64 }`, Polygon → `{ coordinates }`, Relation → `{ className }`.
+ * Parse REST JSON → a neutral value: GeoPoint, Pointer and Bytes as the neutral types. Parse values
+ * portabase does not model come back as plain objects: File → `{ name, url }`, Polygon →
+ * `{ coordinates }`, Relation → `{ className }`, and what only other tools can write (a Pointer to
+ * a class or id no portabase collection has, like `_User`; invalid base64) as its plain fields.
  */
 export function decodeValue(json: unknown): Value {
   if (json === null || json === undefined) return null
@@ -81,7 +106,7 @@ export function decodeValue(json: unknown): Value {
     case 'Date':
       return new Date(String(record.iso))
     case 'Pointer':
-      return { className: String(record.className), objectId: String(record.objectId) }
+      return modelled(() => new Reference(String(record.className), String(record.objectId)), { className: String(record.className), objectId: String(record.objectId) })
     case 'Object': {
       const { __type: _type, ...fields } = record
       return decodeValue(fields)
@@ -89,9 +114,9 @@ export function decodeValue(json: unknown): Value {
     case 'File':
       return { name: String(record.name), url: String(record.url) }
     case 'GeoPoint':
-      return { latitude: Number(record.latitude), longitude: Number(record.longitude) }
+      return modelled(() => new GeoPoint(Number(record.latitude), Number(record.longitude)), { latitude: Number(record.latitude), longitude: Number(record.longitude) })
     case 'Bytes':
-      return { base64: String(record.base64) }
+      return modelled(() => Bytes.fromBase64(String(record.base64)), { base64: String(record.base64) })
     case 'Polygon':
       return { coordinates: decodeValue(record.coordinates) }
     case 'Relation':
@@ -101,6 +126,15 @@ export function decodeValue(json: unknown): Value {
       for (const [key, item] of Object.entries(record)) if (item !== undefined) out[key] = decodeValue(item)
       return out
     }
+  }
+}
+
+/** The neutral value, or (for what only other tools can write: `_User` pointers, bad base64) the plain description. */
+function modelled(make: () => Value, plain: Record<string, Value>): Value {
+  try {
+    return make()
+  } catch {
+    return plain
   }
 }
 
@@ -136,6 +170,7 @@ export function neutralTypeOf(value: Value): FieldType | null {
   if (value === null) return null
   if (value instanceof Date) return 'Date'
   if (Array.isArray(value)) return 'Array'
+  if (valueTypeOf(value) !== undefined) return 'Other'
   switch (typeof value) {
     case 'string':
       return 'String'
@@ -232,7 +267,7 @@ export function assertStorable(value: unknown, path: string): void {
     }
     return
   }
-  if (value === null || typeof value !== 'object' || value instanceof Date) return
+  if (value === null || typeof value !== 'object' || value instanceof Date || valueTypeOf(value) !== undefined) return
   if (Array.isArray(value)) {
     value.forEach((item, i) => assertStorable(item, `${path}[${i}]`))
     return

@@ -11,6 +11,7 @@
 import { FILTER_OPERATORS } from '../../src/query/model.js'
 import type { Adapter, Capabilities, SyncService } from '../../src/spi.js'
 import { ParseAuth, Session } from './auth.js'
+import { PARSE_VALUE_TYPES } from './codec.js'
 import { ParseDocuments } from './documents.js'
 import { FieldCatalog } from './fields.js'
 import { ParseConfigService, ParseFunctions } from './functions-config.js'
@@ -82,7 +83,13 @@ export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactio
     nestedFieldQueries: false,
     mixedFieldTypes: false,
     mixedTypeOrder: false,
+    valueTypes: PARSE_VALUE_TYPES,
     fieldOrdering: 'any',
+    // Query semantics: the reference's (docs/semantics.md); the query translation provides them.
+    missingFields: 'null',
+    nullOrder: 'last',
+    notEqualNull: 'matched',
+    implicitOrder: 'none',
     readRules: 'deny',
     transactions: options.transactions ?? true,
     realtime: options.realtime ?? true,

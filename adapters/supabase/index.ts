@@ -14,6 +14,7 @@ import { FILTER_OPERATORS } from '../../src/query/model.js'
 import type { Adapter, Capabilities, SyncService } from '../../src/spi.js'
 import type { ConnectionState } from '../../src/types.js'
 import { SupabaseAuth, type SupabaseOAuthOptions } from './auth.js'
+import { SUPABASE_VALUE_TYPES } from './codec.js'
 import { SupabaseDocuments } from './documents.js'
 import { SupabaseConfig, SupabaseFunctions } from './functions-config.js'
 import { SupabaseRealtime } from './realtime.js'
@@ -66,7 +67,13 @@ export function supabaseCapabilities(options: Pick<SupabaseAdapterOptions, 'real
     mixedFieldTypes: true,
     // jsonb orders values of different types Object > Array > Boolean > Number > String > Null.
     mixedTypeOrder: false,
+    valueTypes: SUPABASE_VALUE_TYPES,
     fieldOrdering: 'any',
+    // Query semantics: the reference's (docs/semantics.md); the query translation provides them.
+    missingFields: 'null',
+    nullOrder: 'last',
+    notEqualNull: 'matched',
+    implicitOrder: 'none',
     // Row-level security filters: a hidden row reads as absent, it does not fail.
     readRules: 'filter',
     transactions: true,

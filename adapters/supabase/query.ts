@@ -17,6 +17,7 @@ import { PortabaseError } from '../../src/errors.js'
 import { DOC_ID, type Cursor, type FieldFilter, type Filter, type OrderBy, type Query } from '../../src/query/model.js'
 import type { Value } from '../../src/types.js'
 import { encodeValue } from './codec.js'
+import { valueTypeOf } from '../../src/value-types.js'
 
 /** A PostgREST condition: a filter on one column, or an and/or group (each may be negated). */
 export type Condition =
@@ -110,7 +111,8 @@ export function fieldCondition(filter: FieldFilter): Condition {
 }
 
 function contains(column: string, element: Value, field: string): Condition {
-  if (element !== null && typeof element === 'object' && !(element instanceof Date)) {
+  // Dates and neutral values are one-key tags of fixed shape (codec.ts): containment is equality for them.
+  if (element !== null && typeof element === 'object' && !(element instanceof Date) && valueTypeOf(element) === undefined) {
     throw new PortabaseError('unsupported', `array-contains of an object or array value (${field}): jsonb containment would also match partial objects`, { provider: 'supabase' })
   }
   return { kind: 'filter', column, op: 'cs', value: JSON.stringify([encodeValue(element)]) }

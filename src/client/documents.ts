@@ -1,10 +1,11 @@
 import { catchError, map, Observable, takeUntil, throwError } from 'rxjs'
-import { invalidArgument, isPortabaseError, toPortabaseError } from '../errors.js'
+import { invalidArgument, isPortabaseError, PortabaseError, toPortabaseError } from '../errors.js'
 import { deepFreeze } from '../freeze.js'
 import { generateId } from '../ids.js'
 import { cursorOf } from '../query/evaluate.js'
 import { decodeCursor, encodeCursor } from '../query/cursor.js'
-import { DOC_ID, withIdOrder, type Direction, type Filter, type FilterOp, type Query } from '../query/model.js'
+import { DOC_ID, withIdOrder, type ClientPlan, type Direction, type Filter, type FilterOp, type Query } from '../query/model.js'
+import { declaredOrderBy } from '../query/semantics.js'
 import { assertQuery } from '../query/validate.js'
 import { validateWithSchema, type StandardSchemaV1 } from '../schema.js'
 import { isSentinel, type Sentinel, type WriteData } from '../sentinels.js'
@@ -13,6 +14,7 @@ import type { Doc, DocumentData, QuerySnapshot, Value } from '../types.js'
 import { assertCollectionName, assertDocId, assertDocumentData, assertValue } from '../values.js'
 import { unappliedWrites, withWriteIds, type KeyedWriteOp } from './keyed-writes.js'
 import { requireCapability, type Pipeline } from './pipeline.js'
+import { assertQueryableValueTypes, assertStorableValueTypes } from './value-support.js'
 
 /** Data for `set`/`add`: the document's fields, any of which may be a write sentinel. */
 export type WriteInput<T> = { [K in keyof T]: T[K] | Sentinel }
@@ -89,7 +91,29 @@ export class WriteBatch {
   }
 }
 
+/**
+ * A write abandoned (timeout, abort) after it reached the adapter has an open outcome: the request
+ * may have been applied, and Firestore's SDK keeps a write it was handed and sends it later. So the
+ * caller is told so, not handed what reads as a clean failure.
+ */
+function abandoned(error: unknown): unknown {
+  if (!isPortabaseError(error) || (error.code !== 'deadline-exceeded' && error.code !== 'cancelled')) return error
+  return new PortabaseError(error.code, `${error.message.replace(/^\[[a-z-]+\] /, '')}; the write may still be applied`, {
+    provider: error.provider,
+    retryable: false,
+    cause: error,
+    details: { ...error.details, writeMayStillApply: true },
+  })
+}
+
 function write(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean): Promise<void> {
+  let reachedAdapter = false
+  return writeOnce(ctx, ops, atomic, () => (reachedAdapter = true)).catch((error: unknown) => {
+    throw reachedAdapter ? abandoned(error) : error
+  })
+}
+
+function writeOnce(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean, sent: () => void): Promise<void> {
   // Replaying set/delete yields the same state; create/update (sentinels) may not, unless they carry
   // write ids the adapter records (keyed-writes.ts): then a second attempt sends only what did not land.
   const replayable = ops.every((op) => op.type === 'set' || op.type === 'delete') && ops.every((op) => op.type === 'delete' || !hasSentinel(op.data))
@@ -103,7 +127,10 @@ function write(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean): Promise<
       method: 'write',
       args: [ops],
       idempotent: replayable,
-      run: (op) => ctx.adapter.documents.write(op.args[0] as WriteOp[], { atomic, signal: op.signal }),
+      run: (op) => {
+        sent()
+        return ctx.adapter.documents.write(op.args[0] as WriteOp[], { atomic, signal: op.signal })
+      },
     })
   }
   let failure: unknown
@@ -125,6 +152,7 @@ function write(ctx: DocumentsContext, ops: WriteOp[], atomic: boolean): Promise<
         if (pending.length === 0) return
       }
       attempted = true
+      sent()
       try {
         await ctx.adapter.documents.write(pending, { atomic, signal: op.signal })
       } catch (error) {
@@ -164,6 +192,7 @@ function assertWriteData(adapter: Adapter, data: unknown, isUpdate: boolean): as
         break
     }
   }
+  assertStorableValueTypes(adapter, data)
 }
 
 export class QueryRef<T = DocumentData> {
@@ -189,6 +218,17 @@ export class QueryRef<T = DocumentData> {
 
   limit(count: number): QueryRef<T> {
     return this.with({ limit: count })
+  }
+
+  /**
+   * Consents to a client-side plan for this query, at a bounded cost: an adapter whose vendor cannot
+   * run the query natively (it would fail with `unsupported`) may read up to `maxReads` documents
+   * (1–10,000) per run — each `get()`, `count()` and live snapshot — and evaluate the query on the
+   * device, failing with `resource-exhausted` when more would match its server-side part. Adapters
+   * that run the query natively ignore it. Each adapter's README says which queries need it.
+   */
+  allowClientPlan(plan: ClientPlan): QueryRef<T> {
+    return this.with({ clientPlan: plan })
   }
 
   /** Starts after the position a previous page's `nextCursor` recorded. */
@@ -231,14 +271,22 @@ export class QueryRef<T = DocumentData> {
     return deferWatch<T>(this.ctx, this.collection, () => this.build())
   }
 
-  /** The neutral query the adapter receives. Validates on every call, so errors surface at use. */
+  /**
+   * The neutral query the adapter receives. Validates on every call, so errors surface at use. Its
+   * ordering is the one the adapter's results follow (`implicitOrder`), so cursors record all of it.
+   */
   build(): Query {
     const { adapter } = this.ctx
-    const orderBy = withIdOrder(this.spec.orderBy)
-    const query: Query = { filters: this.spec.filters, orderBy }
-    if (this.spec.limit !== undefined) query.limit = this.spec.limit
+    const { filters, limit, startAfter, clientPlan } = this.spec
+    const query: Query = { filters, orderBy: withIdOrder(this.spec.orderBy) }
+    if (limit !== undefined) query.limit = limit
+    if (clientPlan !== undefined) query.clientPlan = clientPlan
     assertQuery(query, adapter.capabilities, adapter.name)
-    if (this.spec.startAfter !== undefined) query.startAfter = decodeCursor(this.spec.startAfter, orderBy)
+    query.orderBy = withIdOrder(declaredOrderBy(this.spec.orderBy, filters, adapter.capabilities))
+    // A copy of what was checked: the app's object stays its own.
+    if (clientPlan !== undefined) query.clientPlan = { maxReads: clientPlan.maxReads }
+    if (startAfter !== undefined) query.startAfter = decodeCursor(startAfter, query.orderBy)
+    assertQueryableValueTypes(adapter, query)
     return query
   }
 
@@ -252,6 +300,7 @@ interface QuerySpec {
   orderBy: { field: string; direction: Direction }[]
   limit?: number
   startAfter?: string
+  clientPlan?: ClientPlan
 }
 
 function deferWatch<T>(ctx: DocumentsContext, collection: string, build: () => Query): Observable<QuerySnapshot<T>> {
@@ -295,7 +344,7 @@ export class CollectionRef<T = DocumentData> extends QueryRef<T> {
   /** Creates a document with a client-generated id; fails with `already-exists` only on an id clash. */
   async add(data: WriteInput<T>): Promise<DocRef<T>> {
     const ref = this.doc()
-    await ref.create(data)
+    await ref.createGenerated(data)
     return ref
   }
 }
@@ -333,6 +382,11 @@ export class DocRef<T = DocumentData> {
   /** Creates the document; `already-exists` if it exists. */
   async create(data: WriteInput<T>): Promise<void> {
     await write(this.ctx, [await this.prepareSet(data, 'create')], false)
+  }
+
+  /** @internal add(): a create whose id the client generated (WriteOp `generatedId`). */
+  async createGenerated(data: WriteInput<T>): Promise<void> {
+    await write(this.ctx, [{ ...(await this.prepareSet(data, 'create')), generatedId: true } as WriteOp], false)
   }
 
   /** Changes some fields; `not-found` if the document does not exist. */

@@ -1,6 +1,8 @@
+import { valueTypeOf } from '../value-types.js'
+
 /**
  * A deterministic string for a value, used to recognise identical requests: equal for structurally
- * equal JSON + Date values whatever their key order, different across types (`'1'` vs `1`, a Date vs
+ * equal JSON + Date values (and neutral value types) whatever their key order, different across types (`'1'` vs `1`, a Date vs
  * its ISO string). Undefined when the value cannot be keyed safely (functions, symbols, class
  * instances, cycles): callers then skip sharing rather than risk merging two different requests.
  */
@@ -39,6 +41,9 @@ function keyOf(v: unknown, path: object[]): string | undefined {
   const obj = v as object
   if (obj instanceof Date) return `Date(${obj.getTime()})`
   if (obj instanceof Uint8Array) return `Bytes(${obj.join(',')})`
+  // Neutral values (immutable, compared by content): their kind, then their JSON (toJSON).
+  const kind = valueTypeOf(obj)
+  if (kind !== undefined) return `${kind}${JSON.stringify(obj)}`
   if (path.includes(obj)) return undefined
   if (Array.isArray(obj)) {
     path.push(obj)

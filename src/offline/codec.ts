@@ -1,4 +1,4 @@
-/** Document data and queued writes as JSON for the local store (Dates and sentinels tagged). */
+/** Document data and queued writes as JSON for the local store (Dates, neutral value types and sentinels tagged: values.ts). */
 import { PortabaseError } from '../errors.js'
 import { arrayRemove, arrayUnion, deleteField, increment, isSentinel, serverTimestamp, type Sentinel, type WriteData } from '../sentinels.js'
 import type { DocumentData, Value } from '../types.js'

@@ -11,7 +11,8 @@ import { BehaviorSubject, Observable, Subject, concat, from, ignoreElements, typ
 import { invalidArgument, PortabaseError, toPortabaseError, unsupported } from '../errors.js'
 import { generateId } from '../ids.js'
 import { valuesEqual } from '../query/compare.js'
-import { countMatches, runQuery } from '../query/evaluate.js'
+import { compileDeclared, countDeclared } from '../query/declared.js'
+import { runQuery, type CompiledQuery } from '../query/evaluate.js'
 import { LiveView } from '../query/live.js'
 import { withIdOrder, type Query } from '../query/model.js'
 import type { Adapter, SyncCheckpoint, SyncRecord, SyncService, WriteOp } from '../spi.js'
@@ -291,6 +292,11 @@ export class OfflineEngine {
 
   // --- local reads and writes ---
 
+  /** Local reads answer as the adapter would online: its declared query semantics (missingFields, nullOrder…). */
+  private compiled(query: Query): CompiledQuery {
+    return compileDeclared(query, this.adapter.capabilities)
+  }
+
   async get(collection: string, id: string): Promise<Doc | null> {
     await this.bound()
     return this.cache.doc(collection, id) ?? null
@@ -298,12 +304,12 @@ export class OfflineEngine {
 
   async query(collection: string, query: Query): Promise<Doc[]> {
     await this.bound()
-    return runQuery(this.cache.docs(collection), query)
+    return runQuery(this.cache.docs(collection), this.compiled(query))
   }
 
   async count(collection: string, query: Query): Promise<number> {
     await this.bound()
-    return countMatches(this.cache.docs(collection), query.filters)
+    return countDeclared(this.cache.docs(collection), query, this.adapter.capabilities)
   }
 
   /**
@@ -338,7 +344,8 @@ export class OfflineEngine {
       this.bound().then(
         () => {
           if (stopped) return
-          view = new LiveView<Doc>(query, runQuery(this.cache.docs(collection), query))
+          const compiled = this.compiled(query)
+          view = new LiveView<Doc>(compiled, runQuery(this.cache.docs(collection), compiled))
           subscriber.next(snapshot(view.current.map((doc, newIndex) => ({ type: 'added', doc, oldIndex: -1, newIndex }))))
           sub = this.localChanges.subscribe((changes) => {
             // Another user's partition: the view is recomputed from it.

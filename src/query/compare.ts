@@ -1,13 +1,16 @@
 import type { Value } from '../types.js'
+import { compareValueTypes, valueTypeOf, type ValueType } from '../value-types.js'
 
 /**
  * The one ordering every adapter agrees to (documented in docs/semantics.md):
  * - a missing field equals `null`;
- * - non-null values order by type first: boolean < number < Date < string < array < object;
+ * - non-null values order by type first: boolean < number < Date < string < bytes < reference <
+ *   geo point < array < object (Firestore's order, null aside);
  * - `null` sorts after every value ascending (and first descending), as PostgreSQL does;
- * - strings compare by Unicode code point (UTF-8 byte order), not by locale.
+ * - strings compare by Unicode code point (UTF-8 byte order), not by locale; bytes, references and
+ *   geo points as value-types.ts says (bytewise; collection then id; latitude then longitude).
  */
-export const TypeRank = { Boolean: 0, Number: 1, Date: 2, String: 3, Array: 4, Object: 5, Null: 6 } as const
+export const TypeRank = { Boolean: 0, Number: 1, Date: 2, String: 3, Bytes: 4, Reference: 5, GeoPoint: 6, Array: 7, Object: 8, Null: 9 } as const
 export type TypeRank = (typeof TypeRank)[keyof typeof TypeRank]
 
 export function typeRank(value: Value | undefined): TypeRank {
@@ -21,7 +24,17 @@ export function typeRank(value: Value | undefined): TypeRank {
       return TypeRank.String
     default:
       if (value instanceof Date) return TypeRank.Date
-      return Array.isArray(value) ? TypeRank.Array : TypeRank.Object
+      if (Array.isArray(value)) return TypeRank.Array
+      switch (valueTypeOf(value)) {
+        case 'bytes':
+          return TypeRank.Bytes
+        case 'reference':
+          return TypeRank.Reference
+        case 'geoPoint':
+          return TypeRank.GeoPoint
+        default:
+          return TypeRank.Object
+      }
   }
 }
 
@@ -59,6 +72,10 @@ export function compareValues(a: Value | undefined, b: Value | undefined): numbe
       return (a as Date).getTime() - (b as Date).getTime()
     case TypeRank.String:
       return compareStrings(a as string, b as string)
+    case TypeRank.Bytes:
+    case TypeRank.Reference:
+    case TypeRank.GeoPoint:
+      return compareValueTypes(a as ValueType, b as ValueType)
     case TypeRank.Array: {
       const xa = a as Value[]
       const xb = b as Value[]

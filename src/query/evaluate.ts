@@ -1,4 +1,5 @@
 import type { DocumentData, Value } from '../types.js'
+import { valueTypeOf } from '../value-types.js'
 import { compareStrings, compareValues, typeRank, valuesEqual } from './compare.js'
 import { DOC_ID, type Cursor, type Filter, type OrderBy, type Query } from './model.js'
 
@@ -17,7 +18,8 @@ export function getField(doc: Evaluable, path: string): Value | undefined {
   if (!path.includes('.')) return doc.data[path]
   let current: Value | undefined = doc.data
   for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object' || Array.isArray(current) || current instanceof Date) return undefined
+    // Only maps have fields: a path does not reach into a Date or a neutral value (a GeoPoint's latitude).
+    if (current === null || typeof current !== 'object' || Array.isArray(current) || current instanceof Date || valueTypeOf(current) !== undefined) return undefined
     current = (current as Record<string, Value>)[part]
   }
   return current

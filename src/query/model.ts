@@ -34,14 +34,26 @@ export interface Cursor {
 }
 
 /**
+ * The app's consent to a client-side plan for one query (`QueryRef.allowClientPlan`): an adapter
+ * whose vendor cannot run the query natively may read up to `maxReads` documents and evaluate the
+ * query on the device; past that it fails with `resource-exhausted`. Adapters that run the query
+ * natively ignore it; without it such a query fails with `unsupported`.
+ */
+export interface ClientPlan {
+  maxReads: number
+}
+
+/**
  * The neutral query every adapter receives. `orderBy` always ends with the id (added by the client),
- * so results and cursors are total and stable.
+ * so results and cursors are total and stable; with `implicitOrder: 'inequality-fields'` the client
+ * also names every inequality field before the id (semantics.ts).
  */
 export interface Query {
   filters: Filter[]
   orderBy: OrderBy[]
   limit?: number
   startAfter?: Cursor
+  clientPlan?: ClientPlan
 }
 
 export const emptyQuery = (): Query => ({ filters: [], orderBy: [{ field: DOC_ID, direction: 'asc' }] })

@@ -41,6 +41,16 @@ export function assertFilter(filter: Filter): void {
   }
 }
 
+/** Most documents a client-side plan may be allowed to read per run (as many as one page may hold). */
+export const MAX_CLIENT_PLAN_READS = MAX_LIMIT
+
+function assertClientPlan(plan: unknown): void {
+  const maxReads = typeof plan === 'object' && plan !== null ? (plan as { maxReads?: unknown }).maxReads : undefined
+  if (typeof maxReads !== 'number' || !Number.isInteger(maxReads) || maxReads < 1 || maxReads > MAX_CLIENT_PLAN_READS) {
+    throw invalidArgument(`allowClientPlan() needs { maxReads }: an integer from 1 to ${MAX_CLIENT_PLAN_READS}`)
+  }
+}
+
 /** Checks a query is well formed and that the adapter can run it, before the adapter sees it. */
 export function assertQuery(query: Query, capabilities: Capabilities, provider: string): void {
   query.filters.forEach(assertFilter)
@@ -51,6 +61,7 @@ export function assertQuery(query: Query, capabilities: Capabilities, provider: 
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_LIMIT)) {
     throw invalidArgument(`limit must be an integer from 1 to ${MAX_LIMIT}`)
   }
+  if (query.clientPlan !== undefined) assertClientPlan(query.clientPlan)
   if (usesOr(query.filters) && !capabilities.orQueries) {
     throw new PortabaseError('unsupported', `or() queries are not supported by the ${provider} adapter`, { provider })
   }

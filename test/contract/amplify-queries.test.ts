@@ -4,4 +4,4 @@ import { runContractSuite } from './suite.js'
 
 jest.setTimeout(60_000)
 
-runContractSuite(amplifyTarget('amplify (local simulators)', { pool: 76, prefix: 'q' }), { sections: ['queries', 'realtime'] })
+runContractSuite(amplifyTarget('amplify (local simulators)', { pool: 80, prefix: 'q' }), { sections: ['queries', 'realtime'] })

@@ -1,6 +1,7 @@
 /**
  * The contract suite on a memory adapter that declares few capabilities, so every capability-gated
- * test runs its `unsupported` branch (a vendor without realtime, storage, sentinels, or()…).
+ * test runs its `unsupported` branch (a vendor without realtime, storage, sentinels, or(), neutral
+ * value types (references stored but not queryable)…).
  */
 import { memory, type MemoryBackend } from '../../adapters/memory/index.js'
 import { createFixtureBackend } from './memory-fixtures.js'
@@ -35,6 +36,7 @@ runContractSuite({
         signedUrls: false,
         functions: false,
         remoteConfig: false,
+        valueTypes: { geoPoint: 'none', reference: 'stored', bytes: 'none' },
       },
     })
   },

@@ -1,13 +1,11 @@
-import { and, DOC_ID, or, where, type CollectionRef, type DocumentData, type Filter, type FilterOp, type OrderBy, type QueryRef } from '../../src/index.js'
-import { runQuery } from '../../src/query/evaluate.js'
-import { withIdOrder } from '../../src/query/model.js'
-import { idsOf, orderByOf, seed, sorted } from './data.js'
+import { and, DOC_ID, or, where, type CollectionRef, type DocumentData, type FilterOp, type QueryRef } from '../../src/index.js'
+import { declaredIds, declaresReferenceSemantics, idsOf, orderByOf, seed, sorted } from './data.js'
 import type { SuiteEnv } from './env.js'
 import { expectError } from './helpers.js'
 import { declaresOrdering } from './target.js'
 
 /** Five docs covering present, null and missing values for every operator test. */
-const BASIC: Record<string, DocumentData> = {
+export const BASIC: Record<string, DocumentData> = {
   a: { n: 1, s: 'apple', b: true, tags: ['red', 'green'] },
   b: { n: 2, s: 'banana', b: false, tags: ['yellow'] },
   c: { n: 3, s: 'cherry', b: true, tags: ['red'] },
@@ -16,7 +14,7 @@ const BASIC: Record<string, DocumentData> = {
 }
 
 /** The same field holding each type, to check that comparisons never cross types. */
-const MIXED: Record<string, DocumentData> = {
+export const MIXED: Record<string, DocumentData> = {
   arr: { v: [10] },
   bool: { v: true },
   date: { v: new Date('2020-01-01T00:00:00Z') },
@@ -27,8 +25,28 @@ const MIXED: Record<string, DocumentData> = {
   str: { v: '10' },
 }
 
+/** Ties on two fields, no nulls. */
+export const SORT: Record<string, DocumentData> = {
+  p1: { g: 'b', n: 2 },
+  p2: { g: 'a', n: 3 },
+  p3: { g: 'b', n: 1 },
+  p4: { g: 'a', n: 3 },
+  p5: { g: 'a', n: 1 },
+}
+
+/** Values, a null and a missing field, to order. */
+export const NULLS: Record<string, DocumentData> = { x1: { n: 2 }, x2: { n: null }, x3: { n: 1 }, x4: {}, x5: { n: 3 } }
+
+/** Nested objects, and a document without them. */
+export const NESTED: Record<string, DocumentData> = {
+  n1: { addr: { city: 'Paris', zip: 75001 } },
+  n2: { addr: { city: 'Lyon', zip: 69001 } },
+  n3: { addr: { city: 'Paris', zip: 75002 } },
+  n4: { other: 1 },
+}
+
 /** Pagination data: ties, nulls and a missing field. */
-const PAGED: Record<string, DocumentData> = {
+export const PAGED: Record<string, DocumentData> = {
   r00: { n: 3, g: 'x' },
   r01: { n: 1, g: 'y' },
   r02: { n: 2, g: 'x' },
@@ -42,18 +60,15 @@ const PAGED: Record<string, DocumentData> = {
   r10: { n: 2, g: 'x' },
 }
 
-/**
- * The expected ids of a query over fixture data, from the reference evaluator (src/query, what the
- * memory adapter runs) — never from the adapter under test.
- */
-function referenceIds(docs: Record<string, DocumentData>, query: { filters?: Filter[]; orderBy?: OrderBy[] } = {}): string[] {
-  const evaluable = Object.entries(docs).map(([id, data]) => ({ id, data }))
-  return runQuery(evaluable, { filters: query.filters ?? [], orderBy: withIdOrder(query.orderBy ?? []) }).map((d) => d.id)
-}
-const asc = (field: string): OrderBy => ({ field, direction: 'asc' })
-const desc = (field: string): OrderBy => ({ field, direction: 'desc' })
-
 export function queryTests(env: SuiteEnv): void {
+  /**
+   * The ids `query` over `docs` must return on this adapter: computed from the fixtures under its
+   * declared query semantics (data.ts: the reference evaluator plus each declared rule), never from
+   * the adapter. `reference`, where given, is the answer under reference semantics, written out.
+   */
+  const expected = (docs: Record<string, DocumentData>, query: QueryRef, reference?: readonly string[]): string[] =>
+    declaredIds(env.caps, docs, query, reference)
+
   async function seeded(docs: Record<string, DocumentData>): Promise<CollectionRef> {
     const app = await env.client()
     const col = app.db.collection(env.target.freshCollection())
@@ -128,10 +143,10 @@ export function queryTests(env: SuiteEnv): void {
       expect(await ids(col.where('s', '==', 'Banana'))).toEqual([])
     })
 
-    it("'== null' matches null and missing fields (missing equals null)", async () => {
+    it("'== null' matches null and missing fields (declared missingFields 'excluded': explicit nulls only)", async () => {
       const col = await seeded(BASIC)
       if (await refused(['=='], () => col.where('n', '==', null))) return
-      expect(await ids(col.where('n', '==', null))).toEqual(['d', 'e'])
+      expect(await ids(col.where('n', '==', null))).toEqual(expected(BASIC, col.where('n', '==', null), ['d', 'e']))
     })
 
     it("'==' never matches across types (10 is not '10', [10] or true)", async () => {
@@ -142,10 +157,10 @@ export function queryTests(env: SuiteEnv): void {
       expect(await ids(col.where('v', '==', '10'))).toEqual(['str'])
     })
 
-    it("'!=' matches other values, null and missing fields", async () => {
+    it("'!=' matches other values, null and missing fields (declared: present, non-null values only)", async () => {
       const col = await seeded(BASIC)
       if (await refused(['!='], () => col.where('n', '!=', 2))) return
-      expect(await ids(col.where('n', '!=', 2))).toEqual(['a', 'c', 'd', 'e'])
+      expect(await ids(col.where('n', '!=', 2))).toEqual(expected(BASIC, col.where('n', '!=', 2), ['a', 'c', 'd', 'e']))
     })
 
     it("'!= null' matches only present, non-null values", async () => {
@@ -211,17 +226,17 @@ export function queryTests(env: SuiteEnv): void {
       expect(await ids(col.where('n', 'in', ['1', '3']))).toEqual([])
     })
 
-    it("'in' with null matches null and missing fields", async () => {
+    it("'in' with null matches null and missing fields (declared missingFields 'excluded': explicit nulls only)", async () => {
       const col = await seeded(BASIC)
       if (await refused(['in'], () => col.where('n', 'in', [null, 2]))) return
-      expect(await ids(col.where('n', 'in', [null, 2]))).toEqual(['b', 'd', 'e'])
+      expect(await ids(col.where('n', 'in', [null, 2]))).toEqual(expected(BASIC, col.where('n', 'in', [null, 2]), ['b', 'd', 'e']))
     })
 
-    it("'not-in' matches values outside the list, including null and missing", async () => {
+    it("'not-in' matches values outside the list, including null and missing (declared: non-null values only; a list with null matches nothing)", async () => {
       const col = await seeded(BASIC)
       if (await refused(['not-in'], () => col.where('n', 'not-in', [1, 2]))) return
-      expect(await ids(col.where('n', 'not-in', [1, 2]))).toEqual(['c', 'd', 'e'])
-      expect(await ids(col.where('n', 'not-in', [1, null]))).toEqual(['b', 'c'])
+      expect(await ids(col.where('n', 'not-in', [1, 2]))).toEqual(expected(BASIC, col.where('n', 'not-in', [1, 2]), ['c', 'd', 'e']))
+      expect(await ids(col.where('n', 'not-in', [1, null]))).toEqual(expected(BASIC, col.where('n', 'not-in', [1, null]), ['b', 'c']))
     })
 
     it("'array-contains' matches arrays holding the value and ignores non-arrays", async () => {
@@ -269,12 +284,7 @@ export function queryTests(env: SuiteEnv): void {
     })
 
     it('where() on a nested field path (or refuses with unsupported)', async () => {
-      const col = await seeded({
-        n1: { addr: { city: 'Paris', zip: 75001 } },
-        n2: { addr: { city: 'Lyon', zip: 69001 } },
-        n3: { addr: { city: 'Paris', zip: 75002 } },
-        n4: { other: 1 },
-      })
+      const col = await seeded(NESTED)
       const query = col.where('addr.city', '==', 'Paris')
       if (!env.caps.nestedFieldQueries) {
         await expectError(() => query.get(), 'unsupported')
@@ -282,22 +292,17 @@ export function queryTests(env: SuiteEnv): void {
       }
       if (await refused(['=='], () => query)) return
       expect(await ids(query)).toEqual(['n1', 'n3'])
-      expect(await ids(col.where('addr.city', '==', null))).toEqual(['n4'])
+      expect(await ids(col.where('addr.city', '==', null))).toEqual(expected(NESTED, col.where('addr.city', '==', null), ['n4']))
     })
 
     it('orderBy() on a nested field path (or refuses with unsupported)', async () => {
-      const col = await seeded({
-        n1: { addr: { city: 'Paris', zip: 75001 } },
-        n2: { addr: { city: 'Lyon', zip: 69001 } },
-        n3: { addr: { city: 'Paris', zip: 75002 } },
-        n4: { other: 1 },
-      })
+      const col = await seeded(NESTED)
       const query = col.orderBy('addr.zip', 'desc')
       if (!env.caps.nestedFieldQueries) {
         await expectError(() => query.get(), 'unsupported')
         return
       }
-      expect(await ids(query)).toEqual(['n4', 'n3', 'n1', 'n2'])
+      expect(await ids(query)).toEqual(expected(NESTED, query, ['n4', 'n3', 'n1', 'n2']))
     })
 
     it('where() on DOC_ID selects documents by id', async () => {
@@ -315,14 +320,6 @@ export function queryTests(env: SuiteEnv): void {
   })
 
   describe('queries: ordering', () => {
-    const SORT: Record<string, DocumentData> = {
-      p1: { g: 'b', n: 2 },
-      p2: { g: 'a', n: 3 },
-      p3: { g: 'b', n: 1 },
-      p4: { g: 'a', n: 3 },
-      p5: { g: 'a', n: 1 },
-    }
-
     it('without orderBy, results come in id order', async () => {
       const col = await seeded(SORT)
       expect(await ids(col)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5'])
@@ -357,27 +354,30 @@ export function queryTests(env: SuiteEnv): void {
       expect(await ids(col.orderBy(DOC_ID, 'desc'))).toEqual(['p5', 'p4', 'p3', 'p2', 'p1'])
     })
 
-    it('null and missing values sort last ascending', async () => {
-      const col = await seeded({ x1: { n: 2 }, x2: { n: null }, x3: { n: 1 }, x4: {}, x5: { n: 3 } })
+    it('null and missing values sort last ascending (or as declared: nullOrder, missingFields)', async () => {
+      const col = await seeded(NULLS)
       if (await undeclared(col.orderBy('n'))) return
-      expect(await ids(col.orderBy('n'))).toEqual(['x3', 'x1', 'x5', 'x2', 'x4'])
+      expect(await ids(col.orderBy('n'))).toEqual(expected(NULLS, col.orderBy('n'), ['x3', 'x1', 'x5', 'x2', 'x4']))
     })
 
-    it('null and missing values sort first descending', async () => {
-      const col = await seeded({ x1: { n: 2 }, x2: { n: null }, x3: { n: 1 }, x4: {}, x5: { n: 3 } })
+    it('null and missing values sort first descending (or as declared: nullOrder, missingFields)', async () => {
+      const col = await seeded(NULLS)
       if (await undeclared(col.orderBy('n', 'desc'))) return
-      expect(await ids(col.orderBy('n', 'desc'))).toEqual(['x2', 'x4', 'x5', 'x1', 'x3'])
+      expect(await ids(col.orderBy('n', 'desc'))).toEqual(expected(NULLS, col.orderBy('n', 'desc'), ['x2', 'x4', 'x5', 'x1', 'x3']))
     })
 
     it('mixed types order by type: boolean < number < Date < string < array < object < null (or the declared vendor order)', async () => {
       if (await typedFieldsOnly()) return
       const col = await seeded(MIXED)
       const order = await ids(col.orderBy('v'))
-      if (env.caps.mixedTypeOrder) expect(order).toEqual(['bool', 'num', 'date', 'str', 'arr', 'obj', 'none', 'nul'])
+      const want = expected(MIXED, col.orderBy('v'), ['bool', 'num', 'date', 'str', 'arr', 'obj', 'none', 'nul'])
+      if (env.caps.mixedTypeOrder) expect(order).toEqual(want)
       else {
-        // Declared: the vendor's own type order. Every document once; null and missing still last.
-        expect([...order].sort()).toEqual(Object.keys(MIXED).sort())
-        expect(order.slice(-2).sort()).toEqual(['none', 'nul'])
+        // Declared: the vendor's own type order. Every expected document once; null and missing where nullOrder puts them.
+        expect(sorted(order)).toEqual(sorted(want))
+        const nulls = want.filter((id) => MIXED[id]!.v === null || MIXED[id]!.v === undefined)
+        const placed = env.caps.nullOrder === 'last' ? order.slice(order.length - nulls.length) : order.slice(0, nulls.length)
+        expect(sorted(placed)).toEqual(sorted(nulls))
       }
     })
 
@@ -437,23 +437,25 @@ export function queryTests(env: SuiteEnv): void {
     it('cursor pagination (asc, ties, nulls) yields every doc exactly once, in order', async () => {
       const col = await seeded(PAGED)
       if (await undeclared(col.orderBy('n'))) return
-      const full = referenceIds(PAGED, { orderBy: [asc('n')] })
+      const full = expected(PAGED, col.orderBy('n'))
+      // Reference semantics: every document, the null and the missing one last.
+      if (declaresReferenceSemantics(env.caps)) expect(full.slice(-2)).toEqual(['r04', 'r08'])
       expect(await ids(col.orderBy('n'))).toEqual(full)
       const pages = await allPages(col.orderBy('n'), 3)
       expect(pages.flat()).toEqual(full)
-      expect(sorted(pages.flat())).toEqual(Object.keys(PAGED))
+      expect(new Set(pages.flat()).size).toBe(full.length)
       expect(pages.slice(0, -1).every((p) => p.length === 3)).toBe(true)
     })
 
     it('cursor pagination (desc) yields every doc exactly once, in order', async () => {
       const col = await seeded(PAGED)
       if (await undeclared(col.orderBy('n', 'desc'))) return
-      const full = referenceIds(PAGED, { orderBy: [desc('n')] })
-      expect(full.slice(0, 2)).toEqual(['r04', 'r08'])
+      const full = expected(PAGED, col.orderBy('n', 'desc'))
+      if (declaresReferenceSemantics(env.caps)) expect(full.slice(0, 2)).toEqual(['r04', 'r08'])
       expect(await ids(col.orderBy('n', 'desc'))).toEqual(full)
       const pages = await allPages(col.orderBy('n', 'desc'), 2)
       expect(pages.flat()).toEqual(full)
-      expect(new Set(pages.flat()).size).toBe(Object.keys(PAGED).length)
+      expect(new Set(pages.flat()).size).toBe(full.length)
     })
 
     it('cursor pagination over two orderBy fields with a filter', async () => {
@@ -461,11 +463,25 @@ export function queryTests(env: SuiteEnv): void {
       const query = col.where('n', '!=', 3).orderBy('g', 'desc').orderBy('n')
       if (await refused(['!='], () => query)) return
       if (await undeclared(query)) return
-      const full = referenceIds(PAGED, { filters: [{ kind: 'field', field: 'n', op: '!=', value: 3 }], orderBy: [desc('g'), asc('n')] })
-      expect(full).toHaveLength(9)
+      const full = expected(PAGED, query)
+      if (declaresReferenceSemantics(env.caps)) expect(full).toHaveLength(9)
       expect(await ids(query)).toEqual(full)
       const pages = await allPages(query, 4)
       expect(pages.flat()).toEqual(full)
+    })
+
+    it('cursor pagination over an inequality on a field the orderBy does not name (ordered as declared: implicitOrder)', async () => {
+      const col = await seeded(PAGED)
+      const query = col.where('n', '>=', 2).orderBy('g', 'desc')
+      if (await refused(['>='], () => query)) return
+      if (await undeclared(query)) return
+      // Reference: g descending, then the id; with implicitOrder, n (descending, as the last orderBy) before the id.
+      const full = expected(PAGED, query, ['r03', 'r06', 'r00', 'r02', 'r07', 'r10'])
+      expect(await ids(query)).toEqual(full)
+      expect((await allPages(query, 2)).flat()).toEqual(full)
+      const unordered = col.where('n', '>=', 2)
+      expect(await ids(unordered)).toEqual(expected(PAGED, unordered, ['r00', 'r02', 'r03', 'r06', 'r07', 'r10']))
+      expect((await allPages(unordered, 4)).flat()).toEqual(expected(PAGED, unordered))
     })
 
     it('cursor pagination over Dates with ties', async () => {
@@ -499,7 +515,7 @@ export function queryTests(env: SuiteEnv): void {
       const last = first.docs[first.docs.length - 1]!
       await col.doc(last.id).delete()
       const rest = await ids(col.orderBy('n').startAfter(first.nextCursor!))
-      const full = referenceIds(PAGED, { orderBy: [asc('n')] }).filter((id) => id !== last.id)
+      const full = expected(PAGED, col.orderBy('n')).filter((id) => id !== last.id)
       expect([...idsOf(first.docs).slice(0, -1), ...rest]).toEqual(full)
     })
 
@@ -531,6 +547,26 @@ export function queryTests(env: SuiteEnv): void {
       if (await refused(['>='], () => col.where('n', '>=', 2))) return
       expect(await col.where('n', '>=', 2).count()).toBe(2)
       expect(await col.where('n', '>=', 2).limit(1).count()).toBe(2)
+    })
+
+    it('count() counts what the query returns without its limit: ordered by a field, missing ones too (declared: not)', async () => {
+      const col = await seeded(BASIC)
+      const query = col.orderBy('n')
+      if (await undeclared(query)) return
+      const want = expected(BASIC, query, ['a', 'b', 'c', 'd', 'e'])
+      expect(await query.count()).toBe(want.length)
+      expect(await query.limit(1).count()).toBe(want.length)
+      if (await refused(['!='], () => col.where('n', '!=', 1))) return
+      expect(await col.where('n', '!=', 1).count()).toBe(expected(BASIC, col.where('n', '!=', 1), ['b', 'c', 'd', 'e']).length)
+    })
+
+    it('allowClientPlan() changes nothing for a query the adapter runs natively', async () => {
+      const col = await seeded(BASIC)
+      if (await refused(['>='], () => col.where('n', '>=', 2))) return
+      const query = col.where('n', '>=', 2).limit(1)
+      const planned = query.allowClientPlan({ maxReads: 1 })
+      expect(await ids(planned)).toEqual(await ids(query))
+      expect(await planned.count()).toBe(2)
     })
 
     it('a never-written collection has no docs and count 0', async () => {

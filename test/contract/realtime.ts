@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs'
-import type { CollectionRef, DocumentData, QueryRef, QuerySnapshot } from '../../src/index.js'
-import { changeProblems, idsOf, orderByOf, seed } from './data.js'
+import { deleteField, type CollectionRef, type DocumentData, type QueryRef, type QuerySnapshot } from '../../src/index.js'
+import { changeProblems, declaredIds, idsOf, orderByOf, seed } from './data.js'
 import type { SuiteEnv } from './env.js'
 import { expectStreamError, QUIET_MS, sleep, type Recorder } from './helpers.js'
 import { declaresOrdering } from './target.js'
@@ -154,6 +154,23 @@ export function realtimeTests(env: SuiteEnv): void {
       await col.doc('b').delete()
       const snap = await snaps.waitFor((s) => key(s) === 'a,c', 'a,c after deleting b')
       expect(snap.changes).toContainEqual(expect.objectContaining({ type: 'removed', oldIndex: 1, newIndex: -1, doc: expect.objectContaining({ id: 'b' }) }))
+    })
+
+    it('null and missing values keep their declared place as they change (nullOrder, missingFields)', async () => {
+      const docs: Record<string, DocumentData> = { a: { n: 1 }, b: { n: null }, c: {}, d: { n: 3 } }
+      const col = await seeded(docs)
+      const query = col.orderBy('n')
+      if ((await refused(query.watch())) || (await undeclared(query))) return
+      // Each state's expected ids from the fixtures under the declared semantics (reference answers written out).
+      const expected = (state: Record<string, DocumentData>, reference: string[]): string => declaredIds(env.caps, state, query, reference).join(',')
+      const snaps = env.record(query.watch())
+      await snaps.waitFor((s) => key(s) === expected(docs, ['a', 'd', 'b', 'c']), 'the initial order')
+      await col.doc('d').update({ n: deleteField() })
+      const dropped = { ...docs, d: {} }
+      await snaps.waitFor((s) => key(s) === expected(dropped, ['a', 'b', 'c', 'd']), 'd without its field')
+      await col.doc('c').set({ n: 0 })
+      await snaps.waitFor((s) => key(s) === expected({ ...dropped, c: { n: 0 } }, ['c', 'a', 'b', 'd']), 'c with a value')
+      expect(allChangeProblems(snaps)).toEqual([])
     })
 
     it('docs leave and re-enter a filtered query as removed and added', async () => {

@@ -5,7 +5,10 @@
  *   runContractSuite({ name: 'memory', setup, teardown, createAdapter, freshCollection, ownedCollection })
  *
  * Capability-gated behaviour is asserted both ways: with the capability the positive case must
- * pass; without it the call must fail with `unsupported`.
+ * pass; without it the call must fail with `unsupported`. Declared differences (mixedTypeOrder,
+ * fieldOrdering, readRules, the query semantics missingFields / nullOrder / notEqualNull /
+ * implicitOrder) are asserted as declared, the expected answers computed from the fixtures and the
+ * declared rules (data.ts), never taken from the adapter.
  */
 import { authTests } from './auth.js'
 import { configTests } from './config.js'
@@ -20,6 +23,7 @@ import { realtimeTests } from './realtime.js'
 import { secretTests } from './secrets.js'
 import { coreStorageTests, storageTests } from './storage.js'
 import type { ContractTarget } from './target.js'
+import { valueTests } from './values.js'
 
 /** Sections, named after their files; `secrets` holds the auth-only part of the error checks. */
 export const SECTIONS = {
@@ -34,6 +38,7 @@ export const SECTIONS = {
   secrets: secretTests,
   permissions: permissionTests,
   lifecycle: lifecycleTests,
+  values: valueTests,
 } as const
 
 export type SectionName = keyof typeof SECTIONS

@@ -4,7 +4,7 @@
  * can run here; test/live/firebase.test.ts runs the full contract suite where one can.)
  */
 import { arrayRemove, arrayUnion, deleteField, increment, serverTimestamp } from '../../src/sentinels.js'
-import { DOC_ID, type Query } from '../../src/query/model.js'
+import { DOC_ID, type FieldFilter, type Query } from '../../src/query/model.js'
 import type { Doc } from '../../src/types.js'
 
 type Call = { $: string; args: unknown[] }
@@ -19,6 +19,10 @@ jest.mock('firebase/firestore', () => {
       return new Date(this.seconds * 1000 + Math.floor(this.nanoseconds / 1e6))
     }
   }
+  // The value classes the codec tells apart; no test here builds one.
+  class GeoPoint {}
+  class Bytes {}
+  class DocumentReference {}
   const tag =
     ($: string) =>
     (...args: unknown[]) => ({ $, args })
@@ -37,6 +41,9 @@ jest.mock('firebase/firestore', () => {
   return {
     __state: state,
     Timestamp,
+    GeoPoint,
+    Bytes,
+    DocumentReference,
     collection: tag('collection'),
     doc: (_db: unknown, col: string, id: string) => ({ $: 'doc', path: `${col}/${id}` }),
     documentId: () => '__name__',
@@ -171,46 +178,95 @@ describe('query translation', () => {
     ])
   })
 
+  const leaf = (field: string, op: FieldFilter['op'], value: FieldFilter['value']): FieldFilter => ({ kind: 'field', field, op, value })
+  const ordered = (...fields: string[]): Query['orderBy'] => [...fields.map((field) => ({ field, direction: 'asc' as const })), ...byId]
+
   it.each<[string, Query]>([
-    ["'!=' (Firestore drops missing fields)", { filters: [{ kind: 'field', field: 'n', op: '!=', value: 1 }], orderBy: byId }],
-    ["'not-in'", { filters: [{ kind: 'field', field: 'n', op: 'not-in', value: [1] }], orderBy: byId }],
-    ["'== null' (missing must match)", { filters: [{ kind: 'field', field: 'n', op: '==', value: null }], orderBy: byId }],
-    ['orderBy on a field that may be missing or null', { filters: [], orderBy: [{ field: 'n', direction: 'asc' }, ...byId] }],
-    ['a range not on the first orderBy field', { filters: [{ kind: 'field', field: 'n', op: '<', value: 3 }], orderBy: byId }],
-    ['ranges on two fields', { filters: [{ kind: 'field', field: 'a', op: '<', value: 3 }, { kind: 'field', field: 'b', op: '>', value: 1 }], orderBy: [{ field: 'a', direction: 'asc' }, ...byId] }],
-  ])('%s runs locally', (_label, q) => {
-    expect(planQuery(q).mode).toBe('local')
+    ["'!=' (ordered by its field, as the client sends it)", { filters: [leaf('n', '!=', 1)], orderBy: ordered('n') }],
+    ["'not-in'", { filters: [leaf('n', 'not-in', [1])], orderBy: ordered('n') }],
+    ["'== null' (explicit nulls: declared missingFields 'excluded')", { filters: [leaf('n', '==', null)], orderBy: byId }],
+    ['orderBy on a field that may be missing or null (declared)', { filters: [], orderBy: ordered('n') }],
+    ['ranges on two fields', { filters: [leaf('a', '<', 3), leaf('b', '>', 1)], orderBy: ordered('a', 'b') }],
+    ["'!=' inside or()", { filters: [{ kind: 'or', filters: [leaf('a', '!=', 1), leaf('b', '==', 2)] }], orderBy: ordered('a') }],
+  ])('%s runs natively', (_label, q) => {
+    expect(planQuery(q).mode).toBe('native')
   })
 
-  it('a local plan sends only the non-null == filters, then filters, orders and limits with the evaluator', async () => {
-    state.docs = [snap('a', { g: 1, n: null }), snap('b', { g: 1, n: 2 }), snap('c', { g: 1 }), snap('d', { g: 1, n: 1 })]
-    const result = await docs.query('t', {
-      filters: [
-        { kind: 'field', field: 'g', op: '==', value: 1 },
-        { kind: 'field', field: 'n', op: '!=', value: 1 },
-      ],
-      orderBy: [{ field: 'n', direction: 'asc' }, ...byId],
+  it.each<[string, Query, RegExp]>([
+    ["two '!=' filters", { filters: [leaf('a', '!=', 1), leaf('b', '!=', 2)], orderBy: ordered('a', 'b') }, /more than one '!=' filter/],
+    ["'not-in' with 'in'", { filters: [leaf('a', 'not-in', [1]), leaf('b', 'in', [2])], orderBy: ordered('a') }, /'not-in' combined with 'in'/],
+    ["'not-in' with or()", { filters: [leaf('a', 'not-in', [1]), { kind: 'or', filters: [leaf('b', '==', 1), leaf('c', '==', 2)] }], orderBy: ordered('a') }, /'not-in' in a query with or\(\)/],
+    ['two array-contains', { filters: [leaf('t', 'array-contains', 'x'), leaf('u', 'array-contains', 'y')], orderBy: byId }, /more than one 'array-contains' \/ 'array-contains-any' in one disjunction/],
+    ['in × in over 30 disjunctions', { filters: [leaf('a', 'in', [1, 2, 3, 4, 5, 6]), leaf('b', 'in', [1, 2, 3, 4, 5, 6])], orderBy: byId }, /more than 30 disjunctions/],
+    ['DOC_ID == with a range on a field', { filters: [leaf(DOC_ID, '==', 'k'), leaf('n', '>', 1)], orderBy: ordered('n') }, /equality on DOC_ID with an inequality on 'n'/],
+    ['orderBy after orderBy(DOC_ID)', { filters: [], orderBy: [...byId, { field: 'n', direction: 'asc' }] }, /after orderBy\(DOC_ID\)/],
+    ['an inequality field the ordering leaves out', { filters: [leaf('n', '>', 1)], orderBy: byId }, /inequality on 'n' that the ordering does not name/],
+  ])('%s is refused with unsupported naming the cause, before any read', async (_label, q, cause) => {
+    const error = await docs.query('t', q).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'unsupported', provider: 'firebase', details: { reason: expect.stringMatching(cause) } })
+    expect((error as Error).message).toMatch(cause)
+    expect((error as Error).message).toMatch(/allowClientPlan/)
+    await expect(docs.count('t', q)).rejects.toMatchObject({ code: 'unsupported' })
+    expect(sdk.getDocs).not.toHaveBeenCalled()
+    expect(sdk.getCountFromServer).not.toHaveBeenCalled()
+  })
+
+  it('with allowClientPlan, sends the native part limited to maxReads + 1 and evaluates the rest with the declared semantics', async () => {
+    state.docs = [snap('a', { g: 1, x: 1, y: 5 }), snap('b', { g: 1, x: 2, y: 1 }), snap('c', { g: 1, x: null, y: 3 }), snap('d', { g: 1, y: 4 }), snap('e', { g: 1, x: 3, y: null })]
+    const q: Query = {
+      filters: [leaf('g', '==', 1), leaf('x', '!=', 2), leaf('y', '!=', 4)],
+      orderBy: ordered('x', 'y'),
       limit: 2,
-    })
-    expect(lastQuery()).toEqual([{ $: 'where', args: ['g', '==', 1] }])
-    // Missing and null match '!=' and sort last ascending.
-    expect(result.map((d) => d.id)).toEqual(['b', 'a'])
+      clientPlan: { maxReads: 10 },
+    }
+    const result = await docs.query('t', q)
+    // The second '!=' cannot go to Firestore: the first one (and its implicit ordering) does.
+    expect(lastQuery()).toEqual([
+      { $: 'and', args: [{ $: 'where', args: ['g', '==', 1] }, { $: 'where', args: ['x', '!=', 2] }] },
+      { $: 'orderBy', args: ['x', 'asc'] },
+      { $: 'orderBy', args: ['__name__', 'asc'] },
+      { $: 'limit', args: [11] },
+    ])
+    // Declared: '!=' skips null and missing (c, d, and e for y); ordered by x then y.
+    expect(result.map((d) => d.id)).toEqual(['a'])
+    expect(await docs.count('t', q)).toBe(1)
   })
 
-  it('count uses getCountFromServer natively and counts locally otherwise', async () => {
+  it('a client plan that meets more than maxReads documents fails with resource-exhausted', async () => {
+    state.docs = [snap('a', { x: 1, y: 1 }), snap('b', { x: 2, y: 2 }), snap('c', { x: 3, y: 3 })]
+    const q: Query = { filters: [leaf('x', '!=', 0), leaf('y', '!=', 0)], orderBy: ordered('x', 'y'), clientPlan: { maxReads: 2 } }
+    await expect(docs.query('t', q)).rejects.toMatchObject({ code: 'resource-exhausted', provider: 'firebase', details: { maxReads: 2 } })
+    await expect(docs.count('t', q)).rejects.toMatchObject({ code: 'resource-exhausted' })
+    const errors: unknown[] = []
+    docs.watch('t', q).subscribe({ error: (e: unknown) => errors.push(e) })
+    expect(sdk.onSnapshot.mock.calls[0]![0]).toEqual(expect.objectContaining({ args: expect.arrayContaining([{ $: 'limit', args: [3] }]) }))
+    state.listeners[0]!({ docs: state.docs, metadata: { fromCache: false, hasPendingWrites: false } })
+    expect(errors).toEqual([expect.objectContaining({ code: 'resource-exhausted' })])
+  })
+
+  it('count uses getCountFromServer with the filters and the ordering, without limit or cursor', async () => {
     state.count = 42
-    expect(await docs.count('t', { filters: [{ kind: 'field', field: 'a', op: '==', value: 1 }], orderBy: byId, limit: 1 })).toBe(42)
+    expect(await docs.count('t', { filters: [leaf('a', '>', 1)], orderBy: ordered('a'), limit: 1, startAfter: { values: [3], id: 'k' } })).toBe(42)
     expect(sdk.getCountFromServer).toHaveBeenCalledTimes(1)
-    // Limit and cursor are not sent to count.
-    expect(lastQuery()).toEqual([{ $: 'where', args: ['a', '==', 1] }, { $: 'orderBy', args: ['__name__', 'asc'] }])
-    state.docs = [snap('a', {}), snap('b', { n: 1 }), snap('c', { n: 2 })]
-    expect(await docs.count('t', { filters: [{ kind: 'field', field: 'n', op: '!=', value: 1 }], orderBy: byId })).toBe(2)
-    expect(sdk.getCountFromServer).toHaveBeenCalledTimes(1)
+    // The ordering stays: Firestore counts only documents holding every ordered field.
+    expect(lastQuery()).toEqual([{ $: 'where', args: ['a', '>', 1] }, { $: 'orderBy', args: ['a', 'asc'] }, { $: 'orderBy', args: ['__name__', 'asc'] }])
+    expect(sdk.getDocs).not.toHaveBeenCalled()
+  })
+
+  it('a missing composite index maps to failed-precondition with the console link in the message and details', async () => {
+    const url = 'https://console.firebase.google.com/v1/r/project/demo/firestore/indexes?create_composite=ClBwcm9qZWN0cy9kZW1vL2RhdGFiYXNlcy8oZGVmYXVsdCkvY29sbGVjdGlvbkdyb3Vwcy90L2luZGV4ZXMvXxABGgUKAWcQARoFCgFuEAIaDAoIX19uYW1lX18QAQ'
+    state.error = Object.assign(new Error(`The query requires an index. You can create it here: ${url}`), { code: 'failed-precondition' })
+    const error = await docs.query('t', { filters: [leaf('g', '==', 1)], orderBy: [{ field: 'n', direction: 'desc' }, ...byId] }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'failed-precondition', provider: 'firebase', details: { indexUrl: url } })
+    expect((error as Error).message).toContain(url)
+    // Another failed-precondition keeps the plain mapping.
+    state.error = Object.assign(new Error('Firebase: failed-precondition'), { code: 'failed-precondition' })
+    await expect(docs.count('t', { filters: [], orderBy: byId })).rejects.toMatchObject({ code: 'failed-precondition', details: { vendorCode: 'failed-precondition' } })
   })
 })
 
 describe('writes', () => {
-  it('set/update/delete go in one writeBatch with sentinels mapped and _updatedAt added', async () => {
+  it('set/update/delete go in one writeBatch with sentinels mapped and no metadata field (writeMetadata is off by default)', async () => {
     await docs.write(
       [
         { type: 'set', collection: 't', id: 'a', data: { n: 1, at: serverTimestamp(), when: new Date(5) } },
@@ -222,12 +278,12 @@ describe('writes', () => {
     expect(state.batches).toHaveLength(1)
     const stamp = { $: 'serverTimestamp', args: [] }
     expect(state.batches[0]).toEqual([
-      { $: 'set', args: [{ $: 'doc', path: 't/a' }, { n: 1, at: stamp, when: new Date(5), _updatedAt: stamp }] },
+      { $: 'set', args: [{ $: 'doc', path: 't/a' }, { n: 1, at: stamp, when: new Date(5) }] },
       {
         $: 'update',
         args: [
           { $: 'doc', path: 't/b' },
-          { n: { $: 'increment', args: [2] }, tags: { $: 'arrayUnion', args: ['x'] }, old: { $: 'arrayRemove', args: ['y'] }, gone: { $: 'deleteField', args: [] }, _updatedAt: stamp },
+          { n: { $: 'increment', args: [2] }, tags: { $: 'arrayUnion', args: ['x'] }, old: { $: 'arrayRemove', args: ['y'] }, gone: { $: 'deleteField', args: [] } },
         ],
       },
       { $: 'delete', args: [{ $: 'doc', path: 't/c' }] },
@@ -258,9 +314,12 @@ describe('writes', () => {
 })
 
 describe('snapshots', () => {
-  it('maps data, Timestamps, _updatedAt → meta.updateTime/version, and drops _updatedAt from data', async () => {
+  /** A server document as the SDK hands it out: its update time in `_document.version` (firestore-codec.ts). */
+  const stored = (id: string, data: Record<string, unknown>, updated: { toDate(): Date }) => ({ ...snap(id, data), _document: { version: { toTimestamp: () => updated } } })
+
+  it('maps data and Timestamps; meta.updateTime/version are the snapshot’s update time; the `_portabase` field is left out', async () => {
     const at = new sdk.Timestamp(100, 5_000_000)
-    state.docs = [snap('a', { n: 1, when: new sdk.Timestamp(1, 0), nested: { t: new sdk.Timestamp(2, 0) }, _updatedAt: at })]
+    state.docs = [stored('a', { n: 1, when: new sdk.Timestamp(1, 0), nested: { t: new sdk.Timestamp(2, 0) }, _portabase: { updatedAt: new sdk.Timestamp(50, 0) } }, at)]
     const [doc] = await docs.query('t', { filters: [], orderBy: byId })
     expect(doc).toEqual<Doc>({
       id: 'a',
@@ -275,14 +334,14 @@ describe('snapshots', () => {
     expect(sdk.onSnapshot.mock.calls[0]![1]).toEqual({ includeMetadataChanges: true })
     const emit = (list: unknown[], meta = { fromCache: false, hasPendingWrites: false }) => state.listeners[0]!({ docs: list, metadata: meta })
     const t1 = new sdk.Timestamp(1, 0)
-    emit([snap('a', { _updatedAt: t1 }), snap('b', { _updatedAt: t1 })], { fromCache: true, hasPendingWrites: false })
-    emit([snap('b', { _updatedAt: t1 })])
+    emit([stored('a', {}, t1), stored('b', {}, t1)], { fromCache: true, hasPendingWrites: false })
+    emit([stored('b', {}, t1)])
     expect(seen).toEqual([
       expect.objectContaining({ fromCache: true, changes: [expect.objectContaining({ type: 'added', newIndex: 0 }), expect.objectContaining({ type: 'added', newIndex: 1 })] }),
       expect.objectContaining({ fromCache: false, changes: [expect.objectContaining({ type: 'removed', oldIndex: 0, newIndex: -1 })] }),
     ])
     // A snapshot with nothing new (same docs, same metadata) is not emitted.
-    emit([snap('b', { _updatedAt: t1 })])
+    emit([stored('b', {}, t1)])
     expect(seen).toHaveLength(2)
     docs.close()
     expect(sub.closed).toBe(true)

@@ -12,7 +12,7 @@ import { liveAmplifyTarget } from './amplify-live.js'
 
 jest.setTimeout(120_000)
 
-runContractSuite(liveAmplifyTarget('amplify (live AWS)'), { sections: ['auth', 'secrets', 'permissions', 'errors', 'lifecycle', 'functions', 'config', 'storage'] })
+runContractSuite(liveAmplifyTarget('amplify (live AWS)'), { sections: ['auth', 'secrets', 'permissions', 'errors', 'lifecycle', 'functions', 'config', 'storage', 'values'] })
 runContractSuite(liveAmplifyTarget('amplify (live AWS)'), { sections: ['documents'] })
 runContractSuite(liveAmplifyTarget('amplify (live AWS)'), { sections: ['queries'] })
 runContractSuite(liveAmplifyTarget('amplify (live AWS)'), { sections: ['realtime'] })

@@ -1,0 +1,73 @@
+/**
+ * Offline collections on Firebase against a real Firestore emulator (firebase-live.ts): the sync SPI
+ * suite and the offline suite on `firestore({ offline: true })`. A device goes offline with
+ * Firestore's own `disableNetwork()`; `failNextWrites(n)` fails the device's next n sync writes with
+ * `internal` before they reach the SDK (the emulator has no fault injection).
+ */
+import { disableNetwork, enableNetwork, getFirestore } from 'firebase/firestore'
+import { PortabaseError } from '../../src/errors.js'
+import { generateId } from '../../src/index.js'
+import type { Adapter } from '../../src/spi.js'
+import { sleep } from '../contract/helpers.js'
+import { runSyncSpiSuite } from '../contract/sync-spi.js'
+import { runOfflineSuite } from '../offline/suite.js'
+import { liveFirebase } from './firebase-live.js'
+
+jest.setTimeout(120_000)
+
+// One emulator set per suite: each starts and stops its own.
+const forSync = liveFirebase()
+const forOffline = liveFirebase()
+let collections = 0
+const run = generateId(6)
+const fresh = (): string => `o${run}_${++collections}`
+
+runSyncSpiSuite({
+  name: 'firebase (live Firestore emulator)',
+  setup: forSync.setup,
+  teardown: forSync.teardown,
+  async createAdapter(options) {
+    return forSync.adapter({ offline: { tombstoneTtlMs: options?.tombstoneTtlMs } })
+  },
+  freshCollection: fresh,
+  ownedCollection: () => 'owned',
+  // Commit times are microseconds apart; a few ms makes the next one clearly later.
+  tick: () => sleep(3),
+  // The server's clock cannot be moved: the checkpoint moves back instead.
+  async age(_adapter, checkpoint, ms) {
+    return { updateTime: new Date(checkpoint.updateTime.getTime() - ms), id: checkpoint.id }
+  },
+  // Security rules are not filters: a query that could return a hidden document is refused.
+  hiddenReads: 'permission-denied',
+})
+
+runOfflineSuite({
+  name: 'firebase (live Firestore emulator)',
+  setup: forOffline.setup,
+  teardown: forOffline.teardown,
+  async device() {
+    const adapter = forOffline.adapter({ offline: true })
+    const sync = adapter.sync!
+    let failures = 0
+    const write = sync.write.bind(sync)
+    sync.write = async (ops, options) => {
+      if (failures > 0) {
+        failures--
+        throw new PortabaseError('internal', 'injected sync write failure', { provider: 'firebase' })
+      }
+      return write(ops, options)
+    }
+    const db = getFirestore(adapter.app)
+    return {
+      adapter: adapter as Adapter,
+      goOffline: () => disableNetwork(db),
+      goOnline: () => enableNetwork(db),
+      failNextWrites: (n: number) => {
+        failures += n
+      },
+    }
+  },
+  freshCollection: fresh,
+  ownedCollection: () => 'owned',
+  propertyRuns: 4,
+})
