@@ -38,7 +38,7 @@ import { DOC_ID, FILTER_OPERATORS, type FieldFilter, type Filter, type Query } f
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
 import type { Doc, QuerySnapshot, Value } from '../../src/types.js'
 import type { FirebaseServicePlugin } from './context.js'
-import { FirestoreCodec } from './firestore-codec.js'
+import { FIRESTORE_VALUE_TYPES, FirestoreCodec } from './firestore-codec.js'
 import { FirestoreSync, type FirestoreSyncOptions } from './firestore-sync.js'
 import { FIRESTORE_QUERY_SEMANTICS, planQuery, tooManyReads, type QueryPlan } from './firestore-query.js'
 import { guard, mapFirebaseError, PROVIDER } from './errors.js'
@@ -258,6 +258,8 @@ export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin
           // portabase's but for null, which nullOrder declares.
           mixedTypeOrder: true,
           ...FIRESTORE_QUERY_SEMANTICS,
+          // GeoPoint, DocumentReference and Bytes are Firestore's own types (firestore-codec.ts).
+          valueTypes: FIRESTORE_VALUE_TYPES,
           transactions: true,
           realtime: true,
           serverTimestamp: true,

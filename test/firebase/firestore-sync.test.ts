@@ -12,7 +12,7 @@ jest.mock('firebase/firestore', () => (jest.requireActual('./fake-firestore') as
 import * as sdk from 'firebase/firestore'
 import { firebase, firestore } from '../../adapters/firebase/index.js'
 import { TOMBSTONES_PREFIX } from '../../adapters/firebase/firestore-sync.js'
-import { createClient, increment, memoryStore } from '../../src/index.js'
+import { Bytes, createClient, GeoPoint, increment, memoryStore } from '../../src/index.js'
 import type { Adapter, SyncRecord, SyncService } from '../../src/spi.js'
 import { expectError } from '../contract/helpers.js'
 import type { FakeStore } from './fake-firestore.js'
@@ -44,6 +44,17 @@ describe('firestore({ offline }) SyncService (translation, fake Firestore)', () 
     await plain.documents.write([{ type: 'set', collection: 'todos', id: 'a', data: { title: 'a' } }], { atomic: false })
     expect(stored('todos', 'a')).toEqual({ title: 'a' })
     await expectError(() => createClient({ adapter: plain, offline: { store: memoryStore(), collections: { todos: {} } } }), 'unsupported', 'offline collections without firestore({ offline })')
+  })
+
+  it('firestore() declares every neutral value type queryable, so the client lets them through (GeoPoint, Bytes round trip)', async () => {
+    const a = adapter(false)
+    expect(a.capabilities.valueTypes).toEqual({ geoPoint: 'queryable', reference: 'queryable', bytes: 'queryable' })
+    const app = createClient({ adapter: a })
+    const data = { at: new GeoPoint(48.85, 2.35), raw: Bytes.fromBase64('AQID'), nested: { points: [new GeoPoint(-1, -2)] } }
+    await app.db.collection('places').doc('p').set(data)
+    expect(stored('places', 'p')!.at).toBeInstanceOf(sdk.GeoPoint)
+    expect((await app.db.collection('places').doc('p').get())?.data).toEqual(data)
+    await app.dispose()
   })
 
   it('with offline: every write stamps _portabase { updatedAt, writeId }; a plain write resets the writeId to null', async () => {
