@@ -88,6 +88,11 @@ export class FirestoreCodec {
    * stamp when enabled: `{ updatedAt, writeId }`, the offline engine's write id or null (every write
    * replaces the recorded one, firestore-sync.ts).
    */
+  /** Whether writes carry the metadata stamp (offline collections need it, and tombstones). */
+  get stamps(): boolean {
+    return this.options.writeMetadata === true
+  }
+
   toWriteData(data: WriteData, mode: FirestoreWriteMode, writeId: string | null = null): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     for (const [field, value] of Object.entries(data)) out[field] = isSentinel(value) ? this.fieldValue(value) : this.toFirestore(value)

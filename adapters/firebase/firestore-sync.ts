@@ -17,6 +17,9 @@
  *   without writing. Firestore retries a transaction whose reads changed, so two replays racing each
  *   other cannot both apply.
  *
+ * Reads go to the server (`getDocsFromServer`): offline, a plain `getDocs` answers from the SDK's
+ * cache, and a feed page read from the cache would move the checkpoint past changes never seen.
+ *
  * Positions: Firestore timestamps have microseconds, a `Date` only milliseconds, so each record
  * carries its exact stamp as `position` (`<seconds>.<nanoseconds>`), and the next page starts after it.
  */
@@ -24,17 +27,16 @@ import {
   collection,
   doc,
   documentId,
-  getDocs,
+  getDocFromServer,
+  getDocsFromServer,
   limit as limitTo,
   orderBy,
   query,
   runTransaction,
   startAfter,
   Timestamp,
-  where,
   type DocumentSnapshot,
   type Firestore,
-  type QueryDocumentSnapshot,
 } from 'firebase/firestore'
 import { PortabaseError } from '../../src/errors.js'
 import { raceAbort } from '../../src/links/abort.js'
@@ -48,8 +50,6 @@ import { guard, mapFirebaseError, PROVIDER } from './errors.js'
 
 /** Tombstones of collection `c` live in `_portabase_deleted_<c>`, one per deleted id. */
 export const TOMBSTONES_PREFIX = '_portabase_deleted_'
-/** Firestore's `in` takes at most 30 values. */
-const IDS_PER_QUERY = 30
 const STAMP = `${METADATA_FIELD}.updatedAt`
 
 export interface FirestoreSyncOptions {
@@ -143,12 +143,15 @@ export class FirestoreSync implements SyncService {
     })
   }
 
+  /**
+   * One server read per id, not an `in` query: security rules judge a get by the document it reads,
+   * but a query by its constraints, so a per-owner read rule refuses `documentId() in [...]` even
+   * for the owner's own documents. Billing is the same (one read per document found).
+   */
   private async byIds(collectionName: string, ids: readonly string[]): Promise<SyncRecord[]> {
-    const chunks: string[][] = []
-    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) chunks.push(ids.slice(i, i + IDS_PER_QUERY))
-    const pages = await Promise.all(chunks.map((chunk) => getDocs(query(collection(this.db, collectionName), where(documentId(), 'in', chunk)))))
+    const snapshots = await Promise.all(ids.map((id) => getDocFromServer(doc(this.db, collectionName, id))))
     const tombstones = collectionName.startsWith(TOMBSTONES_PREFIX)
-    return pages.flatMap((page) => page.docs.map((snapshot) => this.record(snapshot, tombstones)))
+    return snapshots.filter((snapshot) => snapshot.exists()).map((snapshot) => this.record(snapshot, tombstones))
   }
 
   /** Up to `limit` stamped documents of one collection after the checkpoint, in feed order. */
@@ -157,10 +160,10 @@ export class FirestoreSync implements SyncService {
     const from = after ? startAfter(stampOfCheckpoint(after), after.id) : undefined
     const target = query(collection(this.db, collectionName), ...constraints, ...(from ? [from] : []), limitTo(limit))
     const tombstones = collectionName.startsWith(TOMBSTONES_PREFIX)
-    return (await getDocs(target)).docs.map((snapshot) => this.record(snapshot, tombstones))
+    return (await getDocsFromServer(target)).docs.map((snapshot) => this.record(snapshot, tombstones))
   }
 
-  private record(snapshot: QueryDocumentSnapshot, tombstone: boolean): SyncRecord {
+  private record(snapshot: DocumentSnapshot, tombstone: boolean): SyncRecord {
     const stamp = stampOf(snapshot)
     const position = stamp ? `${stamp.seconds}.${String(stamp.nanoseconds).padStart(9, '0')}` : undefined
     const updateTime = stamp ? new Date(stamp.seconds * 1000 + Math.floor(stamp.nanoseconds / 1e6)) : new Date(0)

@@ -20,6 +20,7 @@ import {
   where,
   writeBatch,
   type Firestore,
+  type DocumentReference,
   type Query as FirestoreQuery,
   type QueryCompositeFilterConstraint,
   type QueryFieldFilterConstraint,
@@ -39,7 +40,7 @@ import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../..
 import type { Doc, QuerySnapshot, Value } from '../../src/types.js'
 import type { FirebaseServicePlugin } from './context.js'
 import { FIRESTORE_VALUE_TYPES, FirestoreCodec } from './firestore-codec.js'
-import { FirestoreSync, type FirestoreSyncOptions } from './firestore-sync.js'
+import { FirestoreSync, TOMBSTONES_PREFIX, type FirestoreSyncOptions } from './firestore-sync.js'
 import { FIRESTORE_QUERY_SEMANTICS, planQuery, tooManyReads, type QueryPlan } from './firestore-query.js'
 import { guard, mapFirebaseError, PROVIDER } from './errors.js'
 
@@ -149,14 +150,20 @@ export class FirestoreDocuments implements DocumentsService {
   write(ops: readonly WriteOp[], options: WriteOptions): Promise<void> {
     const refOf = (op: WriteOp) => doc(this.db, op.collection, op.id)
     const checked = (op: WriteOp): boolean => op.type === 'create' && op.generatedId !== true
+    const stage = (writer: StagedWrites): void => {
+      for (const op of ops) {
+        if (op.type === 'delete') {
+          writer.delete(refOf(op))
+          // With offline collections, the change feed learns of the deletion from its tombstone.
+          if (this.codec.stamps) writer.set(doc(this.db, TOMBSTONES_PREFIX + op.collection, op.id), this.codec.toWriteData({}, 'set'))
+        } else if (op.type === 'update') writer.update(refOf(op), this.codec.toWriteData(op.data, 'update'))
+        else writer.set(refOf(op), this.codec.toWriteData(op.data, 'set'))
+      }
+    }
     const run = async (): Promise<void> => {
       if (!ops.some(checked)) {
         const batch = writeBatch(this.db)
-        for (const op of ops) {
-          if (op.type === 'delete') batch.delete(refOf(op))
-          else if (op.type === 'update') batch.update(refOf(op), this.codec.toWriteData(op.data, 'update'))
-          else batch.set(refOf(op), this.codec.toWriteData(op.data, 'set'))
-        }
+        stage(batch)
         await batch.commit()
         return
       }
@@ -167,11 +174,7 @@ export class FirestoreDocuments implements DocumentsService {
             throw new PortabaseError('already-exists', `${op.collection}/${op.id} already exists`, { provider: PROVIDER })
           }
         }
-        for (const op of ops) {
-          if (op.type === 'delete') tx.delete(refOf(op))
-          else if (op.type === 'update') tx.update(refOf(op), this.codec.toWriteData(op.data, 'update'))
-          else tx.set(refOf(op), this.codec.toWriteData(op.data, 'set'))
-        }
+        stage(tx)
       })
     }
     return raceAbort(guard(ops.length === 1 ? `Writing ${ops[0]!.collection}/${ops[0]!.id}` : 'The batch', run), options.signal)
@@ -233,6 +236,13 @@ function orderValues(values: readonly unknown[], id: string, order: Query['order
 
 function snapshotDocs(snapshot: FirestoreSnapshot, codec: FirestoreCodec): Doc[] {
   return snapshot.docs.map((d) => codec.toDoc(d)!)
+}
+
+/** What a batch and a transaction have in common: staged writes. */
+interface StagedWrites {
+  set(ref: DocumentReference, data: Record<string, unknown>): unknown
+  update(ref: DocumentReference, data: Record<string, unknown>): unknown
+  delete(ref: DocumentReference): unknown
 }
 
 /** The documents plug-in: Cloud Firestore, queries planned as firestore-query.ts describes. */

@@ -21,6 +21,17 @@
  * `increment`, `arrayUnion`, `arrayRemove`, `deleteField`), and an update's dotted keys are paths.
  * Transactions never conflict here (one process, no contention): what their retries protect against
  * is the live target's to show.
+ *
+ * Connectivity, as the SDK behaves without a network (read from @firebase/firestore's
+ * executeQueryViaSnapshotListener, readDocumentViaSnapshotListener and TransactionRunner):
+ * `__setOnline(db, false)` cuts one instance off. Then `getDocs` answers from the instance's cache
+ * (`fromCache: true`), `getDoc` too or fails `unavailable` for a document it never read;
+ * `getDocsFromServer`, `getCountFromServer` and transactions fail `unavailable`; a batch's commit
+ * waits for the connection; listeners get nothing until it is back.
+ *
+ * Security rules (`store.rules`) see the signed-in uid of the instance's app (firebase/auth) and are
+ * checked as Firestore does: a get and each written document by the document, a query by its
+ * constraints ("rules are not filters"). A fixture writes both halves by hand, as its rules say.
  */
 import type { Value } from '../../src/types.js'
 
@@ -49,6 +60,8 @@ type Constraint = FilterConstraint | OrderConstraint | { $: 'limit'; n: number }
 
 export interface FakeQuery {
   $: 'query'
+  /** The Firestore instance that built it (its network switch and cache). */
+  db?: FakeDb
   collection: string
   filters: FilterConstraint[]
   orderBy: OrderConstraint[]
@@ -64,6 +77,43 @@ export interface Call {
   documents: number
   ids: string[]
   count?: number
+}
+
+/** What a security rule sees: one document read or written, by whom. */
+export interface RuleRequest {
+  op: 'read' | 'create' | 'update' | 'delete'
+  collection: string
+  id: string
+  /** The stored document (absent when it does not exist). */
+  before?: Data
+  /** The document as the write leaves it (create and update). */
+  after?: Data
+  uid: string | null
+}
+/** A query as rules see it: its constraints, not its results. */
+export interface QueryRuleRequest {
+  collection: string
+  filters: FakeQuery['filters']
+  uid: string | null
+}
+export interface Rules {
+  /** A get, or a document as a write leaves it. */
+  document(request: RuleRequest): boolean
+  /** A query (get, count, listen), allowed or refused whatever it would return ("rules are not filters"). */
+  query(request: QueryRuleRequest): boolean
+}
+
+/**
+ * One Firestore instance (one per app): its connection (`__setOnline`) and its cache, the documents
+ * its server reads have returned, which `getDocs` answers from while it cannot reach the server.
+ */
+export interface FakeDb {
+  type: 'fake-firestore'
+  app: unknown
+  online: boolean
+  cache: FakeStore
+  /** Called when the connection comes back: queued batches commit, listeners catch up. */
+  reconnected: Set<() => void>
 }
 
 export class FakeFirestoreError extends Error {
@@ -250,6 +300,8 @@ function validate(q: FakeQuery): void {
 export class FakeStore {
   readonly collections = new Map<string, Map<string, Data>>()
   readonly calls: Call[] = []
+  /** Security rules, checked per document (see fakeFirestoreModule). None: everything is allowed. */
+  rules: Rules | undefined
   private readonly listeners = new Set<{ q: FakeQuery; emit: () => void }>()
 
   seed(collection: string, docs: Record<string, Data>): void {
@@ -266,6 +318,7 @@ export class FakeStore {
   }
 
   reset(): void {
+    this.rules = undefined
     this.collections.clear()
     this.calls.length = 0
     this.listeners.clear()
@@ -299,12 +352,14 @@ export class FakeStore {
     return q.limit === undefined ? docs : docs.slice(0, q.limit)
   }
 
-  listen(q: FakeQuery, next: (docs: StoredDoc[]) => void, fail: (error: unknown) => void): () => void {
+  /** A snapshot listener; `connected` false holds back server updates (they arrive on `poke`). */
+  listen(q: FakeQuery, next: (docs: StoredDoc[]) => void, fail: (error: unknown) => void, run = () => this.run(q), connected = () => true): () => void {
     let previous = new Map<string, string>()
     const emit = (): void => {
+      if (!connected()) return
       let docs: StoredDoc[]
       try {
-        docs = this.run(q)
+        docs = run()
       } catch (error) {
         fail(error)
         return
@@ -322,6 +377,11 @@ export class FakeStore {
     queueMicrotask(emit)
     return () => this.listeners.delete(listener)
   }
+
+  /** Every listener re-evaluates (a connection came back). */
+  poke(): void {
+    for (const listener of [...this.listeners]) listener.emit()
+  }
 }
 
 // ---------- the module ----------
@@ -337,23 +397,38 @@ function toSdk(value: unknown, Timestamp: Timestamps): unknown {
   return value
 }
 
-const METADATA = Object.freeze({ fromCache: false, hasPendingWrites: false })
+type Metadata = Readonly<{ fromCache: boolean; hasPendingWrites: boolean }>
+const METADATA: Metadata = Object.freeze({ fromCache: false, hasPendingWrites: false })
+const CACHED: Metadata = Object.freeze({ fromCache: true, hasPendingWrites: false })
+
+type FakeRef = { $: 'doc'; collection: string; id: string; db?: FakeDb }
 
 export function fakeFirestoreModule(): Record<string, unknown> & { __store: FakeStore } {
   const actual = jest.requireActual('firebase/firestore') as Record<string, unknown> & { Timestamp: Timestamps }
   const store = new FakeStore()
-  const snapshotOf = (collection: string, doc: StoredDoc) => ({
+  const FirestoreError = actual.FirestoreError as new (code: string, message: string) => Error
+  const auth = jest.requireActual('firebase/auth') as typeof import('firebase/auth')
+  const newDb = (app: unknown): FakeDb => ({ type: 'fake-firestore', app, online: true, cache: new FakeStore(), reconnected: new Set() })
+  const dbs = new WeakMap<object, FakeDb>()
+  const defaultDb = newDb(undefined)
+  /** Throws permission-denied where the rules refuse. */
+  const uidOf = (db: FakeDb): string | null => (db.app ? (auth.getAuth(db.app as Parameters<typeof auth.getAuth>[0]).currentUser?.uid ?? null) : null)
+  const denied = (what: string) => new FirestoreError('permission-denied', `Missing or insufficient permissions (${what}).`)
+  const allowed = (db: FakeDb, request: Omit<RuleRequest, 'uid'>): void => {
+    if (store.rules && !store.rules.document({ ...request, uid: uidOf(db) })) throw denied(`${request.op} ${request.collection}/${request.id}`)
+  }
+  const snapshotOf = (collection: string, doc: StoredDoc, metadata = METADATA) => ({
     id: doc.id,
     ref: { id: doc.id, path: `${collection}/${doc.id}` },
-    metadata: METADATA,
+    metadata,
     exists: () => true,
     data: () => toSdk(doc.data, actual.Timestamp),
     get: (field: string) => toSdk(read(doc, field), actual.Timestamp),
   })
-  const querySnapshot = (q: FakeQuery, docs: StoredDoc[]) => ({ docs: docs.map((d) => snapshotOf(q.collection, d)), size: docs.length, empty: docs.length === 0, metadata: METADATA })
+  const querySnapshot = (q: FakeQuery, docs: StoredDoc[], metadata = METADATA) => ({ docs: docs.map((d) => snapshotOf(q.collection, d, metadata)), size: docs.length, empty: docs.length === 0, metadata })
 
-  function query(base: { $: 'collection'; name: string }, ...constraints: Constraint[]): FakeQuery {
-    const q: FakeQuery = { $: 'query', collection: base.name, filters: [], orderBy: [] }
+  function query(base: { $: 'collection'; name: string; db?: FakeDb }, ...constraints: Constraint[]): FakeQuery {
+    const q: FakeQuery = { $: 'query', ...(base.db ? { db: base.db } : {}), collection: base.name, filters: [], orderBy: [] }
     for (const c of constraints) {
       if (c.$ === 'orderBy') q.orderBy.push(c)
       else if (c.$ === 'limit') q.limit = c.n
@@ -368,7 +443,7 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
   }
 
   type FieldValueImpl = { _methodName?: string; _operand?: number; _elements?: unknown[] }
-  type Staged = { ref: { collection: string; id: string }; kind: 'set' | 'update' | 'delete'; data?: Record<string, unknown> }
+  type Staged = { ref: FakeRef; kind: 'set' | 'update' | 'delete'; data?: Record<string, unknown> }
   let clockMicros = Date.now() * 1000
   const Timestamp = actual.Timestamp as unknown as { new (seconds: number, nanoseconds: number): { toDate(): Date; seconds: number; nanoseconds: number } }
   /** A value as stored (Dates for Timestamps), FieldValues resolved against the current one. */
@@ -416,52 +491,112 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
   const getPath = (target: Record<string, unknown> | undefined, path: string[]): unknown =>
     path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), target)
   /** Applies staged writes at once, at one commit time. */
-  const commit = (staged: Staged[]): void => {
+  const commit = (staged: Staged[], db: FakeDb): void => {
     clockMicros = Math.max(clockMicros + 1, Date.now() * 1000)
     const now = new Timestamp(Math.floor(clockMicros / 1e6), (clockMicros % 1e6) * 1000)
+    // Computed first, written after: a commit the rules refuse writes nothing.
+    const results = new Map<string, { collection: string; id: string; before?: Data; after?: Data }>()
     for (const w of staged) {
-      const existing = store.collections.get(w.ref.collection)?.get(w.ref.id) as Record<string, unknown> | undefined
-      if (w.kind === 'delete') store.set(w.ref.collection, w.ref.id, undefined)
-      else if (w.kind === 'set') store.set(w.ref.collection, w.ref.id, resolve(w.data, undefined, now) as Data)
+      const key = `${w.ref.collection}/${w.ref.id}`
+      const stored = store.collections.get(w.ref.collection)?.get(w.ref.id)
+      const entry = results.get(key) ?? { collection: w.ref.collection, id: w.ref.id, ...(stored ? { before: stored } : {}) }
+      const existing = (results.has(key) ? entry.after : stored) as Record<string, unknown> | undefined
+      if (w.kind === 'delete') delete entry.after
+      else if (w.kind === 'set') entry.after = resolve(w.data, undefined, now) as Data
       else {
-        if (!existing) throw Object.assign(new Error(`No document to update: ${w.ref.collection}/${w.ref.id}`), { code: 'not-found' })
+        if (!existing) throw new FirestoreError('not-found', `No document to update: ${w.ref.collection}/${w.ref.id}`)
         const next = { ...existing }
-        for (const [key, value] of Object.entries(w.data!)) setPath(next, key.split('.'), resolve(value, getPath(existing, key.split('.')), now))
-        store.set(w.ref.collection, w.ref.id, next as Data)
+        for (const [field, value] of Object.entries(w.data!)) setPath(next, field.split('.'), resolve(value, getPath(existing, field.split('.')), now))
+        entry.after = next as Data
       }
+      results.set(key, entry)
     }
+    for (const r of results.values()) {
+      const op = r.after === undefined ? 'delete' : r.before === undefined ? 'create' : 'update'
+      if (r.after === undefined && r.before === undefined) continue
+      allowed(db, { op, collection: r.collection, id: r.id, before: r.before, after: r.after })
+    }
+    for (const r of results.values()) store.set(r.collection, r.id, r.after)
   }
   const stager = (staged: Staged[]) => ({
     set: (ref: Staged['ref'], data: Record<string, unknown>) => void staged.push({ ref, kind: 'set', data }),
     update: (ref: Staged['ref'], data: Record<string, unknown>) => void staged.push({ ref, kind: 'update', data }),
     delete: (ref: Staged['ref']) => void staged.push({ ref, kind: 'delete' }),
   })
-  const getDoc = async (ref: { collection: string; id: string }) => {
+  const getDoc = async (ref: FakeRef, source: 'default' | 'server' = 'default') => {
+    const db = ref.db ?? defaultDb
+    if (!db.online) {
+      const cached = db.cache.collections.get(ref.collection)?.get(ref.id)
+      if (source === 'server' || !cached) throw new FirestoreError('unavailable', 'Failed to get document because the client is offline.')
+      return snapshotOf(ref.collection, { id: ref.id, data: cached }, CACHED)
+    }
     const data = store.collections.get(ref.collection)?.get(ref.id)
+    allowed(db, { op: 'read', collection: ref.collection, id: ref.id, before: data })
     store.calls.push({ fn: 'getDoc', documents: data ? 1 : 0, ids: data ? [ref.id] : [] })
+    if (data) db.cache.set(ref.collection, ref.id, data)
     return data
       ? snapshotOf(ref.collection, { id: ref.id, data })
       : { id: ref.id, exists: () => false, data: () => undefined, get: () => undefined, metadata: METADATA }
+  }
+  /** A query on the server: rules checked on every document it returns, results cached. */
+  const serverQuery = (q: FakeQuery, paged = true): StoredDoc[] => {
+    const db = q.db ?? defaultDb
+    if (store.rules && !store.rules.query({ collection: q.collection, filters: q.filters, uid: uidOf(db) })) throw denied(`query on ${q.collection}`)
+    const docs = store.run(q, paged)
+    for (const d of docs) db.cache.set(q.collection, d.id, d.data)
+    return docs
+  }
+  const connected = (db: FakeDb): void => {
+    if (!db.online) throw new FirestoreError('unavailable', 'Failed to get documents from server. (However, these documents may exist in the local cache.)')
+  }
+  const getDocs = async (q: FakeQuery, source: 'default' | 'server' = 'default') => {
+    const db = q.db ?? defaultDb
+    if (!db.online && source === 'default') return querySnapshot(q, db.cache.run(q), CACHED)
+    connected(db)
+    const docs = serverQuery(q)
+    store.calls.push({ fn: 'getDocs', query: q, documents: docs.length, ids: docs.map((d) => d.id) })
+    return querySnapshot(q, docs)
   }
 
   return {
     ...actual,
     __store: store,
-    writeBatch: () => {
-      const staged: Staged[] = []
-      return { ...stager(staged), commit: async () => commit(staged) }
+    __setOnline: (db: FakeDb, online: boolean) => {
+      db.online = online
+      if (!online) return
+      for (const resume of [...db.reconnected]) resume()
+      db.reconnected.clear()
+      store.poke()
     },
-    runTransaction: async <T>(_db: unknown, fn: (tx: unknown) => Promise<T>): Promise<T> => {
+    writeBatch: (db: FakeDb = defaultDb) => {
       const staged: Staged[] = []
-      const result = await fn({ ...stager(staged), get: getDoc })
-      commit(staged)
+      return {
+        ...stager(staged),
+        // The SDK keeps a batch until the server acknowledges it: offline, that is when the connection is back.
+        commit: async () => {
+          while (!db.online) await new Promise<void>((resume) => db.reconnected.add(resume))
+          commit(staged, db)
+        },
+      }
+    },
+    runTransaction: async <T>(db: FakeDb, fn: (tx: unknown) => Promise<T>): Promise<T> => {
+      connected(db)
+      const staged: Staged[] = []
+      const result = await fn({ ...stager(staged), get: (ref: FakeRef) => getDoc(ref, 'server') })
+      connected(db)
+      commit(staged, db)
       return result
     },
-    getFirestore: () => ({ type: 'fake-firestore' }),
+    getFirestore: (app?: object) => {
+      if (!app) return defaultDb
+      let db = dbs.get(app)
+      if (!db) dbs.set(app, (db = newDb(app)))
+      return db
+    },
     connectFirestoreEmulator: () => undefined,
     terminate: async () => undefined,
-    collection: (_db: unknown, name: string) => ({ $: 'collection', name }),
-    doc: (_db: unknown, collection: string, id: string) => ({ $: 'doc', collection, id }),
+    collection: (db: FakeDb, name: string) => ({ $: 'collection', name, db }),
+    doc: (db: FakeDb, collection: string, id: string): FakeRef => ({ $: 'doc', collection, id, db }),
     documentId: () => KEY,
     where: (field: string, op: Op, value: unknown): WhereConstraint => ({ $: 'where', field, op, value }),
     and: (...filters: FilterConstraint[]): CompositeConstraint => ({ $: 'and', filters }),
@@ -470,18 +605,23 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
     limit: (n: number) => ({ $: 'limit', n }),
     startAfter: (...values: unknown[]) => ({ $: 'startAfter', values }),
     query,
-    getDocs: async (q: FakeQuery) => {
-      const docs = store.run(q)
-      store.calls.push({ fn: 'getDocs', query: q, documents: docs.length, ids: docs.map((d) => d.id) })
-      return querySnapshot(q, docs)
-    },
+    getDocs: (q: FakeQuery) => getDocs(q),
+    getDocsFromServer: (q: FakeQuery) => getDocs(q, 'server'),
     getCountFromServer: async (q: FakeQuery) => {
-      const count = store.run(q, false).length
+      connected(q.db ?? defaultDb)
+      const count = serverQuery(q, false).length
       store.calls.push({ fn: 'getCountFromServer', query: q, documents: 0, ids: [], count })
       return { data: () => ({ count }) }
     },
-    getDoc,
+    getDoc: (ref: FakeRef) => getDoc(ref),
+    getDocFromServer: (ref: FakeRef) => getDoc(ref, 'server'),
     onSnapshot: (q: FakeQuery, _options: unknown, next: (s: unknown) => void, error: (e: unknown) => void) =>
-      store.listen(q, (docs) => next(querySnapshot(q, docs)), error),
+      store.listen(
+        q,
+        (docs) => next(querySnapshot(q, docs)),
+        error,
+        () => serverQuery(q),
+        () => (q.db ?? defaultDb).online,
+      ),
   }
 }

@@ -15,7 +15,7 @@ import { TOMBSTONES_PREFIX } from '../../adapters/firebase/firestore-sync.js'
 import { Bytes, createClient, GeoPoint, increment, memoryStore } from '../../src/index.js'
 import type { Adapter, SyncRecord, SyncService } from '../../src/spi.js'
 import { expectError } from '../contract/helpers.js'
-import type { FakeStore } from './fake-firestore.js'
+import type { FakeDb, FakeStore } from './fake-firestore.js'
 
 const store = (sdk as unknown as { __store: FakeStore }).__store
 const opened: Adapter[] = []
@@ -139,6 +139,39 @@ describe('firestore({ offline }) SyncService (translation, fake Firestore)', () 
       after = records[records.length - 1]!
     }
     expect(seen).toEqual(['d0', 'd1', 'd3', 'd4', 'd5', 'd6', 'd2†', 'y', 'z'])
+  })
+
+  it('a plain delete through the documents service leaves a tombstone too, so delta pulls see it', async () => {
+    const a = adapter(true)
+    await a.documents.write([{ type: 'set', collection: 'c', id: 'p', data: { v: 1 } }], { atomic: false })
+    await a.documents.write([{ type: 'delete', collection: 'c', id: 'p' }], { atomic: false })
+    expect(stored(`${TOMBSTONES_PREFIX}c`, 'p')).toMatchObject({ _portabase: { writeId: null } })
+    expect(summary(await syncOf(a).changes('c', null, 10))).toEqual([['p', null, null]])
+    // Without offline there is no feed, and no tombstone.
+    const plain = adapter(false)
+    await plain.documents.write([{ type: 'set', collection: 'q', id: 'p', data: { v: 1 } }], { atomic: false })
+    await plain.documents.write([{ type: 'delete', collection: 'q', id: 'p' }], { atomic: false })
+    expect(stored(`${TOMBSTONES_PREFIX}q`, 'p')).toBeUndefined()
+  })
+
+  it('sync reads go to the server: cut off, fetch and changes fail unavailable instead of answering from the SDK cache', async () => {
+    const a = adapter(true)
+    const sync = syncOf(a)
+    await sync.write([{ type: 'set', collection: 'c', id: 'x', data: { v: 1 }, writeId: 'w1' }])
+    expect(await sync.changes('c', null, 10)).toHaveLength(1)
+    const db = (sdk as unknown as { getFirestore(app: unknown): FakeDb }).getFirestore((a as unknown as { app: unknown }).app)
+    const cut = (sdk as unknown as { __setOnline(db: FakeDb, online: boolean): void }).__setOnline
+    cut(db, false)
+    try {
+      // The SDK's own getDocs would answer from its cache here (fromCache), and the feed would look complete.
+      expect((await sdk.getDocs(sdk.query(sdk.collection(db as never, 'c')))).metadata.fromCache).toBe(true)
+      await expectError(() => sync.changes('c', null, 10), 'unavailable', 'changes while cut off')
+      await expectError(() => sync.fetch('c', ['x']), 'unavailable', 'fetch while cut off')
+      await expectError(() => sync.write([{ type: 'set', collection: 'c', id: 'y', data: { v: 2 }, writeId: 'w2' }]), 'unavailable', 'write while cut off')
+    } finally {
+      cut(db, true)
+    }
+    expect(summary(await sync.fetch('c', ['x', 'y']))).toEqual([['x', { v: 1 }, 'w1']])
   })
 
   it('the offline engine over it: a device writes offline-first, the server holds it once, another device pulls it', async () => {

@@ -11,7 +11,9 @@ const OWNED_RULES = `rules_version = '2';
 service cloud.firestore {
   match /databases/{database}/documents {
     match /owned/{id} {
-      allow read, update, delete: if request.auth != null && resource.data.owner == request.auth.uid;
+      // A get of a missing document is allowed: the sync service's transaction reads before it creates.
+      allow read: if request.auth != null && (resource == null || resource.data.owner == request.auth.uid);
+      allow update, delete: if request.auth != null && resource.data.owner == request.auth.uid;
       allow create: if request.auth != null && request.resource.data.owner == request.auth.uid;
     }
     match /{collection}/{id} {
@@ -32,7 +34,12 @@ export function firestoreHost(): { host: string; port: number } {
 }
 
 /** The emulators of one test file: started in `setup`, with the owned rules loaded. */
-export function liveFirebase(): { setup(): Promise<void>; teardown(): Promise<void>; adapter(documents?: FirestoreOptions): FirebaseAdapter } {
+export function liveFirebase(): {
+  setup(): Promise<void>
+  teardown(): Promise<void>
+  /** An adapter on the emulators; `firestoreAt` reaches Firestore through another address (a relay). */
+  adapter(documents?: FirestoreOptions, firestoreAt?: { host: string; port: number }): FirebaseAdapter
+} {
   let emulators: FirebaseEmulators | undefined
   return {
     async setup() {
@@ -48,8 +55,8 @@ export function liveFirebase(): { setup(): Promise<void>; teardown(): Promise<vo
     async teardown() {
       await emulators?.stop()
     },
-    adapter(documents = {}) {
-      const store = firestoreHost()
+    adapter(documents = {}, firestoreAt) {
+      const store = firestoreAt ?? firestoreHost()
       if (!emulators) throw new Error('The Firebase emulators are not running (setup failed)')
       const { host, authPort, functionsPort, storagePort, projectId, storageBucket } = emulators
       return firebase({

@@ -1,17 +1,20 @@
 /**
  * Offline collections on Firebase against a real Firestore emulator (firebase-live.ts): the sync SPI
- * suite and the offline suite on `firestore({ offline: true })`. A device goes offline with
- * Firestore's own `disableNetwork()`; `failNextWrites(n)` fails the device's next n sync writes with
- * `internal` before they reach the SDK (the emulator has no fault injection).
+ * suite and the offline suite on `firestore({ offline: true })`. Each device reaches Firestore
+ * through its own TCP relay (test/backends/tcp-cut.ts) and goes offline when the relay cuts it off.
+ * Not `disableNetwork()`: it stops the SDK's listen and write streams, but transactions (which the
+ * SyncService writes with) still reach the server (the SDK's TransactionRunner calls the datastore
+ * directly). `failNextWrites(n)` fails the device's next n sync writes with `internal` before they
+ * reach the SDK (the emulator has no fault injection).
  */
-import { disableNetwork, enableNetwork, getFirestore } from 'firebase/firestore'
 import { PortabaseError } from '../../src/errors.js'
 import { generateId } from '../../src/index.js'
 import type { Adapter } from '../../src/spi.js'
 import { sleep } from '../contract/helpers.js'
 import { runSyncSpiSuite } from '../contract/sync-spi.js'
 import { runOfflineSuite } from '../offline/suite.js'
-import { liveFirebase } from './firebase-live.js'
+import { startTcpCut, type TcpCut } from '../backends/tcp-cut.js'
+import { firestoreHost, liveFirebase } from './firebase-live.js'
 
 jest.setTimeout(120_000)
 
@@ -41,12 +44,19 @@ runSyncSpiSuite({
   hiddenReads: 'permission-denied',
 })
 
+const relays: TcpCut[] = []
+
 runOfflineSuite({
   name: 'firebase (live Firestore emulator)',
   setup: forOffline.setup,
-  teardown: forOffline.teardown,
+  async teardown() {
+    await Promise.all(relays.splice(0).map((r) => r.close()))
+    await forOffline.teardown()
+  },
   async device() {
-    const adapter = forOffline.adapter({ offline: true })
+    const relay = await startTcpCut(firestoreHost())
+    relays.push(relay)
+    const adapter = forOffline.adapter({ offline: true }, { host: '127.0.0.1', port: relay.port })
     const sync = adapter.sync!
     let failures = 0
     const write = sync.write.bind(sync)
@@ -57,11 +67,10 @@ runOfflineSuite({
       }
       return write(ops, options)
     }
-    const db = getFirestore(adapter.app)
     return {
       adapter: adapter as Adapter,
-      goOffline: () => disableNetwork(db),
-      goOnline: () => enableNetwork(db),
+      goOffline: async () => relay.cut(),
+      goOnline: async () => relay.restore(),
       failNextWrites: (n: number) => {
         failures += n
       },
