@@ -133,6 +133,16 @@ const isTimestamp = (v: unknown): v is TimestampLike => v !== null && typeof v =
 const timeOf = (v: Date | TimestampLike): [number, number] =>
   v instanceof Date ? [Math.floor(v.getTime() / 1000), (((v.getTime() % 1000) + 1000) % 1000) * 1e6] : [v.seconds, v.nanoseconds]
 
+// The SDK's value classes (a map that looks like one is still a map).
+type BytesLike = { toUint8Array(): Uint8Array }
+type GeoPointLike = { latitude: number; longitude: number }
+type RefLike = { $: 'doc'; collection: string; id: string }
+const sdkClass = (name: 'Bytes' | 'GeoPoint' | 'DocumentReference') => (jest.requireActual('firebase/firestore') as Record<string, new (...args: never[]) => object>)[name]!
+const isBytes = (v: object): v is BytesLike => v instanceof sdkClass('Bytes')
+const isGeoPoint = (v: object): v is GeoPointLike => v instanceof sdkClass('GeoPoint')
+const isRef = (v: object): v is RefLike => v instanceof sdkClass('DocumentReference')
+
+/** Firestore's type order: null, boolean, number, timestamp, string, bytes, reference, geopoint, array, map. */
 function typeOrder(v: unknown): number {
   if (v === null) return 0
   if (typeof v === 'boolean') return 1
@@ -140,6 +150,11 @@ function typeOrder(v: unknown): number {
   if (v instanceof Date || isTimestamp(v)) return 3
   if (typeof v === 'string') return 5
   if (Array.isArray(v)) return 9
+  if (typeof v === 'object') {
+    if (isBytes(v)) return 6
+    if (isRef(v)) return 7
+    if (isGeoPoint(v)) return 8
+  }
   return 11
 }
 
@@ -163,6 +178,12 @@ export function valueCompare(a: unknown, b: unknown): number {
     }
     case 5:
       return utf8(a as string, b as string)
+    case 6:
+      return Buffer.compare((a as BytesLike).toUint8Array(), (b as BytesLike).toUint8Array())
+    case 7:
+      return utf8((a as RefLike).collection, (b as RefLike).collection) || utf8((a as RefLike).id, (b as RefLike).id)
+    case 8:
+      return (a as GeoPointLike).latitude - (b as GeoPointLike).latitude || (a as GeoPointLike).longitude - (b as GeoPointLike).longitude
     case 9: {
       const x = a as unknown[]
       const y = b as unknown[]
@@ -408,6 +429,13 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
   const store = new FakeStore()
   const FirestoreError = actual.FirestoreError as new (code: string, message: string) => Error
   const auth = jest.requireActual('firebase/auth') as typeof import('firebase/auth')
+  /** A DocumentReference (instanceof works, as the codec checks) to a top-level collection's document. */
+  const refOf = (db: FakeDb, collection: string, id: string): FakeRef => {
+    const DocumentReference = actual.DocumentReference as unknown as { prototype: object }
+    const path = `${collection}/${id}`
+    const values = { $: 'doc', collection, id, db, path, parent: { id: collection, path: collection, parent: null }, toJSON: () => ({ path }), isEqual: (other: RefLike) => other?.$ === 'doc' && other.collection === collection && other.id === id }
+    return Object.defineProperties(Object.create(DocumentReference.prototype), Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, enumerable: ['$', 'collection', 'id', 'path'].includes(k) }]))) as FakeRef
+  }
   const newDb = (app: unknown): FakeDb => ({ type: 'fake-firestore', app, online: true, cache: new FakeStore(), reconnected: new Set() })
   const dbs = new WeakMap<object, FakeDb>()
   const defaultDb = newDb(undefined)
@@ -417,7 +445,10 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
   const allowed = (db: FakeDb, request: Omit<RuleRequest, 'uid'>): void => {
     if (store.rules && !store.rules.document({ ...request, uid: uidOf(db) })) throw denied(`${request.op} ${request.collection}/${request.id}`)
   }
+  /** Each committed document's update time, as the SDK's snapshot holds it (`_document.version`). */
+  const versions = new Map<string, unknown>()
   const snapshotOf = (collection: string, doc: StoredDoc, metadata = METADATA) => ({
+    _document: { version: { toTimestamp: () => versions.get(`${collection}/${doc.id}`) } },
     id: doc.id,
     ref: { id: doc.id, path: `${collection}/${doc.id}` },
     metadata,
@@ -516,7 +547,12 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
       if (r.after === undefined && r.before === undefined) continue
       allowed(db, { op, collection: r.collection, id: r.id, before: r.before, after: r.after })
     }
-    for (const r of results.values()) store.set(r.collection, r.id, r.after)
+    for (const r of results.values()) {
+      // The version first: listeners read it while `set` notifies them.
+      if (r.after) versions.set(`${r.collection}/${r.id}`, now)
+      else versions.delete(`${r.collection}/${r.id}`)
+      store.set(r.collection, r.id, r.after)
+    }
   }
   const stager = (staged: Staged[]) => ({
     set: (ref: Staged['ref'], data: Record<string, unknown>) => void staged.push({ ref, kind: 'set', data }),
@@ -596,7 +632,7 @@ export function fakeFirestoreModule(): Record<string, unknown> & { __store: Fake
     connectFirestoreEmulator: () => undefined,
     terminate: async () => undefined,
     collection: (db: FakeDb, name: string) => ({ $: 'collection', name, db }),
-    doc: (db: FakeDb, collection: string, id: string): FakeRef => ({ $: 'doc', collection, id, db }),
+    doc: (db: FakeDb, collection: string, id: string): FakeRef => refOf(db, collection, id),
     documentId: () => KEY,
     where: (field: string, op: Op, value: unknown): WhereConstraint => ({ $: 'where', field, op, value }),
     and: (...filters: FilterConstraint[]): CompositeConstraint => ({ $: 'and', filters }),
