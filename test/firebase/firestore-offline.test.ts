@@ -19,10 +19,10 @@ jest.mock('firebase/firestore', () => (jest.requireActual('./fake-firestore') as
 
 import * as sdk from 'firebase/firestore'
 import { firebase, firebaseAuth, firestore } from '../../adapters/firebase/index.js'
-import { PortabaseError } from '../../src/errors.js'
 import type { Adapter } from '../../src/spi.js'
 import { startFirebaseEmulators, type FirebaseEmulators } from '../backends/firebase/emulators.js'
 import { runOfflineSuite } from '../offline/suite.js'
+import { failingSyncWrites } from '../offline/sync-write-faults.js'
 import type { FakeDb, FakeStore } from './fake-firestore.js'
 import { ownedRules } from './owned-rules.js'
 
@@ -50,24 +50,12 @@ runOfflineSuite({
       emulators: { auth: { host, port: authPort } },
       services: { auth: firebaseAuth(), documents: firestore({ offline: true }) },
     })
-    const sync = adapter.sync!
-    let failures = 0
-    const write = sync.write.bind(sync)
-    sync.write = async (ops, options) => {
-      if (failures > 0) {
-        failures--
-        throw new PortabaseError('internal', 'injected sync write failure', { provider: 'firebase' })
-      }
-      return write(ops, options)
-    }
     const db = fake.getFirestore(adapter.app)
     return {
       adapter: adapter as Adapter,
       goOffline: async () => fake.__setOnline(db, false),
       goOnline: async () => fake.__setOnline(db, true),
-      failNextWrites: (n: number) => {
-        failures += n
-      },
+      failNextWrites: failingSyncWrites(adapter, 'firebase'),
     }
   },
   freshCollection: () => `o${++collections}`,

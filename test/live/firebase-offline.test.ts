@@ -7,12 +7,12 @@
  * directly). `failNextWrites(n)` fails the device's next n sync writes with `internal` before they
  * reach the SDK (the emulator has no fault injection).
  */
-import { PortabaseError } from '../../src/errors.js'
 import { generateId } from '../../src/index.js'
 import type { Adapter } from '../../src/spi.js'
 import { sleep } from '../contract/helpers.js'
 import { runSyncSpiSuite } from '../contract/sync-spi.js'
 import { runOfflineSuite } from '../offline/suite.js'
+import { failingSyncWrites } from '../offline/sync-write-faults.js'
 import { startTcpCut, type TcpCut } from '../backends/tcp-cut.js'
 import { firestoreHost, liveFirebase } from './firebase-live.js'
 
@@ -57,23 +57,11 @@ runOfflineSuite({
     const relay = await startTcpCut(firestoreHost())
     relays.push(relay)
     const adapter = forOffline.adapter({ offline: true }, { host: '127.0.0.1', port: relay.port })
-    const sync = adapter.sync!
-    let failures = 0
-    const write = sync.write.bind(sync)
-    sync.write = async (ops, options) => {
-      if (failures > 0) {
-        failures--
-        throw new PortabaseError('internal', 'injected sync write failure', { provider: 'firebase' })
-      }
-      return write(ops, options)
-    }
     return {
       adapter: adapter as Adapter,
       goOffline: async () => relay.cut(),
       goOnline: async () => relay.restore(),
-      failNextWrites: (n: number) => {
-        failures += n
-      },
+      failNextWrites: failingSyncWrites(adapter, 'firebase'),
     }
   },
   freshCollection: fresh,
