@@ -2,8 +2,8 @@ import { Subject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { deepFreeze } from '../../src/freeze.js'
 import { typeRank } from '../../src/query/compare.js'
-import type { OrderBy } from '../../src/query/model.js'
-import { OrderedIndex } from '../../src/query/ordered-index.js'
+import type { Cursor, OrderBy } from '../../src/query/model.js'
+import { OrderedIndexes } from '../../src/query/ordered-index.js'
 import type { ConfigScalar, Doc, DocumentData, User } from '../../src/types.js'
 import { systemClock, type Clock } from './clock.js'
 
@@ -129,8 +129,8 @@ export class MemoryBackend {
   private readonly syncStates = new Map<string, SyncState>()
   /** Deletion time of the oldest tombstone kept (Infinity: none), so purging is free until one expires. */
   private oldestTombstone = Number.POSITIVE_INFINITY
-  /** Ordered indexes per collection, by OrderedIndex.keyOf(orderBy); updated by every commit. */
-  private readonly indexes = new Map<string, Map<string, OrderedIndex<Doc>>>()
+  /** Ordered indexes per collection; updated by every commit. */
+  private readonly indexes = new Map<string, OrderedIndexes<Doc>>()
   private readonly indexMinDocs: number
   private readonly indexesPerCollection: number
 
@@ -159,21 +159,16 @@ export class MemoryBackend {
 
   /**
    * The collection's documents sorted by `orderBy`, from an index every commit keeps up to date
-   * (created on first use); undefined for a collection below `indexes.minDocs` or past its quota of
-   * indexes, which the caller then scans.
+   * (created on first use), from the cursor's position on when there is one; undefined for a
+   * collection below `indexes.minDocs` or past its quota of indexes, which the caller then scans.
    */
-  orderedDocs(collection: string, orderBy: readonly OrderBy[]): Iterable<Doc> | undefined {
-    const key = OrderedIndex.keyOf(orderBy)
-    let byOrder = this.indexes.get(collection)
-    let index = byOrder?.get(key)
-    if (index === undefined) {
-      const docs = this.collection(collection)
-      if (docs.size < this.indexMinDocs || (byOrder?.size ?? 0) >= this.indexesPerCollection) return undefined
-      index = new OrderedIndex<Doc>(orderBy, docs.values())
-      if (byOrder === undefined) this.indexes.set(collection, (byOrder = new Map()))
-      byOrder.set(key, index)
+  orderedDocs(collection: string, orderBy: readonly OrderBy[], after?: Cursor): Iterable<Doc> | undefined {
+    let indexes = this.indexes.get(collection)
+    if (indexes === undefined) {
+      if (this.indexesPerCollection === 0) return undefined
+      this.indexes.set(collection, (indexes = new OrderedIndexes<Doc>({ minDocs: this.indexMinDocs, max: this.indexesPerCollection })))
     }
-    return index.values()
+    return indexes.ordered(orderBy, this.collection(collection))?.values(after)
   }
 
   /** Field → type rank per collection, learnt from the data on first use (typed-fields mode). */
@@ -207,8 +202,7 @@ export class MemoryBackend {
       const store = this.collection(collection)
       const state = this.syncState(collection)
       const before = store.get(id)
-      const indexes = this.indexes.get(collection)
-      if (indexes !== undefined) for (const index of indexes.values()) index.replace(before, after)
+      this.indexes.get(collection)?.replace(before, after)
       if (after) {
         store.set(id, after)
         state.writeIds.set(id, writeId)

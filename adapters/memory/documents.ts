@@ -194,7 +194,7 @@ export class MemoryDocuments implements DocumentsService {
    */
   private source(collection: string, query: Query): [Iterable<Doc>, RunOptions] {
     const indexed = query.limit !== undefined && isReferenceSemantics(this.semantics)
-    const ordered = indexed ? this.backend.orderedDocs(collection, query.orderBy) : undefined
+    const ordered = indexed ? this.backend.orderedDocs(collection, query.orderBy, query.startAfter) : undefined
     return ordered ? [this.visible(collection, ordered), { ordered: true }] : [this.visible(collection, this.backend.collection(collection).values()), {}]
   }
 

@@ -6,6 +6,11 @@
 import { Subject } from 'rxjs'
 import { deepFreeze } from '../freeze.js'
 import { valuesEqual } from '../query/compare.js'
+import { compileDeclared } from '../query/declared.js'
+import { runQuery, type Comparator, type CompiledQuery } from '../query/evaluate.js'
+import type { OrderBy, Query } from '../query/model.js'
+import { OrderedIndexes } from '../query/ordered-index.js'
+import { isReferenceSemantics, REFERENCE_SEMANTICS, type QuerySemantics } from '../query/semantics.js'
 import type { SyncRecord, WriteOp } from '../spi.js'
 import type { Doc, DocumentData } from '../types.js'
 import { applyWrite } from '../write.js'
@@ -83,24 +88,57 @@ export function written(w: QueuedWrite): WrittenWrite {
   return { writeId: w.writeId, type: w.op.type, data: w.op.type === 'delete' ? null : w.op.data, createdAt: w.createdAt }
 }
 
+/** Indexes pay off from this many documents (below, a scan is as fast); at most this many orderings. */
+const INDEX_MIN_DOCS = 1_000
+const INDEXES_PER_COLLECTION = 8
+
+/** One collection's share of the mirror. */
+interface CollectionMirror {
+  /** Last known server state per id. */
+  server: Map<string, ServerState>
+  /** The local view per id: server state with the queued writes applied. */
+  local: Map<string, Doc>
+  /** Ordered indexes of the local view, for limited queries. */
+  indexes: OrderedIndexes<Doc>
+}
+
 export class LocalCache {
-  private readonly server = new Map<string, ServerState>()
+  private readonly collections = new Map<string, CollectionMirror>()
   private readonly queued = new Map<number, QueuedWrite>()
   private readonly queuedByDoc = new Map<string, QueuedWrite[]>()
   private readonly writeIds = new Set<string>()
-  private readonly local = new Map<string, Map<string, Doc>>()
   readonly changes$ = new Subject<LocalChange[]>()
   private lastSeq = 0
 
+  /** `semantics`: the adapter's declared query semantics, which local queries and their indexes follow. */
+  constructor(private readonly semantics: QuerySemantics = REFERENCE_SEMANTICS) {}
+
   load(docs: Array<[string, StoredValue]>, outbox: Array<[string, StoredValue]>): void {
-    for (const [key, value] of docs) this.server.set(key, decodeServerState(value))
+    // Keys come sorted: a collection's documents are consecutive.
+    let prefix = ''
+    let server: Map<string, ServerState> | undefined
+    for (const [key, value] of docs) {
+      if (server === undefined || !key.startsWith(prefix)) {
+        const slash = key.indexOf('/')
+        prefix = key.slice(0, slash + 1)
+        server = this.mirror(key.slice(0, slash)).server
+      }
+      server.set(key.slice(prefix.length), decodeServerState(value))
+    }
     for (const [, value] of outbox) {
       const write = decodeQueuedWrite(value)
       this.addQueued(write)
       this.lastSeq = Math.max(this.lastSeq, write.seq)
     }
-    const keys = new Set([...this.server.keys(), ...this.queuedByDoc.keys()])
-    for (const key of keys) this.recompute(key)
+    // Documents without queued writes (nearly all) are their server state: built directly.
+    const queued = this.queuedByDoc.size > 0
+    for (const [collection, { server, local }] of this.collections) {
+      for (const [id, state] of server) {
+        if (state.data === null || (queued && this.queuedByDoc.has(docKey(collection, id)))) continue
+        local.set(id, localDoc(id, state.data, state, []))
+      }
+    }
+    for (const key of this.queuedByDoc.keys()) this.recompute(key)
   }
 
   nextSeq(): number {
@@ -109,7 +147,7 @@ export class LocalCache {
   }
 
   serverState(collection: string, id: string): ServerState {
-    return this.server.get(docKey(collection, id)) ?? ABSENT
+    return this.collections.get(collection)?.server.get(id) ?? ABSENT
   }
 
   /** Queued writes, oldest first. */
@@ -122,7 +160,9 @@ export class LocalCache {
   }
 
   get isEmpty(): boolean {
-    return this.queued.size === 0 && this.server.size === 0
+    if (this.queued.size > 0) return false
+    for (const { server } of this.collections.values()) if (server.size > 0) return false
+    return true
   }
 
   queuedAt(seq: number): QueuedWrite | undefined {
@@ -137,20 +177,45 @@ export class LocalCache {
     return this.queuedByDoc.get(docKey(collection, id)) ?? []
   }
 
+  /** Collections with queued writes. */
+  pendingCollections(): Set<string> {
+    const out = new Set<string>()
+    for (const w of this.queued.values()) out.add(w.op.collection)
+    return out
+  }
+
   doc(collection: string, id: string): Doc | undefined {
-    return this.local.get(collection)?.get(id)
+    return this.collections.get(collection)?.local.get(id)
   }
 
   docs(collection: string): Iterable<Doc> {
-    return this.local.get(collection)?.values() ?? []
+    return this.collections.get(collection)?.local.values() ?? []
+  }
+
+  /**
+   * Runs a query on the local view, under the adapter's declared semantics. A limited query reads
+   * its page from an ordered index of its ordering (built on the ordering's second use, kept up to
+   * date by every change; cursor pages start at the cursor), so it reads about `limit` / (the share
+   * that matches) documents; other queries scan.
+   */
+  query(collection: string, query: Query, compiled: CompiledQuery = compileDeclared(query, this.semantics)): Doc[] {
+    const mirror = this.collections.get(collection)
+    if (!mirror) return []
+    const index = query.limit !== undefined ? mirror.indexes.ordered(query.orderBy, mirror.local, this.orderCompare(query.orderBy)) : undefined
+    return index ? runQuery(index.values(query.startAfter), compiled, { ordered: true }) : runQuery(mirror.local.values(), compiled)
   }
 
   ids(collection: string): string[] {
-    const ids = new Set<string>()
+    const mirror = this.collections.get(collection)
+    const ids = new Set<string>(mirror?.server.keys())
     const prefix = `${collection}/`
-    for (const key of this.server.keys()) if (key.startsWith(prefix)) ids.add(key.slice(prefix.length))
     for (const key of this.queuedByDoc.keys()) if (key.startsWith(prefix)) ids.add(key.slice(prefix.length))
     return [...ids]
+  }
+
+  /** Whether this device holds a server state of the document. */
+  holds(collection: string, id: string): boolean {
+    return this.collections.get(collection)?.server.has(id) ?? false
   }
 
   /** The write id this device last knows for a document: its last queued write's, else the server's. */
@@ -193,8 +258,10 @@ export class LocalCache {
         for (const w of removed) keys.add(this.removeQueued(w.seq))
         for (const w of upserts.values()) keys.add(this.replaceQueued(w))
         for (const [key, state] of states) {
-          if (state === undefined) this.server.delete(key)
-          else this.server.set(key, state)
+          const slash = key.indexOf('/')
+          const server = this.mirror(key.slice(0, slash)).server
+          if (state === undefined) server.delete(key.slice(slash + 1))
+          else server.set(key.slice(slash + 1), state)
         }
         this.emit([...keys])
       },
@@ -203,12 +270,27 @@ export class LocalCache {
 
   /** Forgets everything (the engine switched to another user's queue): emits a removal per document. */
   clear(): void {
-    const keys = new Set([...this.server.keys(), ...this.queuedByDoc.keys()])
-    this.server.clear()
+    const keys = new Set(this.queuedByDoc.keys())
+    for (const [collection, { server }] of this.collections) for (const id of server.keys()) keys.add(docKey(collection, id))
+    for (const { server } of this.collections.values()) server.clear()
     this.queued.clear()
     this.queuedByDoc.clear()
     this.writeIds.clear()
     this.emit([...keys])
+  }
+
+  private mirror(collection: string): CollectionMirror {
+    let mirror = this.collections.get(collection)
+    if (!mirror) {
+      mirror = { server: new Map(), local: new Map(), indexes: new OrderedIndexes<Doc>({ minDocs: INDEX_MIN_DOCS, max: INDEXES_PER_COLLECTION, buildOnUse: 2 }) }
+      this.collections.set(collection, mirror)
+    }
+    return mirror
+  }
+
+  /** The comparison an index of this ordering sorts by: the declared one, as queries compare. */
+  private orderCompare(orderBy: readonly OrderBy[]): Comparator | undefined {
+    return isReferenceSemantics(this.semantics) ? undefined : compileDeclared({ filters: [], orderBy: [...orderBy] }, this.semantics).compare
   }
 
   private addQueued(write: QueuedWrite): void {
@@ -254,35 +336,39 @@ export class LocalCache {
     if (changes.length > 0) this.changes$.next(changes)
   }
 
-  /** Recomputes the local view of one document; returns the change, if any. */
+  /** Recomputes the local view of one document (and its place in the indexes); returns the change, if any. */
   private recompute(key: string): LocalChange | undefined {
     const slash = key.indexOf('/')
     const collection = key.slice(0, slash)
     const id = key.slice(slash + 1)
-    const state = this.server.get(key) ?? ABSENT
+    const mirror = this.mirror(collection)
+    const state = mirror.server.get(id) ?? ABSENT
     const queued = this.queuedByDoc.get(key) ?? []
     const data = overlay(state.data, queued)
-    let docs = this.local.get(collection)
-    const before = docs?.get(id)
+    const before = mirror.local.get(id)
     if (data === null) {
       if (!before) return undefined
-      docs!.delete(id)
+      mirror.local.delete(id)
+      mirror.indexes.replace(before, undefined)
       return { collection, id, doc: undefined }
     }
-    const last = queued[queued.length - 1]
-    const serverVersion = state.version ?? `written:${state.writeId ?? ''}`
-    // Changes whenever the server state under the queued writes or the writes themselves change.
-    const version = last ? `local:${queued[0]!.seq}-${last.writeId}:${serverVersion}` : serverVersion
-    if (before && before.meta.version === version && before.meta.hasPendingWrites === queued.length > 0 && valuesEqual(before.data, data)) return undefined
-    const doc: Doc = deepFreeze({
-      id,
-      data,
-      meta: { updateTime: last?.createdAt ?? state.updateTime ?? new Date(0), version, fromCache: true, hasPendingWrites: queued.length > 0 },
-    })
-    if (!docs) this.local.set(collection, (docs = new Map()))
-    docs.set(id, doc)
+    const doc = localDoc(id, data, state, queued)
+    if (before && before.meta.version === doc.meta.version && before.meta.hasPendingWrites === doc.meta.hasPendingWrites && valuesEqual(before.data, data)) return undefined
+    mirror.local.set(id, doc)
+    mirror.indexes.replace(before, doc)
     return { collection, id, doc }
   }
+}
+
+/** The local view of a document: its data after the queued writes, on top of the server state. */
+function localDoc(id: string, data: DocumentData, state: ServerState, queued: readonly QueuedWrite[]): Doc {
+  const last = queued[queued.length - 1]
+  const serverVersion = state.version ?? `written:${state.writeId ?? ''}`
+  // Changes whenever the server state under the queued writes or the writes themselves change.
+  const version = last ? `local:${queued[0]!.seq}-${last.writeId}:${serverVersion}` : serverVersion
+  const updateTime = Object.freeze(last?.createdAt ?? state.updateTime ?? new Date(0))
+  const meta = Object.freeze({ updateTime, version, fromCache: true, hasPendingWrites: queued.length > 0 })
+  return Object.freeze({ id, data: deepFreeze(data), meta })
 }
 
 /** The document after the queued writes, in order (null: absent). A write that cannot apply is skipped. */

@@ -5,12 +5,46 @@ import type { DocumentData, Value } from '../types.js'
 import { fromTaggedJson, toTaggedJson } from '../values.js'
 import type { StoredValue } from './store.js'
 
+/**
+ * Data without Dates or neutral value types is its own JSON: stored as is, without a copy (the
+ * store copies or serialises what it keeps).
+ */
 export function encodeData(data: DocumentData): StoredValue {
-  return toTaggedJson(data) as StoredValue
+  return isPlainJson(data) ? (data as StoredValue) : (toTaggedJson(data) as StoredValue)
 }
 
+/**
+ * JSON without tags decodes to itself: kept as is, without a copy (what `entries()` returns is
+ * the reader's own; the engine freezes it).
+ */
 export function decodeData(json: StoredValue): DocumentData {
-  return fromTaggedJson(json) as DocumentData
+  return isUntagged(json) ? (json as DocumentData) : (fromTaggedJson(json) as DocumentData)
+}
+
+/** Only plain objects, arrays and JSON scalars (no Date, GeoPoint, Reference, Bytes; no `$`-keyed one-key object, which reads as a tag). */
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'number' || Number.isFinite(value)
+  if (Array.isArray(value)) return value.every(isPlainJson)
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false
+  return isUntaggedObject(value as Record<string, unknown>, isPlainJson)
+}
+
+/** No one-key object whose key starts with `$` anywhere (tags: values.ts). */
+function isUntagged(json: unknown): boolean {
+  if (json === null || typeof json !== 'object') return true
+  if (Array.isArray(json)) return json.every(isUntagged)
+  return isUntaggedObject(json as Record<string, unknown>, isUntagged)
+}
+
+function isUntaggedObject(record: Record<string, unknown>, inner: (value: unknown) => boolean): boolean {
+  let keys = 0
+  let dollar = false
+  for (const key in record) {
+    keys++
+    if (key.charCodeAt(0) === 36) dollar = true
+    if (!inner(record[key])) return false
+  }
+  return !(keys === 1 && dollar)
 }
 
 export function encodeWriteData(data: WriteData): StoredValue {

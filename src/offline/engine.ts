@@ -12,8 +12,8 @@ import { invalidArgument, PortabaseError, toPortabaseError, unsupported } from '
 import { generateId } from '../ids.js'
 import { valuesEqual } from '../query/compare.js'
 import { compileDeclared, countDeclared } from '../query/declared.js'
-import { runQuery, type CompiledQuery } from '../query/evaluate.js'
-import { LiveView } from '../query/live.js'
+import type { CompiledQuery } from '../query/evaluate.js'
+import { LiveView, type ViewChange } from '../query/live.js'
 import { withIdOrder, type Query } from '../query/model.js'
 import type { Adapter, SyncCheckpoint, SyncRecord, SyncService, WriteOp } from '../spi.js'
 import { idleSyncStatus, type ConnectionState, type Doc, type DocumentData, type QuerySnapshot, type SyncStatus, type User } from '../types.js'
@@ -22,8 +22,8 @@ import { docKey, LocalCache, serverStateOf, written, type LocalChange, type Queu
 import { dropPartition, LEGACY_PREFIX, movePartition, partitionPrefix, partitionView, uidOfKey } from './partition.js'
 import { pullCollection, pullIds, readCheckpoints, type PullContext } from './pull.js'
 import { emptyFlushResult, pushOutbox, type PushContext } from './push.js'
-import { openAndMigrate } from './schema.js'
-import type { LocalStore } from './store.js'
+import { openAndMigrate, type StoreSnapshot } from './schema.js'
+import { STORE_TABLES, type LocalStore, type StoredValue, type StoreTable } from './store.js'
 import type {
   ConflictInput,
   DiscardedQueue,
@@ -48,8 +48,10 @@ interface Partition {
   store: LocalStore
   cache: LocalCache
   checkpoints: Map<string, SyncCheckpoint>
-  /** Ids a live watch reported changed since the last pull, per feed-synced collection (see pullIds). */
+  /** Ids a live watch reported changed since the last pull, per collection (see pullIds). */
   liveChanged: Map<string, Set<string>>
+  /** `full` and `{ query }` collections read in full since this partition was loaded (pull.ts). */
+  reconciled: Set<string>
   forward: Subscription
 }
 
@@ -72,6 +74,13 @@ export class OfflineEngine {
   private readonly localChanges = new Subject<LocalChange[] | null>()
   private readonly subscriptions: Subscription[] = []
   private readonly remoteWatches = new Map<string, Subscription>()
+  /** Collections whose live watch delivered its first snapshot: a change on the server is announced. */
+  private readonly liveWatches = new Set<string>()
+  /**
+   * Collections the next round pulls besides those with queued writes and those without a live
+   * watch: a live event named them, or everything is due (start, reconnect, user switch, waitForSync).
+   */
+  private readonly due = new Set<string>()
   private readonly watchFailures = new Map<string, number>()
   private readonly watchRetries = new Set<ReturnType<typeof setTimeout>>()
   private part!: Partition
@@ -161,11 +170,13 @@ export class OfflineEngine {
     await authReady.catch(() => undefined)
     const user = this.adapter.auth.currentUser()
     this.boundUser = user
-    this.part = await this.loadPartition(user?.uid ?? null)
+    this.part = await this.loadPartition(user?.uid ?? null, snapshot)
     // Disposed while opening: start nothing (a live watch started now would never be stopped).
     if (this.closed) return
     this.updateStatus({})
     this.subscriptions.push(
+      // Background failures of the store (a file store's compaction): shown, never swallowed.
+      new Observable<Error>((s) => this.options.store.onError?.((error) => s.next(error))).subscribe((error) => this.updateStatus({ error: toPortabaseError(error, 'portabase') })),
       this.adapter.auth.user$.subscribe((next) => {
         if ((next?.uid ?? null) !== (this.boundUser?.uid ?? null)) this.switchUser(next)
         else this.boundUser = next
@@ -176,6 +187,7 @@ export class OfflineEngine {
         if (state === 'offline') return this.stopRemoteWatches()
         if (wasOffline || !this.running) {
           this.failures = 0
+          this.markAllDue()
           this.schedule(0)
         }
         this.startRemoteWatches()
@@ -183,17 +195,24 @@ export class OfflineEngine {
     )
   }
 
-  /** Reads one user's partition (adopting a pre-partition store's data on first use). */
-  private async loadPartition(uid: string | null): Promise<Partition> {
+  /**
+   * Reads one user's partition (adopting a pre-partition store's data on first use). At open, the
+   * store's contents were just read (`snapshot`): the partition is taken from them, not read again.
+   */
+  private async loadPartition(uid: string | null, snapshot?: StoreSnapshot): Promise<Partition> {
     const root = this.options.store
     const prefix = partitionPrefix(uid)
-    await movePartition(root, LEGACY_PREFIX, prefix)
+    const legacy = snapshot === undefined || STORE_TABLES.some((table) => snapshot[table].some(([key]) => key.startsWith(LEGACY_PREFIX)))
+    if (legacy) await movePartition(root, LEGACY_PREFIX, prefix)
     const store = partitionView(root, prefix)
-    const cache = new LocalCache()
-    cache.load(await store.entries('docs'), await store.entries('outbox'))
-    const checkpoints = new Map(readCheckpoints(await store.entries('meta')))
+    const rows = (table: StoreTable): Promise<Array<[string, StoredValue]>> | Array<[string, StoredValue]> =>
+      snapshot !== undefined && !legacy ? withoutPrefix(snapshot[table], prefix) : store.entries(table)
+    const cache = new LocalCache(this.adapter.capabilities)
+    cache.load(await rows('docs'), await rows('outbox'))
+    const checkpoints = new Map(readCheckpoints(await rows('meta')))
     const forward = cache.changes$.subscribe((changes) => this.localChanges.next(changes))
-    return { uid, store, cache, checkpoints, liveChanged: new Map(), forward }
+    for (const collection of this.collections.keys()) this.due.add(collection)
+    return { uid, store, cache, checkpoints, liveChanged: new Map(), reconciled: new Set(), forward }
   }
 
   // --- users ---
@@ -285,7 +304,7 @@ export class OfflineEngine {
     )
     this.updateStatus({})
     if (uid === this.part.uid) this.schedule(0)
-    const cache = new LocalCache()
+    const cache = new LocalCache(this.adapter.capabilities)
     cache.load([], dropped.get('outbox') ?? [])
     return { uid, writes: cache.outbox().map((w) => ({ ...written(w), collection: w.op.collection, id: w.op.id })) }
   }
@@ -304,7 +323,7 @@ export class OfflineEngine {
 
   async query(collection: string, query: Query): Promise<Doc[]> {
     await this.bound()
-    return runQuery(this.cache.docs(collection), this.compiled(query))
+    return this.cache.query(collection, query, this.compiled(query))
   }
 
   async count(collection: string, query: Query): Promise<number> {
@@ -345,20 +364,19 @@ export class OfflineEngine {
         () => {
           if (stopped) return
           const compiled = this.compiled(query)
-          view = new LiveView<Doc>(compiled, runQuery(this.cache.docs(collection), compiled))
+          const run = (): Doc[] => this.cache.query(collection, query, compiled)
+          view = new LiveView<Doc>(compiled, run())
           subscriber.next(snapshot(view.current.map((doc, newIndex) => ({ type: 'added', doc, oldIndex: -1, newIndex }))))
           sub = this.localChanges.subscribe((changes) => {
             // Another user's partition: the view is recomputed from it.
-            if (changes === null) {
-              const all = view!.rerun(this.cache.docs(collection))
-              if (all.length > 0) subscriber.next(snapshot(all))
-              return
-            }
-            const all: QuerySnapshot['changes'][number][] = []
-            for (const change of changes) {
-              if (change.collection !== collection) continue
-              const applied = view!.apply(change.id, change.doc)
-              all.push(...(applied ?? view!.rerun(this.cache.docs(collection))))
+            let all: ViewChange<Doc>[]
+            if (changes === null) all = view!.reset(run())
+            else {
+              // One emission per batch of local changes (a local write, a pull page).
+              const mine: Array<[string, Doc | undefined]> = []
+              for (const change of changes) if (change.collection === collection) mine.push([change.id, change.doc])
+              if (mine.length === 0) return
+              all = view!.applyBatch(mine) ?? view!.reset(run())
             }
             if (all.length > 0) subscriber.next(snapshot(all))
           })
@@ -448,6 +466,7 @@ export class OfflineEngine {
     const after = this.roundsStarted
     this.waiters += 1
     this.refTimer()
+    this.markAllDue()
     this.schedule(0)
     let cleanup = (): void => undefined
     try {
@@ -539,8 +558,10 @@ export class OfflineEngine {
     try {
       await this.exclusive(async () => {
         round = ++this.roundsStarted
+        // Collections with queued writes are pulled after the push: the server has new versions.
+        const pushed = this.cache.pendingCollections()
         await this.push()
-        await this.pullAll([...this.collections.keys()])
+        await this.pullAll(this.dueCollections(pushed))
       })
       this.lastGoodRound = round
       this.failures = 0
@@ -596,6 +617,19 @@ export class OfflineEngine {
     }
   }
 
+  /** Marks every collection due for the next round's pull. */
+  private markAllDue(): void {
+    for (const collection of this.collections.keys()) this.due.add(collection)
+  }
+
+  /**
+   * What a round pulls: collections with queued writes (`pushed`), those marked due, and those whose
+   * server changes would go unannounced (no live watch: no realtime, offline, or a watch down).
+   */
+  private dueCollections(pushed: ReadonlySet<string>): string[] {
+    return [...this.collections.keys()].filter((c) => pushed.has(c) || this.due.has(c) || !this.liveWatches.has(c))
+  }
+
   private async pullAll(collections: readonly string[]): Promise<void> {
     const part = this.part
     this.updateStatus({ downloading: true })
@@ -603,6 +637,8 @@ export class OfflineEngine {
       for (const collection of collections) {
         const config = this.collections.get(collection)
         if (!config) throw invalidArgument(`${collection} is not an offline collection`)
+        // Marked again while this pull runs: a change it may have missed, for the next round.
+        this.due.delete(collection)
         const ctx: PullContext = {
           locked: (step) => this.locked(step),
           checkUser: () => this.checkUser(part),
@@ -614,6 +650,8 @@ export class OfflineEngine {
           pageSize: this.options.pageSize,
           collection,
           mode: config.sync,
+          reconciled: part.reconciled,
+          ...(typeof config.sync === 'object' ? { selection: this.compiled({ ...config.sync.query, limit: undefined, startAfter: undefined }).matches } : {}),
         }
         const changed = part.liveChanged.get(collection)
         part.liveChanged.delete(collection)
@@ -621,6 +659,7 @@ export class OfflineEngine {
           await pullCollection(ctx)
           if (changed !== undefined && changed.size > 0) await pullIds(ctx, [...changed])
         } catch (error) {
+          this.due.add(collection)
           // Not fetched: keep them, with any named meanwhile, for the next pull.
           if (changed !== undefined) {
             const pending = part.liveChanged.get(collection)
@@ -744,29 +783,29 @@ export class OfflineEngine {
       const query: Query =
         typeof config.sync === 'object' ? { ...config.sync.query, orderBy: withIdOrder(config.sync.query.orderBy) } : { filters: [], orderBy: withIdOrder([]) }
       let first = true
-      // Feed-synced collections also fetch the documents a live event names: a delta pull can miss a
-      // commit that lands out of updateTime order (pull.ts, pullIds). A query pull re-reads them anyway.
-      const byId = typeof config.sync === 'object' ? undefined : collection
       const sub = this.adapter.documents.watch(collection, query).subscribe({
         next: (snapshot) => {
+          this.due.add(collection)
           if (first) {
             first = false
             this.watchFailures.delete(collection)
+            this.liveWatches.add(collection)
             // A round that starts now pulls what changed before the watch was live.
             this.schedule(0)
             return
           }
-          if (byId !== undefined) {
-            const liveChanged = this.part.liveChanged
-            let ids = liveChanged.get(byId)
-            if (!ids) liveChanged.set(byId, (ids = new Set()))
-            for (const change of snapshot.changes) ids.add(change.doc.id)
-          }
+          // The next pull also fetches the documents a live event names: the feed can miss a commit
+          // that lands out of updateTime order (pull.ts, pullIds).
+          const liveChanged = this.part.liveChanged
+          let ids = liveChanged.get(collection)
+          if (!ids) liveChanged.set(collection, (ids = new Set()))
+          for (const change of snapshot.changes) ids.add(change.doc.id)
           this.schedule(20)
         },
         error: (error: unknown) => {
           // (A newer watch of this collection only starts after this one is gone.)
           this.remoteWatches.delete(collection)
+          this.liveWatches.delete(collection)
           if (this.closed) return
           const failures = (this.watchFailures.get(collection) ?? 0) + 1
           this.watchFailures.set(collection, failures)
@@ -786,6 +825,7 @@ export class OfflineEngine {
   private stopRemoteWatches(): void {
     for (const sub of this.remoteWatches.values()) sub.unsubscribe()
     this.remoteWatches.clear()
+    this.liveWatches.clear()
   }
 
   private updateStatus(patch: Partial<SyncStatus>): void {
@@ -797,6 +837,13 @@ export class OfflineEngine {
   private assertOpen(): void {
     if (this.closed) throw new PortabaseError('failed-precondition', 'The client was disposed')
   }
+}
+
+/** The rows of one partition among a table's rows, their keys without the prefix. */
+function withoutPrefix(rows: ReadonlyArray<[string, StoredValue]>, prefix: string): Array<[string, StoredValue]> {
+  const out: Array<[string, StoredValue]> = []
+  for (const [key, value] of rows) if (key.startsWith(prefix)) out.push([key.slice(prefix.length), value])
+  return out
 }
 
 function cancelled(message: string): PortabaseError {

@@ -31,9 +31,11 @@ export function partitionView(store: LocalStore, prefix: string): LocalStore {
     name: store.name,
     open: async () => undefined,
     close: async () => undefined,
-    async entries(table) {
+    async entries(table, options) {
+      const within = prefix + (options?.prefix ?? '')
       const out: Array<[string, StoredValue]> = []
-      for (const [key, value] of await store.entries(table)) if (key.startsWith(prefix)) out.push([key.slice(prefix.length), value])
+      // The store reads only the partition where it can (a key range); older stores return every key.
+      for (const [key, value] of await store.entries(table, { prefix: within })) if (key.startsWith(within)) out.push([key.slice(prefix.length), value])
       return out
     },
     commit: (changes) => store.commit(changes.map((change) => ({ ...change, key: prefix + change.key }))),

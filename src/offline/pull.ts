@@ -1,14 +1,23 @@
 /**
- * Pull: brings the server's documents into the cache. `delta` asks the SyncService for changes after
- * the collection's checkpoint (updateTime, id), deletions arriving as tombstones; `full` reads the
- * whole feed and drops local documents the server no longer has; `{ query }` reads only matching
- * documents (the server filters) and drops the rest. Each page is committed with its checkpoint in
- * one store commit, so an interrupted pull resumes where it stopped.
+ * Pull: brings the server's documents into the cache. Every mode follows the SyncService's change
+ * feed after the collection's checkpoint (updateTime, id), deletions arriving as tombstones, so an
+ * unchanged document is not downloaded again:
+ * - `delta`: the feed, and nothing else;
+ * - `full`: the first pull of a session (and one after the checkpoint expired) reads the whole feed
+ *   and drops local documents the server no longer has (a deletion whose tombstone was purged, a
+ *   document the read rules now hide, a change an inexact feed skipped); later pulls follow the feed;
+ * - `{ query }`: the first pull of a session reads the matching documents (the server filters) and
+ *   drops the rest; later pulls follow the feed and keep, of each changed document, only what matches
+ *   the query, evaluated on the device under the adapter's declared semantics (a document that
+ *   stopped matching is dropped).
+ * Each page is committed with its checkpoint in one store commit, so an interrupted pull resumes
+ * where it stopped.
  */
 import { isPortabaseError } from '../errors.js'
-import { cursorOf } from '../query/evaluate.js'
+import { cursorOf, type Predicate } from '../query/evaluate.js'
 import { withIdOrder, type Query } from '../query/model.js'
 import type { DocumentsService, SyncCheckpoint, SyncRecord, SyncService } from '../spi.js'
+import type { Doc } from '../types.js'
 import { docKey, serverStateOf, type LocalCache, type ServerState } from './cache.js'
 import type { LocalStore, StoreChange, StoredValue } from './store.js'
 import type { SyncMode } from './types.js'
@@ -28,6 +37,10 @@ export interface PullContext {
   pageSize: number
   collection: string
   mode: SyncMode
+  /** `{ query }` mode: the query as the adapter evaluates it (declared semantics), for feed records. */
+  selection?: Predicate
+  /** Collections read in full in this session (full and query modes; see the file comment). */
+  reconciled: Set<string>
 }
 
 export function readCheckpoints(meta: ReadonlyArray<[string, StoredValue]>): Array<[string, SyncCheckpoint]> {
@@ -42,17 +55,23 @@ export function readCheckpoints(meta: ReadonlyArray<[string, StoredValue]>): Arr
 
 /** Pulls one collection; resolves the number of documents fetched. */
 export async function pullCollection(ctx: PullContext): Promise<number> {
-  if (ctx.mode === 'delta') return pullDelta(ctx)
-  if (ctx.mode === 'full') return pullFeed(ctx, null, true)
-  return pullQuery(ctx, ctx.mode.query)
+  if (ctx.mode === 'delta' || (ctx.reconciled.has(ctx.collection) && ctx.checkpoints.has(ctx.collection))) return pullDelta(ctx)
+  return pullComplete(ctx)
+}
+
+/** Reads the whole selection (the feed, or the query) and drops what the server no longer has. */
+async function pullComplete(ctx: PullContext): Promise<number> {
+  const fetched = typeof ctx.mode === 'object' ? await pullQuery(ctx, ctx.mode.query) : await pullFeed(ctx, null, true)
+  ctx.reconciled.add(ctx.collection)
+  return fetched
 }
 
 async function pullDelta(ctx: PullContext): Promise<number> {
   try {
     return await pullFeed(ctx, ctx.checkpoints.get(ctx.collection) ?? null, false)
   } catch (error) {
-    // Tombstones after our checkpoint may be gone: only a full pull is safe now.
-    if (isPortabaseError(error, 'failed-precondition') && error.details?.reason === 'checkpoint-expired') return pullFeed(ctx, null, true)
+    // Tombstones after our checkpoint may be gone: only a complete pull is safe now.
+    if (isPortabaseError(error, 'failed-precondition') && error.details?.reason === 'checkpoint-expired') return pullComplete(ctx)
     throw error
   }
 }
@@ -68,7 +87,7 @@ async function pullFeed(ctx: PullContext, from: SyncCheckpoint | null, evictUnse
     for (const r of records) seen.add(r.id)
     const last = records[records.length - 1]!
     after = { updateTime: last.updateTime, id: last.id, ...(last.position !== undefined ? { position: last.position } : {}) }
-    await commitPage(ctx, statesOf(ctx.collection, records), after)
+    await commitPage(ctx, statesOf(ctx, records), after)
     if (records.length < ctx.pageSize) break
   }
   if (evictUnseen) {
@@ -95,7 +114,7 @@ export async function pullIds(ctx: PullContext, ids: readonly string[]): Promise
     const states = new Map<string, ServerState | undefined>()
     for (const id of chunk) {
       const record = records.get(id)
-      states.set(docKey(ctx.collection, id), record === undefined || record.data === null ? undefined : serverStateOf(record))
+      states.set(docKey(ctx.collection, id), record === undefined ? undefined : stateOf(ctx, record))
     }
     await commitPage(ctx, states, null)
   }
@@ -106,6 +125,7 @@ async function pullQuery(ctx: PullContext, query: Query): Promise<number> {
   const orderBy = withIdOrder(query.orderBy)
   const seen = new Set<string>()
   let fetched = 0
+  let newest: Doc | undefined
   let startAfter: Query['startAfter']
   for (;;) {
     const page: Query = { filters: query.filters, orderBy, limit: ctx.pageSize }
@@ -115,6 +135,7 @@ async function pullQuery(ctx: PullContext, query: Query): Promise<number> {
     const states = new Map<string, ServerState | undefined>()
     for (const doc of docs) {
       seen.add(doc.id)
+      if (!newest || doc.meta.updateTime > newest.meta.updateTime) newest = doc
       // The version is the same string the SyncService reports, so conflict detection still works.
       states.set(docKey(ctx.collection, doc.id), { data: doc.data, version: doc.meta.version, writeId: null, updateTime: doc.meta.updateTime })
     }
@@ -124,19 +145,35 @@ async function pullQuery(ctx: PullContext, query: Query): Promise<number> {
   }
   const gone = new Map<string, ServerState | undefined>()
   for (const id of ctx.cache.ids(ctx.collection)) if (!seen.has(id)) gone.set(docKey(ctx.collection, id), undefined)
-  await commitPage(ctx, gone, null)
+  await commitPage(ctx, gone, newest ? await feedPosition(ctx, newest) : null)
   return fetched
 }
 
-function statesOf(collection: string, records: readonly SyncRecord[]): Map<string, ServerState | undefined> {
-  return new Map(records.map((r) => [docKey(collection, r.id), r.data === null ? undefined : serverStateOf(r)]))
+/**
+ * A feed checkpoint no later than the query read: the feed record of the newest document read, if
+ * it has not changed since (the feed from there on repeats a few changes, misses none).
+ */
+async function feedPosition(ctx: PullContext, doc: Doc): Promise<SyncCheckpoint | null> {
+  const record = (await ctx.sync.fetch(ctx.collection, [doc.id])).find((r) => r.id === doc.id)
+  if (!record || record.version !== doc.meta.version) return null
+  return { updateTime: record.updateTime, id: record.id, ...(record.position !== undefined ? { position: record.position } : {}) }
+}
+
+/** A record's server state for this collection: undefined for a deletion, or one outside the selection. */
+function stateOf(ctx: PullContext, r: SyncRecord): ServerState | undefined {
+  if (r.data === null || (ctx.selection !== undefined && !ctx.selection({ id: r.id, data: r.data }))) return undefined
+  return serverStateOf(r)
+}
+
+function statesOf(ctx: PullContext, records: readonly SyncRecord[]): Map<string, ServerState | undefined> {
+  return new Map(records.map((r) => [docKey(ctx.collection, r.id), stateOf(ctx, r)]))
 }
 
 async function commitPage(ctx: PullContext, states: ReadonlyMap<string, ServerState | undefined>, checkpoint: SyncCheckpoint | null): Promise<void> {
   if (states.size === 0 && checkpoint === null) return
   await ctx.locked(async () => {
     ctx.checkUser()
-    const settle = ctx.cache.prepareSettle({ states })
+    const settle = ctx.cache.prepareSettle({ states: held(ctx, states) })
     const changes: StoreChange[] = settle.changes
     if (checkpoint) {
       const value = { t: checkpoint.updateTime.getTime(), id: checkpoint.id, ...(checkpoint.position !== undefined ? { p: checkpoint.position } : {}) }
@@ -146,4 +183,12 @@ async function commitPage(ctx: PullContext, states: ReadonlyMap<string, ServerSt
     settle.apply()
     if (checkpoint) ctx.checkpoints.set(ctx.collection, checkpoint)
   })
+}
+
+/** The states without deletions of documents this device holds no server state of (a feed's tombstones of strangers, changes outside a selection). */
+function held(ctx: PullContext, states: ReadonlyMap<string, ServerState | undefined>): Map<string, ServerState | undefined> {
+  const out = new Map<string, ServerState | undefined>()
+  const prefix = ctx.collection.length + 1
+  for (const [key, state] of states) if (state !== undefined || ctx.cache.holds(ctx.collection, key.slice(prefix))) out.set(key, state)
+  return out
 }

@@ -188,6 +188,12 @@ export interface RunOptions {
 }
 
 /**
+ * Documents `runQuery` has examined, in total since the process started: lets a test check that a
+ * query read only its page (work counted, not timed).
+ */
+export const queryProbe = { examined: 0 }
+
+/**
  * Runs a query over any iterable of documents in one pass. With a limit it keeps only the best
  * `limit` candidates (top-k selection), so a 20-row page over 100k docs never sorts 100k docs.
  */
@@ -195,27 +201,36 @@ export function runQuery<D extends Evaluable>(docs: Iterable<D>, query: Query | 
   const compiled = 'accepts' in query ? query : compileQuery(query)
   const { accepts, compare, limit } = compiled
   const out: D[] = []
+  let examined = 0
   if (options?.ordered) {
     // Already in the query's order (an OrderedIndex): the page is the first `limit` matches.
     for (const doc of docs) {
+      examined++
       if (!accepts(doc)) continue
       out.push(doc)
       if (out.length >= limit) break
     }
+    queryProbe.examined += examined
     return out
   }
   if (limit === Infinity) {
-    for (const doc of docs) if (accepts(doc)) out.push(doc)
+    for (const doc of docs) {
+      examined++
+      if (accepts(doc)) out.push(doc)
+    }
+    queryProbe.examined += examined
     return out.sort(compare)
   }
   const { lead } = compiled
   if (!lead) {
     for (const doc of docs) {
+      examined++
       if (out.length === limit && compare(doc, out[limit - 1]!) >= 0) continue
       if (!accepts(doc)) continue
       out.splice(insertionIndex(out, doc, compare), 0, doc)
       if (out.length > limit) out.pop()
     }
+    queryProbe.examined += examined
     return out
   }
   const { field, direct, read, desc } = lead
@@ -224,6 +239,7 @@ export function runQuery<D extends Evaluable>(docs: Iterable<D>, query: Query | 
   let full = false
   let bound: Value | undefined
   for (const doc of docs) {
+    examined++
     if (full) {
       const v = direct ? doc.data[field] : read(doc)
       let c = typeof v === 'number' && typeof bound === 'number' ? v - bound : compareSortValues(v, bound)
@@ -239,6 +255,7 @@ export function runQuery<D extends Evaluable>(docs: Iterable<D>, query: Query | 
       bound = read(out[limit - 1]!)
     }
   }
+  queryProbe.examined += examined
   return out
 }
 

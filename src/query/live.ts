@@ -69,6 +69,64 @@ export class LiveView<D extends Evaluable> {
     return changes
   }
 
+  /**
+   * Applies the new states of many documents at once (a pull page; `undefined`: deleted) in one
+   * pass over the result, where `apply` would copy it once per document. Indices refer to the result
+   * before and after the whole batch; removals come first, then entries and modifications in the new
+   * order (as `diffResults`). Returns `null` when a full limited window may have to take in
+   * documents from outside it: the caller re-runs the query and calls `reset`.
+   */
+  applyBatch(updates: Iterable<readonly [string, D | undefined]>): ViewChange<D>[] | null {
+    const { accepts, compare, limit } = this.compiled
+    const previous = this.docs
+    const last = new Map<string, D | undefined>()
+    for (const [id, after] of updates) last.set(id, after)
+    const left = new Map<string, { doc: D; oldIndex: number }>()
+    const incoming: D[] = []
+    for (const [id, after] of last) {
+      const before = this.byId.get(id)
+      if (before !== undefined && before === after) continue
+      if (before !== undefined) left.set(id, { doc: before, oldIndex: this.indexOf(before) })
+      if (after !== undefined && accepts(after)) incoming.push(after)
+    }
+    if (left.size === 0 && incoming.length === 0) return []
+    incoming.sort(compare)
+    const merged: D[] = []
+    const entered = new Set<D>(incoming)
+    let i = 0
+    for (const doc of previous) {
+      if (left.has(doc.id)) continue
+      while (i < incoming.length && compare(incoming[i]!, doc) < 0) merged.push(incoming[i++]!)
+      merged.push(doc)
+    }
+    while (i < incoming.length) merged.push(incoming[i++]!)
+    // A full window: documents outside it sort after its old last member. The merge is the whole
+    // truth only while its first `limit` documents all sort before that member too.
+    const oldLast = previous.length >= limit ? previous[previous.length - 1] : undefined
+    if (oldLast !== undefined && merged.length >= limit && compare(merged[limit - 1]!, oldLast) > 0) return null
+    if (oldLast !== undefined && merged.length < limit) return null
+    const next = merged.length > limit ? merged.slice(0, limit) : merged
+    const changes: ViewChange<D>[] = []
+    const stays = new Set<string>()
+    for (const doc of next) if (entered.has(doc)) stays.add(doc.id)
+    for (const [id, { doc, oldIndex }] of left) if (!stays.has(id)) changes.push({ type: 'removed', doc, oldIndex, newIndex: -1 })
+    for (let at = limit; at < merged.length; at++) {
+      const dropped = merged[at]!
+      if (!entered.has(dropped)) changes.push({ type: 'removed', doc: dropped, oldIndex: this.indexOf(dropped), newIndex: -1 })
+    }
+    changes.sort((a, b) => a.oldIndex - b.oldIndex)
+    next.forEach((doc, newIndex) => {
+      if (!entered.has(doc)) return
+      const was = left.get(doc.id)
+      changes.push(was ? { type: 'modified', doc, oldIndex: was.oldIndex, newIndex } : { type: 'added', doc, oldIndex: -1, newIndex })
+    })
+    for (const id of left.keys()) this.byId.delete(id)
+    for (let at = limit; at < merged.length; at++) this.byId.delete(merged[at]!.id)
+    for (const doc of incoming) if (stays.has(doc.id)) this.byId.set(doc.id, doc)
+    this.docs = next
+    return changes
+  }
+
   /** Replaces the whole result (after a re-run of the query) and returns the difference. */
   reset(next: readonly D[]): ViewChange<D>[] {
     const changes = diffResults(this.docs, next)

@@ -8,19 +8,26 @@
  * it was inserted and can be found to be removed.
  */
 import sortedBtree from 'sorted-btree'
+import * as bulkLoading from 'sorted-btree/extended/bulkLoad.js'
+import type { DocumentData } from '../types.js'
 import { compileOrder, type Comparator, type Evaluable } from './evaluate.js'
-import type { OrderBy } from './model.js'
+import { DOC_ID, type Cursor, type OrderBy } from './model.js'
 
 type BTreeClass = typeof sortedBtree.default
 // sorted-btree is CommonJS with `exports.default`: Node's ESM loader hands over module.exports (the
 // class is its `default`), while a bundler in CommonJS mode may hand over the class itself.
 const BTree: BTreeClass = (sortedBtree as unknown as { default?: BTreeClass }).default ?? (sortedBtree as unknown as BTreeClass)
+type BulkLoad = typeof bulkLoading.bulkLoad
+// The same interop question for its bulk loader (CommonJS named export).
+const bulkLoad: BulkLoad = bulkLoading.bulkLoad ?? (bulkLoading as unknown as { default: { bulkLoad: BulkLoad } }).default.bulkLoad
+/** sorted-btree's default node size. */
+const NODE_SIZE = 64
 
 /** What the index uses of a BTree. */
 interface SortedSet<K> {
   set(key: K, value: undefined): boolean
   delete(key: K): boolean
-  keys(): IterableIterator<K>
+  keys(firstKey?: K): IterableIterator<K>
   readonly size: number
 }
 
@@ -28,14 +35,27 @@ export class OrderedIndex<D extends Evaluable> {
   private readonly tree: SortedSet<D>
   readonly compare: Comparator
 
+  /**
+   * `compare` defaults to the reference order of `orderBy`; an adapter with declared query semantics
+   * (declared.ts) passes its own comparison of the same ordering, so the index sorts as it answers.
+   */
   constructor(
     readonly orderBy: readonly OrderBy[],
     docs: Iterable<D>,
+    compare: Comparator = compileOrder(orderBy),
   ) {
-    this.compare = compileOrder(orderBy)
-    this.tree = new BTree<D, undefined>(undefined, this.compare)
-    // Inserting in order fills the tree's rightmost leaves only: no node is split twice.
-    for (const doc of [...docs].sort(this.compare)) this.tree.set(doc, undefined)
+    this.compare = compare
+    const sorted = [...docs].sort(compare)
+    // Built from the sorted documents in one pass (several times faster than one insertion each).
+    // Orderings end with the id, so keys are strictly ascending; should two tie, insertion keeps one.
+    let tree: SortedSet<D>
+    try {
+      tree = bulkLoad<D, undefined>(sorted, new Array<undefined>(sorted.length), NODE_SIZE, compare)
+    } catch {
+      tree = new BTree<D, undefined>(undefined, compare, NODE_SIZE)
+      for (const doc of sorted) tree.set(doc, undefined)
+    }
+    this.tree = tree
   }
 
   /** Applies one committed change: `before` leaves the index, `after` enters it (either may be absent). */
@@ -48,9 +68,13 @@ export class OrderedIndex<D extends Evaluable> {
     return this.tree.size
   }
 
-  /** Every document, in the ordering. */
-  values(): IterableIterator<D> {
-    return this.tree.keys()
+  /**
+   * Every document, in the ordering; with a cursor, starting at the cursor's position (the document
+   * the cursor names, if still there, comes first: the query's own cursor test skips it).
+   */
+  values(after?: Cursor): IterableIterator<D> {
+    const probe = after ? probeOf(after, this.orderBy) : undefined
+    return probe ? this.tree.keys(probe as D) : this.tree.keys()
   }
 
   /** The key that identifies an ordering: indexes and queries with the same key share the same order. */
@@ -58,5 +82,87 @@ export class OrderedIndex<D extends Evaluable> {
     let key = ''
     for (const { field, direction } of orderBy) key += `${direction === 'desc' ? '-' : '+'}${field.length}:${field}`
     return key
+  }
+}
+
+/**
+ * A stand-in document holding the cursor's sort values, which sorts exactly where the cursor is.
+ * Undefined when no document can stand for it (one ordered field is a path inside another).
+ */
+function probeOf(cursor: Cursor, orderBy: readonly OrderBy[]): Evaluable | undefined {
+  const data: DocumentData = {}
+  // Maps this function made (a cursor value that is itself a map is never written into).
+  const made = new Set<DocumentData>([data])
+  let at = 0
+  for (const { field } of orderBy) {
+    if (field === DOC_ID) continue
+    const value = cursor.values[at++] ?? null
+    const path = field.split('.')
+    let target = data
+    for (const part of path.slice(0, -1)) {
+      const next = target[part]
+      if (next === undefined) {
+        const map: DocumentData = {}
+        made.add(map)
+        target = target[part] = map
+      } else if (made.has(next as DocumentData)) target = next as DocumentData
+      else return undefined
+    }
+    const last = path[path.length - 1]!
+    if (last in target) return undefined
+    target[last] = value
+  }
+  return { id: cursor.id, data }
+}
+
+export interface OrderedIndexOptions {
+  /** No index below this many documents (a scan is as fast). */
+  minDocs: number
+  /** Most orderings indexed at once; later ones are scanned. */
+  max: number
+  /** A query builds its ordering's index on this use of it (earlier ones scan). Default 1. */
+  buildOnUse?: number
+}
+
+/**
+ * The ordered indexes of one collection, one per ordering that limited queries use, created on
+ * demand and kept up to date by every change (`replace`). The memory adapter's backend keeps one per
+ * collection; so does the offline engine's cache.
+ */
+export class OrderedIndexes<D extends Evaluable> {
+  private readonly indexes = new Map<string, OrderedIndex<D>>()
+  private readonly uses = new Map<string, number>()
+
+  constructor(private readonly options: OrderedIndexOptions) {}
+
+  /**
+   * The index of this ordering, built now from `docs` if this use calls for it; undefined when the
+   * collection is too small, the quota is spent or the ordering is not used often enough yet.
+   */
+  ordered(orderBy: readonly OrderBy[], docs: { readonly size: number; values(): Iterable<D> }, compare?: Comparator): OrderedIndex<D> | undefined {
+    const key = OrderedIndex.keyOf(orderBy)
+    const existing = this.indexes.get(key)
+    if (existing !== undefined) return existing
+    if (docs.size < this.options.minDocs || this.indexes.size >= this.options.max) return undefined
+    const uses = (this.uses.get(key) ?? 0) + 1
+    if (uses < (this.options.buildOnUse ?? 1)) {
+      this.uses.set(key, uses)
+      return undefined
+    }
+    this.uses.delete(key)
+    const index = new OrderedIndex<D>(orderBy, docs.values(), compare)
+    this.indexes.set(key, index)
+    return index
+  }
+
+  /** Applies one committed change to every index. */
+  replace(before: D | undefined, after: D | undefined): void {
+    for (const index of this.indexes.values()) index.replace(before, after)
+  }
+
+  /** Drops every index (they are rebuilt on demand). */
+  clear(): void {
+    this.indexes.clear()
+    this.uses.clear()
   }
 }

@@ -30,6 +30,7 @@ import {
   type SyncConflict,
   type SyncOutcome,
 } from '../../src/index.js'
+import { queryProbe } from '../../src/query/evaluate.js'
 import { expectError } from '../contract/helpers.js'
 import { countingChanges } from './counting.js'
 import { breakableWatches } from './faulty-watch.js'
@@ -58,8 +59,12 @@ interface Device {
   failNextWrites(n: number): void
   /** Errors the device's live watches, as a dropped realtime connection does. */
   breakWatches(): number
-  /** Records received from `changes` / `query` pulls so far. */
+  /** Records received from `changes` so far. */
   fetched(): number
+  /** Non-empty `changes` pages received so far. */
+  pages(): number
+  /** Documents received from `documents.query` (`{ query }` pulls) so far. */
+  queried(): number
 }
 
 interface DeviceExtras {
@@ -88,12 +93,12 @@ export function runOfflineSuite(target: OfflineTarget): void {
 
     async function device(collections: Record<string, OfflineCollectionOptions>, store: LocalStore = memoryStore(), extras: DeviceExtras = {}): Promise<Device> {
       const { adapter, goOffline, goOnline, failNextWrites } = await target.device()
-      const { adapter: counted, fetched } = countingChanges(adapter)
+      const { adapter: counted, fetched, pages, queried } = countingChanges(adapter)
       const { adapter: breakable, breakWatches } = breakableWatches(counted)
       const declared = extras.capabilities ? Object.create(breakable, { capabilities: { value: { ...adapter.capabilities, ...extras.capabilities } } }) : breakable
       const app = createClient({ adapter: declared, links: extras.links ?? [], offline: { store, collections, retryDelayMs: RETRY, ...extras.offline } })
       clients.push(app)
-      return { app, store, goOffline, goOnline, failNextWrites, breakWatches, fetched }
+      return { app, store, goOffline, goOnline, failNextWrites, breakWatches, fetched, pages, queried }
     }
 
     const serverDocs = async (collection: string): Promise<Record<string, DocumentData>> =>
@@ -160,6 +165,45 @@ export function runOfflineSuite(target: OfflineTarget): void {
         const page = await c.where('done', '==', true).orderBy('n', 'desc').limit(2).get()
         expect(page.docs.map((x) => x.id)).toEqual(['d4', 'd2'])
         expect(await c.where('n', '>=', 3).count()).toBe(3)
+        await d.goOnline()
+      })
+
+      it('a limited query on the device reads its page from an ordered index (documents examined counted), kept up to date by writes', async () => {
+        const col = target.freshCollection()
+        const d = await device({ [col]: {} })
+        await d.app.sync.waitForSync()
+        await d.goOffline()
+        const c = d.app.db.collection<{ n: number; done: boolean }>(col)
+        const total = 1_200
+        for (let at = 0; at < total; at += 400) {
+          await d.app.db.batch((b) => {
+            for (let i = at; i < at + 400; i++) b.set(c.doc(`d${String(i).padStart(4, '0')}`), { n: i % 100, done: i % 2 === 0 })
+          })
+        }
+        const run = async (query: ReturnType<typeof c.limit>): Promise<{ ids: string[]; examined: number }> => {
+          const before = queryProbe.examined
+          const { docs } = await query.get()
+          return { ids: docs.map((x) => x.id), examined: queryProbe.examined - before }
+        }
+        const open = c.where('done', '==', false).orderBy('n', 'desc').limit(10)
+        // The first query of an ordering scans; the second builds its index and reads only its page.
+        const scanned = await run(open)
+        expect(scanned.examined).toBeGreaterThanOrEqual(total)
+        const indexed = await run(open)
+        expect(indexed.ids).toEqual(scanned.ids)
+        expect(indexed.examined).toBeLessThanOrEqual(20)
+        await c.doc('d0001').update({ n: 1_000 })
+        await c.doc(scanned.ids[0]!).delete()
+        const after = await run(open)
+        expect(after.ids).toEqual(['d0001', ...scanned.ids.slice(1)])
+        expect(after.examined).toBeLessThanOrEqual(20)
+        // A cursor page starts at the cursor.
+        const { nextCursor } = await open.get()
+        const next = await run(open.startAfter(nextCursor!))
+        expect(next.examined).toBeLessThanOrEqual(30)
+        expect(next.ids).toHaveLength(10)
+        // Nothing of this is meant for the server.
+        await d.app.sync.discardQueue(null)
         await d.goOnline()
       })
 
@@ -713,7 +757,7 @@ export function runOfflineSuite(target: OfflineTarget): void {
     })
 
     describe('pull', () => {
-      it('delta sync fetches only what changed (deletions as tombstones); a full sync fetches everything', async () => {
+      it('delta sync fetches only what changed (deletions as tombstones); a full sync reads everything once per session, then only what changed', async () => {
         const col = target.freshCollection()
         await server.db.batch((b) => {
           for (let i = 0; i < 40; i++) b.set(server.db.collection(col).doc(`d${String(i).padStart(2, '0')}`), { i })
@@ -723,9 +767,8 @@ export function runOfflineSuite(target: OfflineTarget): void {
         await delta.app.sync.waitForSync()
         await full.app.sync.waitForSync()
         expect(delta.fetched()).toBe(40)
-        // Every full pull reads all 40 (a live watch's start asks for one more pull).
-        expect(full.fetched()).toBeGreaterThanOrEqual(40)
-        expect(full.fetched() % 40).toBe(0)
+        // The first pull of the session reads the whole feed; later ones follow it from the checkpoint.
+        expect(full.fetched()).toBe(40)
         const fullBefore = full.fetched()
 
         await server.db.collection(col).doc('d01').update({ i: 100 })
@@ -734,7 +777,7 @@ export function runOfflineSuite(target: OfflineTarget): void {
         await delta.app.sync.pull()
         await full.app.sync.pull()
         expect(delta.fetched() - 40).toBe(3)
-        expect(full.fetched() - fullBefore).toBeGreaterThanOrEqual(39)
+        expect(full.fetched() - fullBefore).toBe(3)
         for (const d of [delta, full]) {
           const docs = await localDocs(d.app, col)
           expect(Object.keys(docs)).toHaveLength(39)
@@ -752,6 +795,47 @@ export function runOfflineSuite(target: OfflineTarget): void {
         await server.db.collection(col).doc('s2').update({ mine: false })
         await d.app.sync.pull()
         expect(Object.keys(await localDocs(d.app, col)).sort()).toEqual(['s0', 's4'])
+      })
+
+      it('selective sync follows the change feed after its first read: unchanged documents are not downloaded again', async () => {
+        const col = target.freshCollection()
+        for (let i = 0; i < 6; i++) await server.db.collection(col).doc(`s${i}`).set({ i, mine: i % 2 === 0 })
+        const d = await device({ [col]: { sync: { query: { filters: [{ kind: 'field', field: 'mine', op: '==', value: true }], orderBy: [] } } } })
+        await d.app.sync.waitForSync()
+        expect(d.queried()).toBe(3)
+        await server.db.collection(col).doc('s2').update({ mine: false })
+        await server.db.collection(col).doc('s4').update({ i: 40 })
+        await server.db.collection(col).doc('s5').update({ mine: true })
+        await server.db.collection(col).doc('s0').delete()
+        await d.app.sync.pull()
+        await d.app.sync.waitForSync()
+        expect(await localDocs(d.app, col)).toEqual({ s4: { i: 40, mine: true }, s5: { i: 5, mine: true } })
+        // No second read of the selection: the feed brought the four changes (and at most the
+        // documents written after the newest one of the first read).
+        expect(d.queried()).toBe(3)
+        expect(d.fetched()).toBeLessThanOrEqual(6)
+      })
+
+      it('a live view on the device emits once per pull page, not once per document', async () => {
+        const col = target.freshCollection()
+        const d = await device({ [col]: {} }, memoryStore(), { offline: { pageSize: 10 } })
+        await d.app.sync.waitForSync()
+        const snapshots: Array<{ docs: number; changes: string[] }> = []
+        const sub = d.app.db.collection(col).watch().subscribe((s) => snapshots.push({ docs: s.docs.length, changes: s.changes.map((c) => c.type) }))
+        await new Promise((r) => setTimeout(r, 10))
+        const pagesBefore = d.pages()
+        await server.db.batch((b) => {
+          for (let i = 0; i < 30; i++) b.set(server.db.collection(col).doc(`p${String(i).padStart(2, '0')}`), { i })
+        })
+        await d.app.sync.waitForSync()
+        sub.unsubscribe()
+        const later = snapshots.slice(1)
+        expect(later.at(-1)?.docs).toBe(30)
+        expect(later.flatMap((s) => s.changes)).toEqual(Array(30).fill('added'))
+        // One emission per page of the feed that brought documents (30 in pages of 10: at least 3).
+        expect(later.length).toBeGreaterThanOrEqual(3)
+        expect(later.length).toBeLessThanOrEqual(d.pages() - pagesBefore)
+        for (const s of later) expect(s.changes.length).toBeLessThanOrEqual(10)
       })
 
       it('remote changes reach an offline collection\'s watch() while online', async () => {

@@ -7,7 +7,9 @@ import fc from 'fast-check'
 import { decodeCursor, encodeCursor } from '../../src/query/cursor.js'
 import { compileQuery, countMatches, cursorOf, runQuery, type Evaluable } from '../../src/query/evaluate.js'
 import { LiveView, type ViewChange } from '../../src/query/live.js'
+import { compileDeclared } from '../../src/query/declared.js'
 import { OrderedIndex } from '../../src/query/ordered-index.js'
+import type { QuerySemantics } from '../../src/query/semantics.js'
 import { DOC_ID, FILTER_OPERATORS, type Filter, type FilterOp, type OrderBy, type Query } from '../../src/query/model.js'
 import { assertQuery } from '../../src/query/validate.js'
 import type { Capabilities } from '../../src/spi.js'
@@ -288,6 +290,45 @@ describe('query evaluator vs a naive reference (property-based)', () => {
           if (after) store.set(id, after)
           else store.delete(id)
           check()
+        }
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('an OrderedIndex read from a cursor gives the same pages as a scan, under reference and declared (Firestore) semantics', () => {
+    const firestore: QuerySemantics = { missingFields: 'excluded', nullOrder: 'first', notEqualNull: 'skipped', implicitOrder: 'inequality-fields' }
+    fc.assert(
+      fc.property(docsArb, queryArb, fc.boolean(), fc.integer({ min: 0, max: 11 }), (docs, query, declared, at) => {
+        const compiled = (q: Query) => (declared ? compileDeclared(q, firestore) : compileQuery(q))
+        const all = runQuery(docs, compiled({ ...query, limit: undefined }))
+        const from = all[Math.min(at, all.length - 1)]
+        const startAfter = from ? cursorOf(from, query.orderBy) : undefined
+        const page: Query = startAfter ? { ...query, startAfter } : query
+        const index = new OrderedIndex<Evaluable>(query.orderBy, docs, compiled({ filters: [], orderBy: query.orderBy }).compare)
+        expect(ids(runQuery(index.values(startAfter), compiled(page), { ordered: true }))).toEqual(ids(runQuery(docs, compiled(page))))
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('a LiveView fed writes in batches (applyBatch) always equals re-running the query, with consistent changes', () => {
+    fc.assert(
+      fc.property(docsArb, queryArb, fc.array(fc.array(writeArb, { minLength: 1, maxLength: 6 }), { maxLength: 5 }), (initial, query, batches) => {
+        const store = new Map(initial.map((d) => [d.id, d]))
+        const view = new LiveView<Evaluable>(query, runQuery(store.values(), query))
+        for (const batch of batches) {
+          const before = [...view.current]
+          const updates = batch.map(({ id, data }) => [id, data === undefined ? undefined : { id, data }] as const)
+          for (const [id, after] of updates) {
+            if (after) store.set(id, after)
+            else store.delete(id)
+          }
+          const changes = view.applyBatch(updates) ?? view.rerun(store.values())
+          expect(ids(view.current)).toEqual(ids(naiveResult([...store.values()], query)))
+          expect(changeProblems(before, view.current, changes)).toEqual([])
+          for (const doc of view.current) expect(doc).toBe(store.get(doc.id))
+          for (const doc of view.current) expect(view.has(doc.id)).toBe(true)
         }
       }),
       { numRuns: RUNS },

@@ -15,7 +15,12 @@ const NEWLINE = 0x0a
 const SPACE = 0x20
 
 export function encodeRecord(value: unknown): Buffer {
-  const payload = Buffer.from(JSON.stringify(value), 'utf8')
+  return encodeRecordPayload(JSON.stringify(value))
+}
+
+/** A record of JSON text already made (the caller's JSON.stringify, or pieces of it joined). */
+export function encodeRecordPayload(json: string): Buffer {
+  const payload = Buffer.from(json, 'utf8')
   const header = Buffer.from(`${payload.length} ${hex(crc32(payload))} `, 'latin1')
   return Buffer.concat([header, payload, Buffer.from([NEWLINE])])
 }

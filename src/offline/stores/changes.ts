@@ -18,6 +18,21 @@ export function checkTable(table: unknown, store: string): StoreTable {
   return table as StoreTable
 }
 
+/** The `prefix` of entries() options ('' when none); throws `invalid-argument` for a non-string. */
+export function checkPrefix(options: unknown, store: string): string {
+  const prefix = (options as { prefix?: unknown } | undefined)?.prefix ?? ''
+  if (typeof prefix !== 'string') throw invalidArgument(`${store}: entries() options.prefix must be a string`, { store })
+  return prefix
+}
+
+/** The least string greater than every string starting with `prefix` (undefined: none, all \uffff). */
+export function prefixEnd(prefix: string): string | undefined {
+  let end = prefix
+  while (end.length > 0 && end.charCodeAt(end.length - 1) === 0xffff) end = end.slice(0, -1)
+  if (end === '') return undefined
+  return end.slice(0, -1) + String.fromCharCode(end.charCodeAt(end.length - 1) + 1)
+}
+
 /**
  * A copy of a JSON value, refusing what JSON would silently change (undefined, NaN, functions,
  * Dates, class instances, sparse arrays, cycles): every store must give back exactly what it took.

@@ -1,16 +1,27 @@
 /**
  * Browser LocalStore on IndexedDB, with the raw API (a few requests do not justify a dependency):
  * one database, one object store per table, string keys out of line, JSON values.
+ *
+ * Group commit: one write transaction at a time; commits arriving while it runs go together in the
+ * next one (with durability 'strict', a transaction is a flush to disk). Each commit resolves when
+ * the transaction holding it completes. Should a shared transaction fail, its commits are retried
+ * one transaction each, so one commit's failure is never another's.
  */
 import { PortabaseError } from '../../errors.js'
-import { STORE_TABLES, type LocalStore, type StoredValue } from '../store.js'
-import { checkChanges, checkTable, notOpen } from './changes.js'
+import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue } from '../store.js'
+import { checkChanges, checkPrefix, checkTable, notOpen, prefixEnd } from './changes.js'
 
 export interface IndexedDbStoreOptions {
   /** The IndexedDB database name; also shown in errors. One database per store. */
   name: string
   /** Default `globalThis.indexedDB`; pass one for tests (fake-indexeddb) or other realms. */
   indexedDB?: IDBFactory
+  /**
+   * The IDBKeyRange of that factory's realm (fake-indexeddb exports its own), for reading one
+   * partition as a key range. Default `globalThis.IDBKeyRange` when `indexedDB` is not given;
+   * without one, reads filter the keys instead.
+   */
+  IDBKeyRange?: typeof IDBKeyRange
 }
 
 /**
@@ -38,6 +49,52 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
     throw notOpen(label)
   }
 
+  const Range = options.IDBKeyRange ?? (options.indexedDB ? undefined : (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange)
+  /** The keys starting with `prefix` as a key range (undefined: all keys, filtered after). */
+  const keyRange = (prefix: string): IDBKeyRange | undefined => {
+    if (prefix === '' || !Range) return undefined
+    const end = prefixEnd(prefix)
+    return end === undefined ? Range.lowerBound(prefix) : Range.bound(prefix, end, false, true)
+  }
+
+  /** Commits waiting for the next write transaction, and the loop running them (set while it runs). */
+  let pending: PendingCommit[] = []
+  let writing: Promise<void> | undefined
+
+  const runGroups = async (): Promise<void> => {
+    try {
+      while (pending.length > 0) {
+        const group = pending
+        pending = []
+        try {
+          await write(connection(), group.flatMap((c) => c.changes), label)
+          for (const c of group) c.resolve()
+        } catch (error) {
+          if (group.length === 1) group[0]!.reject(error)
+          else {
+            for (const c of group) {
+              try {
+                await write(connection(), c.changes, label)
+                c.resolve()
+              } catch (own) {
+                c.reject(own)
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      // In the same step as the last check of `pending`: a commit made by a caller just resolved
+      // runs after this, and starts a new loop instead of waiting for this ended one.
+      writing = undefined
+    }
+  }
+
+  /** Resolves once the commits called so far have settled. */
+  const settled = async (): Promise<void> => {
+    while (writing) await writing
+  }
+
   const lose = (reason: string): void => {
     db?.close()
     db = undefined
@@ -60,51 +117,72 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
       lostReason = undefined
     },
 
-    async entries(table) {
+    async entries(table, options) {
       checkTable(table, label)
+      const prefix = checkPrefix(options, label)
+      await settled() // a read sees every commit called before it
       const tx = transaction(connection(), [table], 'readonly', label)
       const store = tx.objectStore(table)
+      const range = keyRange(prefix)
       // One transaction: keys and values come from the same snapshot, both in key order.
-      const keys = store.getAllKeys()
-      const values = store.getAll()
+      const keys = store.getAllKeys(range)
+      const values = store.getAll(range)
       await done(tx, label)
       const valueList = values.result as StoredValue[]
-      return (keys.result as string[]).map((key, i): [string, StoredValue] => [key, valueList[i]!])
+      const out: Array<[string, StoredValue]> = []
+      for (const [i, key] of (keys.result as string[]).entries()) if (range || key.startsWith(prefix)) out.push([key, valueList[i]!])
+      return out
     },
 
     async commit(changes) {
       const checked = checkChanges(changes, label)
-      const database = connection()
+      connection()
       if (checked.length === 0) return
-      const tables = [...new Set(checked.map((change) => change.table))]
-      const tx = transaction(database, tables, 'readwrite', label)
-      const finished = done(tx, label)
-      try {
-        for (const change of checked) {
-          const store = tx.objectStore(change.table)
-          if ('delete' in change) store.delete(change.key)
-          else store.put(change.value, change.key)
-        }
-      } catch (error) {
-        try {
-          tx.abort()
-        } catch {
-          // already aborting
-        }
-        finished.catch(() => {})
-        throw toStoreError(error, label)
-      }
-      // Resolves on `complete`: with durability 'strict' that is after the data reached the disk.
-      await finished
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ changes: checked, resolve, reject })
+        // Started a microtask later, so commits called together (Promise.all) share the first transaction.
+        writing ??= Promise.resolve().then(runGroups)
+      })
     },
 
     async close() {
+      await settled()
       // IndexedDB lets transactions already started finish after close().
       db?.close()
       db = undefined
       lostReason = undefined
     },
   }
+}
+
+interface PendingCommit {
+  changes: StoreChange[]
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/** One readwrite transaction applying `changes` in order; resolves on `complete`. */
+async function write(database: IDBDatabase, changes: readonly StoreChange[], label: string): Promise<void> {
+  const tables = [...new Set(changes.map((change) => change.table))]
+  const tx = transaction(database, tables, 'readwrite', label)
+  const finished = done(tx, label)
+  try {
+    for (const change of changes) {
+      const store = tx.objectStore(change.table)
+      if ('delete' in change) store.delete(change.key)
+      else store.put(change.value, change.key)
+    }
+  } catch (error) {
+    try {
+      tx.abort()
+    } catch {
+      // already aborting
+    }
+    finished.catch(() => {})
+    throw toStoreError(error, label)
+  }
+  // Resolves on `complete`: with durability 'strict' that is after the data reached the disk.
+  await finished
 }
 
 function openDatabase(factory: IDBFactory, name: string, label: string): Promise<IDBDatabase> {
