@@ -14,6 +14,8 @@ const common = {
 
 module.exports = {
   testTimeout: 30_000,
+  // The shared suites' results per target, for docs/compatibility.md (`npm run docs`).
+  reporters: ['default', '<rootDir>/test/reporters/contract-results.cjs'],
   // Every project exits by itself (checked project by project without forceExit). In CI, a run of
   // the Parse suites on PostgreSQL once lingered after all its tests had passed (no socket, no child
   // left; not reproduced since): there, a leftover handle must not turn a passed run red.

@@ -10,6 +10,9 @@
  * implicitOrder) are asserted as declared, the expected answers computed from the fixtures and the
  * declared rules (data.ts), never taken from the adapter.
  */
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { authTests } from './auth.js'
 import { configTests } from './config.js'
 import { documentTests } from './documents.js'
@@ -65,6 +68,19 @@ export function runContractSuite(target: ContractTarget, options: SuiteOptions =
 
     const env = createEnv(target)
     for (const name of names) SECTIONS[name](env)
+
+    // The declared capabilities, for docs/compatibility.md (test/reporters/contract-results.cjs).
+    const dir = process.env.PORTABASE_RESULTS_CAPABILITIES
+    if (dir) beforeAll(() => {
+      let record
+      try {
+        record = { testPath: expect.getState().testPath, target: target.name, adapter: env.adapterName, capabilities: env.caps }
+      } catch {
+        return // no adapter (setup failed): the cases report it
+      }
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, `${randomUUID()}.json`), JSON.stringify(record))
+    })
   })
 }
 
