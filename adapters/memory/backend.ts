@@ -2,8 +2,8 @@ import { Subject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { deepFreeze } from '../../src/freeze.js'
 import { typeRank } from '../../src/query/compare.js'
-import type { Cursor, OrderBy } from '../../src/query/model.js'
-import { OrderedIndexes } from '../../src/query/ordered-index.js'
+import { DOC_ID, type Cursor, type OrderBy } from '../../src/query/model.js'
+import { OrderedIndex, OrderedIndexes } from '../../src/query/ordered-index.js'
 import type { ConfigScalar, Doc, DocumentData, User } from '../../src/types.js'
 import { systemClock, type Clock } from './clock.js'
 
@@ -68,6 +68,20 @@ export interface Tombstone {
   last: Doc
 }
 
+/** One record of a collection's change feed: a document or a tombstone, at its commit time `data.t`. */
+export interface FeedEntry {
+  id: string
+  data: { t: number }
+  doc?: Doc
+  tombstone?: Tombstone
+}
+
+/** The feed's order: (commit time, id). */
+const FEED_ORDER: readonly OrderBy[] = [
+  { field: 't', direction: 'asc' },
+  { field: DOC_ID, direction: 'asc' },
+]
+
 /** Per-collection state the offline engine's SyncService reads: writeIds and tombstones. */
 export interface SyncState {
   /** The writeId of each existing document's last write (null: the write carried none). */
@@ -131,6 +145,8 @@ export class MemoryBackend {
   private oldestTombstone = Number.POSITIVE_INFINITY
   /** Ordered indexes per collection; updated by every commit. */
   private readonly indexes = new Map<string, OrderedIndexes<Doc>>()
+  /** Each collection's change feed, ordered, with its entry per id: a page is a seek, not a sort. */
+  private readonly feeds = new Map<string, { index: OrderedIndex<FeedEntry>; byId: Map<string, FeedEntry> }>()
   private readonly indexMinDocs: number
   private readonly indexesPerCollection: number
 
@@ -207,10 +223,13 @@ export class MemoryBackend {
         store.set(id, after)
         state.writeIds.set(id, writeId)
         state.tombstones.delete(id)
+        this.putFeed(collection, id, { id, data: { t: after.meta.updateTime.getTime() }, doc: after })
       } else if (before) {
         store.delete(id)
         state.writeIds.delete(id)
-        state.tombstones.set(id, { id, version: this.nextVersion(), updateTime: new Date(now), writeId, last: before })
+        const tombstone: Tombstone = { id, version: this.nextVersion(), updateTime: new Date(now), writeId, last: before }
+        state.tombstones.set(id, tombstone)
+        this.putFeed(collection, id, { id, data: { t: now }, tombstone })
         this.oldestTombstone = Math.min(this.oldestTombstone, now)
       }
     }
@@ -226,14 +245,34 @@ export class MemoryBackend {
     const limit = this.clock.now() - this.tombstoneTtlMs
     if (this.oldestTombstone >= limit) return
     let oldest = Number.POSITIVE_INFINITY
-    for (const state of this.syncStates.values()) {
+    for (const [collection, state] of this.syncStates) {
       for (const [id, tombstone] of state.tombstones) {
         const time = tombstone.updateTime.getTime()
-        if (time < limit) state.tombstones.delete(id)
-        else oldest = Math.min(oldest, time)
+        if (time < limit) {
+          state.tombstones.delete(id)
+          this.putFeed(collection, id, undefined)
+        } else oldest = Math.min(oldest, time)
       }
     }
     this.oldestTombstone = oldest
+  }
+
+  /**
+   * The collection's feed entries in (commit time, id) order, from `after` on (an entry equal to it
+   * included: the caller skips it).
+   */
+  feedFrom(collection: string, after: { updateTime: Date; id: string } | null): IterableIterator<FeedEntry> {
+    const feed = this.feeds.get(collection)
+    if (!feed) return [][Symbol.iterator]()
+    return feed.index.values(after ? { values: [after.updateTime.getTime()], id: after.id } : undefined)
+  }
+
+  private putFeed(collection: string, id: string, entry: FeedEntry | undefined): void {
+    let feed = this.feeds.get(collection)
+    if (!feed) this.feeds.set(collection, (feed = { index: new OrderedIndex<FeedEntry>(FEED_ORDER, []), byId: new Map() }))
+    feed.index.replace(feed.byId.get(id), entry)
+    if (entry) feed.byId.set(id, entry)
+    else feed.byId.delete(id)
   }
 
   /**

@@ -50,20 +50,14 @@ export class MemorySync implements SyncService {
     assertCheckpointFresh(after, now, this.backend.tombstoneTtlMs, PROVIDER)
     this.backend.purgeTombstones()
     const records: SyncRecord[] = []
-    for (const doc of this.backend.collection(collection).values()) {
-      if (isAfter(doc.meta.updateTime, doc.id, after)) {
-        const record = this.docRecord(collection, doc)
-        if (record) records.push(record)
-      }
+    // The backend keeps the feed ordered: a page reads from the checkpoint on, `limit` records.
+    for (const entry of this.backend.feedFrom(collection, after)) {
+      if (after && !isAfter(new Date(entry.data.t), entry.id, after)) continue
+      const record = entry.doc ? this.docRecord(collection, entry.doc) : this.tombstoneRecord(collection, entry.tombstone)
+      if (record) records.push(record)
+      if (records.length >= limit) break
     }
-    for (const tombstone of this.backend.syncState(collection).tombstones.values()) {
-      if (isAfter(tombstone.updateTime, tombstone.id, after)) {
-        const record = this.tombstoneRecord(collection, tombstone)
-        if (record) records.push(record)
-      }
-    }
-    records.sort(compareRecords)
-    return records.slice(0, limit)
+    return records
   }
 
   async write(ops: readonly SyncWrite[], options?: CallOptions): Promise<SyncWriteOutcome[]> {
