@@ -43,6 +43,13 @@ const OPEN_KEY = 'openedBy'
 const USER_CHANGED = 'user-changed'
 
 /** One user's share of the store: what the engine serves while that user is signed in. */
+/** A local write() waiting for its group's commit. */
+interface PendingWrite {
+  ops: readonly WriteOp[]
+  resolve(): void
+  reject(error: unknown): void
+}
+
 interface Partition {
   uid: string | null
   store: LocalStore
@@ -95,6 +102,8 @@ export class OfflineEngine {
   private timerAt = Infinity
   private failures = 0
   private lock: Promise<void> = Promise.resolve()
+  /** Local writes waiting for the lock: queued together, in one durable commit (group commit). */
+  private waitingWrites: PendingWrite[] | undefined = undefined
   /** After a crash: no push before this time (see OfflineOptions.crashGraceMs). */
   private pushNotBefore = 0
   /** Callers awaiting waitForSync(): while there are any, the retry timer keeps Node alive. */
@@ -395,34 +404,84 @@ export class OfflineEngine {
     await this.bound()
     this.assertOpen()
     // Checked and queued against the cache as it is when no sync step is halfway through.
-    await this.locked(() => this.queueLocked(ops))
+    await this.queueWrite(ops)
     this.updateStatus({})
     this.schedule(0)
   }
 
-  private async queueLocked(ops: readonly WriteOp[]): Promise<void> {
+  /**
+   * Group commit: writes that arrive while the lock is held wait together and take it once, so
+   * concurrent writes share one durable commit. Each is still checked on its own, all or none, in
+   * arrival order, and acknowledged only once the commit is durable.
+   */
+  private queueWrite(ops: readonly WriteOp[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending: PendingWrite = { ops, resolve, reject }
+      if (this.waitingWrites !== undefined) {
+        this.waitingWrites.push(pending)
+        return
+      }
+      const group = [pending]
+      this.waitingWrites = group
+      this.locked(async () => {
+        // Later arrivals form the next group, which waits for this commit.
+        this.waitingWrites = undefined
+        await this.queueLocked(group)
+      }).catch((error: unknown) => {
+        for (const w of group) w.reject(error)
+      })
+    })
+  }
+
+  private async queueLocked(group: readonly PendingWrite[]): Promise<void> {
     const now = new Date()
     const writes: QueuedWrite[] = []
+    const accepted: PendingWrite[] = []
+    // The local state as the earlier writes of the group leave it, and their write ids.
     const simulated = new Map<string, DocumentData | null>()
-    for (const op of ops) {
-      // A call retried by the client's links carries the same write ids: what is queued stays queued once.
-      if (op.writeId !== undefined && this.cache.hasWriteId(op.writeId)) continue
-      const key = docKey(op.collection, op.id)
-      const current = simulated.has(key) ? simulated.get(key)! : (this.cache.doc(op.collection, op.id)?.data ?? null)
-      if (op.type === 'create' && current !== null) {
-        throw new PortabaseError('already-exists', `Document ${key} already exists (in the local cache)`, { provider: 'portabase' })
+    const queuedIds = new Set<string>()
+    for (const pending of group) {
+      const own = new Map<string, DocumentData | null>()
+      const mine: QueuedWrite[] = []
+      try {
+        for (const op of pending.ops) {
+          // A call retried by the client's links carries the same write ids: what is queued stays queued once.
+          if (op.writeId !== undefined && (this.cache.hasWriteId(op.writeId) || queuedIds.has(op.writeId))) continue
+          const key = docKey(op.collection, op.id)
+          const current = own.has(key) ? own.get(key)! : simulated.has(key) ? simulated.get(key)! : (this.cache.doc(op.collection, op.id)?.data ?? null)
+          if (op.type === 'create' && current !== null) {
+            throw new PortabaseError('already-exists', `Document ${key} already exists (in the local cache)`, { provider: 'portabase' })
+          }
+          if (op.type === 'update' && current === null) {
+            throw new PortabaseError('not-found', `Cannot update ${key}: it does not exist (in the local cache)`, { provider: 'portabase' })
+          }
+          own.set(key, op.type === 'delete' ? null : applyWrite(current ?? undefined, op, now))
+          const { writeId: _, ...plain } = op
+          mine.push({ seq: 0, writeId: op.writeId ?? generateId(20), op: plain as WriteOp, base: this.cache.serverState(op.collection, op.id), createdAt: now })
+        }
+      } catch (error) {
+        // This call alone fails, all or none; the others of the group go on.
+        pending.reject(error)
+        continue
       }
-      if (op.type === 'update' && current === null) {
-        throw new PortabaseError('not-found', `Cannot update ${key}: it does not exist (in the local cache)`, { provider: 'portabase' })
+      for (const [key, data] of own) simulated.set(key, data)
+      for (const w of mine) {
+        queuedIds.add(w.writeId)
+        writes.push({ ...w, seq: this.cache.nextSeq() })
       }
-      simulated.set(key, op.type === 'delete' ? null : applyWrite(current ?? undefined, op, now))
-      const { writeId: _, ...plain } = op
-      writes.push({ seq: this.cache.nextSeq(), writeId: op.writeId ?? generateId(20), op: plain as WriteOp, base: this.cache.serverState(op.collection, op.id), createdAt: now })
+      accepted.push(pending)
     }
-    if (writes.length === 0) return
-    const queue = this.cache.prepareQueue(writes)
-    await this.part.store.commit(queue.changes)
-    queue.apply()
+    if (writes.length > 0) {
+      const queue = this.cache.prepareQueue(writes)
+      try {
+        await this.part.store.commit(queue.changes)
+      } catch (error) {
+        for (const pending of accepted) pending.reject(error)
+        return
+      }
+      queue.apply()
+    }
+    for (const pending of accepted) pending.resolve()
   }
 
   /** One read-cache → commit → apply step at a time: local writes and sync steps never interleave. */
