@@ -69,44 +69,53 @@ function checkChange(change: unknown, path: string, store: string): StoreChange 
   return { table, key, value: copy(change.value, `${path}.value`, store, []) }
 }
 
-function copy(value: unknown, path: string, store: string, ancestors: object[]): StoredValue {
+/**
+ * Where a value sits, built as a chain and spelt out only for an error message: a commit of many
+ * documents would otherwise build a path string per field it copies.
+ */
+type Path = string | { parent: Path; key: string | number }
+
+function pathText(path: Path): string {
+  if (typeof path === 'string') return path
+  const parent = pathText(path.parent)
+  return typeof path.key === 'number' ? `${parent}[${path.key}]` : `${parent}.${path.key}`
+}
+
+function copy(value: unknown, path: Path, store: string, ancestors: object[]): StoredValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value
     case 'number':
-      if (!Number.isFinite(value)) throw notJson(path, store, String(value))
+      if (!Number.isFinite(value)) throw notJson(pathText(path), store, String(value))
       return value === 0 ? 0 : value // -0 would come back as 0 from a JSON file: normalise everywhere
     case 'object':
       if (value === null) return null
-      if (ancestors.includes(value)) throw notJson(path, store, 'a circular reference')
+      if (ancestors.includes(value)) throw notJson(pathText(path), store, 'a circular reference')
       ancestors.push(value)
       try {
         if (Array.isArray(value)) {
           const out: StoredValue[] = []
           for (let i = 0; i < value.length; i++) {
-            if (!(i in value)) throw notJson(`${path}[${i}]`, store, 'a hole in a sparse array')
-            out.push(copy(value[i], `${path}[${i}]`, store, ancestors))
+            if (!(i in value)) throw notJson(pathText({ parent: path, key: i }), store, 'a hole in a sparse array')
+            out.push(copy(value[i], { parent: path, key: i }, store, ancestors))
           }
           return out
         }
-        if (!isPlainObject(value)) throw notJson(path, store, `an instance of ${value.constructor?.name ?? 'a class'}`)
+        if (!isPlainObject(value)) throw notJson(pathText(path), store, `an instance of ${value.constructor?.name ?? 'a class'}`)
         const out: { [key: string]: StoredValue } = {}
         for (const key of Object.keys(value)) {
-          // defineProperty: a plain assignment to "__proto__" would change the copy's prototype.
-          Object.defineProperty(out, key, {
-            value: copy(value[key], `${path}.${key}`, store, ancestors),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          })
+          const field = copy(value[key], { parent: path, key }, store, ancestors)
+          // defineProperty for "__proto__": a plain assignment would change the copy's prototype.
+          if (key === '__proto__') Object.defineProperty(out, key, { value: field, enumerable: true, writable: true, configurable: true })
+          else out[key] = field
         }
         return out
       } finally {
         ancestors.pop()
       }
     default:
-      throw notJson(path, store, typeof value)
+      throw notJson(pathText(path), store, typeof value)
   }
 }
 
