@@ -4,24 +4,16 @@
  * the SDK's GeoPoint, DocumentReference and Bytes at any depth, and snapshots come back as the
  * neutral types (the codec itself: firestore-codec.test.ts).
  */
-type Call = { $: string; args: unknown[] }
+import type { Call } from './recording-batch.js'
 
 jest.mock('firebase/firestore', () => {
+  const { recordingBatch } = jest.requireActual<typeof import('./recording-batch.js')>('./recording-batch')
   const actual = jest.requireActual<Record<string, unknown>>('firebase/firestore')
   const state = { batches: [] as Call[][], wheres: [] as unknown[][], cursors: [] as unknown[][], docs: [] as unknown[] }
   return {
     ...actual,
     __state: state,
-    writeBatch: () => {
-      const ops: Call[] = []
-      state.batches.push(ops)
-      return {
-        set: (...args: unknown[]) => ops.push({ $: 'set', args }),
-        update: (...args: unknown[]) => ops.push({ $: 'update', args }),
-        delete: (...args: unknown[]) => ops.push({ $: 'delete', args }),
-        commit: async () => undefined,
-      }
-    },
+    writeBatch: recordingBatch(() => state.batches, async () => undefined),
     where: (...args: unknown[]) => {
       state.wheres.push(args)
       return (actual.where as (...a: unknown[]) => unknown)(...args)

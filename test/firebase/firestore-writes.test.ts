@@ -5,9 +5,10 @@
  * write abandoned by a timeout or an abort is reported as possibly still applied (the SDK keeps it).
  * What Firestore then does with those calls is the live target's part (test/live/firebase.test.ts).
  */
-type Call = { $: string; args: unknown[] }
+import type { Call } from './recording-batch.js'
 
 jest.mock('firebase/firestore', () => {
+  const { recordingBatch } = jest.requireActual<typeof import('./recording-batch.js')>('./recording-batch')
   const state = {
     batches: [] as Call[][],
     transactions: 0,
@@ -21,16 +22,7 @@ jest.mock('firebase/firestore', () => {
     ...jest.requireActual<object>('firebase/firestore'),
     __state: state,
     doc: (_db: unknown, col: string, id: string) => ({ $: 'doc', path: `${col}/${id}` }),
-    writeBatch: () => {
-      const ops: Call[] = []
-      state.batches.push(ops)
-      return {
-        set: (...args: unknown[]) => ops.push({ $: 'set', args }),
-        update: (...args: unknown[]) => ops.push({ $: 'update', args }),
-        delete: (...args: unknown[]) => ops.push({ $: 'delete', args }),
-        commit: settle,
-      }
-    },
+    writeBatch: recordingBatch(() => state.batches, settle),
     runTransaction: async (_db: unknown, fn: (tx: unknown) => Promise<void>) => {
       state.transactions += 1
       await fn({

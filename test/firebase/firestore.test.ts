@@ -7,9 +7,10 @@ import { arrayRemove, arrayUnion, deleteField, increment, serverTimestamp } from
 import { DOC_ID, type FieldFilter, type Query } from '../../src/query/model.js'
 import type { Doc } from '../../src/types.js'
 
-type Call = { $: string; args: unknown[] }
+import type { Call } from './recording-batch.js'
 
 jest.mock('firebase/firestore', () => {
+  const { recordingBatch } = jest.requireActual<typeof import('./recording-batch.js')>('./recording-batch')
   class Timestamp {
     constructor(
       readonly seconds: number,
@@ -62,16 +63,7 @@ jest.mock('firebase/firestore', () => {
     getDocs: jest.fn(async () => (fail(), { docs: state.docs, metadata: { fromCache: false, hasPendingWrites: false } })),
     getDoc: jest.fn(async () => (fail(), state.docs[0])),
     getCountFromServer: jest.fn(async () => (fail(), { data: () => ({ count: state.count }) })),
-    writeBatch: () => {
-      const ops: Call[] = []
-      state.batches.push(ops)
-      return {
-        set: (...args: unknown[]) => ops.push({ $: 'set', args }),
-        update: (...args: unknown[]) => ops.push({ $: 'update', args }),
-        delete: (...args: unknown[]) => ops.push({ $: 'delete', args }),
-        commit: async () => fail(),
-      }
-    },
+    writeBatch: recordingBatch(() => state.batches, async () => fail()),
     runTransaction: jest.fn(async (_db: unknown, fn: (tx: unknown) => Promise<void>) => {
       const tx = {
         get: async (ref: { path: string }) => ({ exists: () => state.existing.has(ref.path) }),
