@@ -143,6 +143,8 @@ test('the engine shows a failed compaction on sync.status$ error', async () => {
   })
   await app.sync.waitForSync()
   adapter.network.goOffline()
+  // The sync's own commits may have queued a compaction: wait behind it, or it owns snapshot.tmp.
+  await store.entries('meta')
   await mkdir(join(directory, SNAPSHOT_TMP_FILE))
   await app.db.collection('todos').doc('a').set({ v: 1 })
   await new Promise((resolve) => setTimeout(resolve, 100))
