@@ -10,11 +10,14 @@ interface EsbuildResult {
 }
 interface Esbuild {
   build(options: Record<string, unknown>): Promise<EsbuildResult>
+  stop(): Promise<void>
 }
 
 const root = path.resolve(__dirname, '../..')
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const esbuild = require('esbuild') as Esbuild
+// esbuild's service is a child process: left running, it keeps Jest from exiting.
+afterAll(() => esbuild.stop())
 
 async function bundle(source: string): Promise<EsbuildResult> {
   return esbuild.build({

@@ -11,6 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { ChildMessage, ChildRequest } from './child.js';
 import type { AmplifyTestBackend, StartAmplifyBackendOptions } from './shared.js';
+import { trackStart } from '../abandoned.js';
 
 export type { AmplifyOutputs, AmplifyTestBackend, StartAmplifyBackendOptions } from './shared.js';
 export { DEFAULT_COLLECTIONS, modelName, type CollectionAccess, type CollectionSpec } from './schema.js';
@@ -18,7 +19,11 @@ export { DEFAULT_COLLECTIONS, modelName, type CollectionAccess, type CollectionS
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-export async function startAmplifyBackend(options: StartAmplifyBackendOptions = {}): Promise<AmplifyTestBackend> {
+export function startAmplifyBackend(options: StartAmplifyBackendOptions = {}): Promise<AmplifyTestBackend> {
+  return trackStart(startAmplifyBackendNow(options), (backend) => backend.stop());
+}
+
+async function startAmplifyBackendNow(options: StartAmplifyBackendOptions): Promise<AmplifyTestBackend> {
   const dir = helperDir();
   const child = fork(path.join(dir, 'child.ts'), [JSON.stringify(options)], {
     cwd: path.resolve(dir, '../../..'), // the repository root, where `--import tsx` resolves

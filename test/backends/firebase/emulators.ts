@@ -8,6 +8,7 @@ import { spawn, fork, type ChildProcess } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import * as path from 'node:path'
+import { trackStart } from '../abandoned.js'
 
 export const PROJECT_ID = 'demo-portabase'
 export const STORAGE_BUCKET = `${PROJECT_ID}.appspot.com`
@@ -82,7 +83,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-export async function startFirebaseEmulators(): Promise<FirebaseEmulators> {
+export function startFirebaseEmulators(): Promise<FirebaseEmulators> {
+  return trackStart(startFirebaseEmulatorsNow(), (emulators) => emulators.stop())
+}
+
+async function startFirebaseEmulatorsNow(): Promise<FirebaseEmulators> {
   const dir = helperDir()
   const root = path.resolve(dir, '../../..')
   const cli = path.join(root, 'node_modules', '.bin', 'firebase')

@@ -12,6 +12,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { ChildMessage, ChildRequest } from './child.js';
 import type { ParseTestServer, StartParseServerOptions } from './shared.js';
+import { trackStart } from '../abandoned.js';
 
 export type { ParseTestServer, StartParseServerOptions } from './shared.js';
 export { ALL_USER_CLASSES, DEFAULT_CONFIG_PARAMS, setConfig } from './shared.js';
@@ -19,7 +20,11 @@ export { ALL_USER_CLASSES, DEFAULT_CONFIG_PARAMS, setConfig } from './shared.js'
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-export async function startParseServer(opts: StartParseServerOptions = {}): Promise<ParseTestServer> {
+export function startParseServer(opts: StartParseServerOptions = {}): Promise<ParseTestServer> {
+  return trackStart(startParseServerNow(opts), (server) => server.stop());
+}
+
+async function startParseServerNow(opts: StartParseServerOptions): Promise<ParseTestServer> {
   const dir = helperDir();
   const child = fork(path.join(dir, 'child.ts'), [JSON.stringify(opts)], {
     cwd: path.resolve(dir, '../../..'), // the repository root, where `--import tsx` resolves
