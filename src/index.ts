@@ -1,10 +1,9 @@
-export { createClient, type ClientOptions, type PortabaseClient, type SyncClient } from './client/client.js'
+export { createClient, type ClientOptions, type OfflineAttachment, type OfflineHost, type OfflinePlugin, type PortabaseClient, type SyncClient } from './client/client.js'
 export type { AuthClient, AuthClientOptions, TokenRefreshOptions } from './client/auth.js'
 export { localStorageSessionStore, memorySessionStore, type SessionStore, type StorageLike } from './auth/session-store.js'
 export type { SessionOptions } from './client/session.js'
 export type { ConfigClient, ConfigValue } from './client/config.js'
 export {
-  MAX_BATCH_WRITES,
   type CollectionOptions,
   type CollectionRef,
   type DocRef,
@@ -25,10 +24,7 @@ export { DOC_ID, FILTER_OPERATORS, type Cursor, type Direction, type FieldFilter
 export type { StandardSchemaV1 } from './schema.js'
 export { arrayRemove, arrayUnion, deleteField, increment, isSentinel, serverTimestamp, type Sentinel, type WriteData, type WriteValue } from './sentinels.js'
 export { Bytes, GeoPoint, Reference, VALUE_TYPES, type ValueType, type ValueTypeName } from './value-types.js'
-export { mergeFields } from './offline/conflicts.js'
-export { memoryStore, type MemoryStoreOptions } from './offline/stores/memory.js'
-export { indexedDbStore, type IndexedDbStoreOptions } from './offline/stores/indexeddb.js'
-export { CURRENT_SCHEMA_VERSION } from './offline/schema.js'
+// The offline engine and its stores are in 'portabase/offline'; their types stay here for ClientOptions.
 export type { LocalStore, StoreChange, StoredValue, StoreTable } from './offline/store.js'
 export type * from './offline/types.js'
 export type * from './spi.js'

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { createMemoryBackend, memory, type MemoryBackend } from '../../adapters/memory/index.js'
-import { createClient, indexedDbStore, memoryStore, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { createClient, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { offline, memoryStore, indexedDbStore } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 import { encodeRecord } from '../../src/offline/node/records.js'
 import { makeTodos, type FlatTodo, type Todo } from '../datasets.js'
@@ -184,10 +185,10 @@ function compare(a: FlatTodo, b: FlatTodo): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-function openDevice(backend: MemoryBackend, store: LocalStore, offline: boolean): { app: PortabaseClient; adapter: ReturnType<typeof memory> } {
+function openDevice(backend: MemoryBackend, store: LocalStore, startOffline: boolean): { app: PortabaseClient; adapter: ReturnType<typeof memory> } {
   const adapter = memory({ backend })
-  if (offline) adapter.network.goOffline()
-  const app = createClient({ adapter, offline: { store, collections: { todos: { sync: 'delta' } }, retryDelayMs: NO_RETRY } })
+  if (startOffline) adapter.network.goOffline()
+  const app = createClient({ adapter, offline: offline({ store, collections: { todos: { sync: 'delta' } }, retryDelayMs: NO_RETRY }) })
   return { app, adapter }
 }
 

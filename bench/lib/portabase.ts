@@ -1,7 +1,10 @@
 /** portabase as an app uses it: the public client over the in-memory adapter. */
 import { memory } from '../../adapters/memory/index.js'
-import { createClient, MAX_BATCH_WRITES, type CollectionRef, type PortabaseClient } from '../../src/index.js'
+import { createClient, type CollectionRef, type PortabaseClient } from '../../src/index.js'
 import { chunks, type Row, type Todo } from '../datasets.js'
+
+/** Writes per `db.batch`: Firestore's limit (FIRESTORE_LIMITS.maxBatchWrites), the lowest an adapter declares. */
+const MAX_BATCH_WRITES = 500
 
 export interface PortabaseHandle {
   app: PortabaseClient

@@ -26,13 +26,16 @@
 import { firstValueFrom, of } from 'rxjs'
 import { memory } from '../../adapters/memory/index.js'
 import { parse } from '../../adapters/parse/index.js'
-import { createClient, generateId, increment, MAX_BATCH_WRITES, memoryStore, type Adapter, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { createClient, generateId, increment, type Adapter, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import { startParseServer, type ParseTestServer } from '../../test/backends/parse/server.js'
 import { countingChanges } from '../../test/offline/counting.js'
 import type { Measurement } from '../lib/figure.js'
 import { interleaved, now, stats, type Stats } from '../lib/measure.js'
 import type { Suite } from '../lib/suite.js'
 
+/** Writes per `db.batch`: Firestore's limit (FIRESTORE_LIMITS.maxBatchWrites), the lowest an adapter declares. */
+const MAX_BATCH_WRITES = 500
 /** Writes per flush figure, and documents on the server for the pull figures. */
 const FLUSH_WRITES = 10_000
 /** Writes actually flushed per one-by-one sample (scaled to FLUSH_WRITES). */
@@ -65,7 +68,7 @@ export const offlineSync: Suite = {
       const flushSample = async (writes: number, batchSize: number): Promise<number> => {
         const collection = freshCollection()
         const store = await queueOffline(collection, writes)
-        const app = createClient({ adapter: parseAdapter(server), online$: of(false), offline: { store, collections: { [collection]: {} }, batchSize, retryDelayMs: NO_RETRY } })
+        const app = createClient({ adapter: parseAdapter(server), online$: of(false), offline: offline({ store, collections: { [collection]: {} }, batchSize, retryDelayMs: NO_RETRY }) })
         try {
           const start = now()
           const result = await app.sync.flush()
@@ -193,7 +196,7 @@ function docId(i: number): string {
 async function queueOffline(collection: string, writes: number): Promise<LocalStore> {
   const store = memoryStore()
   const adapter = memory()
-  const app = createClient({ adapter, offline: { store, collections: { [collection]: {} }, retryDelayMs: NO_RETRY } })
+  const app = createClient({ adapter, offline: offline({ store, collections: { [collection]: {} }, retryDelayMs: NO_RETRY }) })
   try {
     await app.sync.waitForSync()
     adapter.network.goOffline()
@@ -215,7 +218,7 @@ async function queueOffline(collection: string, writes: number): Promise<LocalSt
 function countingDevice(server: ParseTestServer, collection: string, sync: 'delta' | 'full'): { app: PortabaseClient; readonly fetched: number } {
   const counted = countingChanges(parseAdapter(server))
   // online$ false: the engine starts no round by itself, so each pull() is the only one running.
-  const app = createClient({ adapter: counted.adapter, online$: of(false), offline: { store: memoryStore(), collections: { [collection]: { sync } } } })
+  const app = createClient({ adapter: counted.adapter, online$: of(false), offline: offline({ store: memoryStore(), collections: { [collection]: { sync } } }) })
   return {
     app,
     get fetched() {

@@ -9,7 +9,8 @@
  *   npm run example -- --offline        # todos offline-first: served locally, writes queued and synced
  */
 import { parseArgs } from 'node:util'
-import { createClient, memoryStore, retry, timeout } from '../../src/index.js'
+import { createClient, retry, timeout } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import { runTodoApp } from './app.js'
 import { backends } from './backends.js'
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     adapter: backend.adapter,
     links: [retry(), timeout(15_000)],
     // A browser app would pass indexedDbStore({ name }), a Node one fileStore({ directory }).
-    ...(values.offline ? { offline: { store: memoryStore(), collections: { todos: { conflict: 'merge' as const } } } } : {}),
+    ...(values.offline ? { offline: offline({ store: memoryStore(), collections: { todos: { conflict: 'merge' as const } } }) } : {}),
   })
   try {
     await runTodoApp(app, (line) => console.log(line))

@@ -1,38 +1,20 @@
 /**
  * Documents kept sorted by one ordering, so a limited query with that ordering reads its page from
  * the front instead of scanning the collection: `limit 20` over 100k documents visits about 20 / (the
- * share that matches) documents. A B+ tree (sorted-btree): O(log n) per write, in-order iteration.
+ * share that matches) documents. A sorted list of chunks (sorted-list.ts): O(log n) comparisons per
+ * write, in-order iteration.
  *
  * Keys are the documents themselves, compared by the ordering (which ends with the id, so no two
  * documents tie). Stored documents are immutable, so the document a write replaces still sorts where
  * it was inserted and can be found to be removed.
  */
-import sortedBtree from 'sorted-btree'
-import * as bulkLoading from 'sorted-btree/extended/bulkLoad.js'
 import type { DocumentData } from '../types.js'
 import { compileOrder, type Comparator, type Evaluable } from './evaluate.js'
 import { DOC_ID, type Cursor, type OrderBy } from './model.js'
-
-type BTreeClass = typeof sortedBtree.default
-// sorted-btree is CommonJS with `exports.default`: Node's ESM loader hands over module.exports (the
-// class is its `default`), while a bundler in CommonJS mode may hand over the class itself.
-const BTree: BTreeClass = (sortedBtree as unknown as { default?: BTreeClass }).default ?? (sortedBtree as unknown as BTreeClass)
-type BulkLoad = typeof bulkLoading.bulkLoad
-// The same interop question for its bulk loader (CommonJS named export).
-const bulkLoad: BulkLoad = bulkLoading.bulkLoad ?? (bulkLoading as unknown as { default: { bulkLoad: BulkLoad } }).default.bulkLoad
-/** sorted-btree's default node size. */
-const NODE_SIZE = 64
-
-/** What the index uses of a BTree. */
-interface SortedSet<K> {
-  set(key: K, value: undefined): boolean
-  delete(key: K): boolean
-  keys(firstKey?: K): IterableIterator<K>
-  readonly size: number
-}
+import { SortedList } from './sorted-list.js'
 
 export class OrderedIndex<D extends Evaluable> {
-  private readonly tree: SortedSet<D>
+  private readonly list: SortedList<D>
   readonly compare: Comparator
 
   /**
@@ -45,27 +27,19 @@ export class OrderedIndex<D extends Evaluable> {
     compare: Comparator = compileOrder(orderBy),
   ) {
     this.compare = compare
-    const sorted = [...docs].sort(compare)
-    // Built from the sorted documents in one pass (several times faster than one insertion each).
-    // Orderings end with the id, so keys are strictly ascending; should two tie, insertion keeps one.
-    let tree: SortedSet<D>
-    try {
-      tree = bulkLoad<D, undefined>(sorted, new Array<undefined>(sorted.length), NODE_SIZE, compare)
-    } catch {
-      tree = new BTree<D, undefined>(undefined, compare, NODE_SIZE)
-      for (const doc of sorted) tree.set(doc, undefined)
-    }
-    this.tree = tree
+    // Built from the sorted documents in one pass. Orderings end with the id, so keys are strictly
+    // ascending; should two tie, the list keeps one.
+    this.list = new SortedList<D>(compare, [...docs].sort(compare))
   }
 
   /** Applies one committed change: `before` leaves the index, `after` enters it (either may be absent). */
   replace(before: D | undefined, after: D | undefined): void {
-    if (before !== undefined) this.tree.delete(before)
-    if (after !== undefined) this.tree.set(after, undefined)
+    if (before !== undefined) this.list.delete(before)
+    if (after !== undefined) this.list.set(after)
   }
 
   get size(): number {
-    return this.tree.size
+    return this.list.size
   }
 
   /**
@@ -74,7 +48,7 @@ export class OrderedIndex<D extends Evaluable> {
    */
   values(after?: Cursor): IterableIterator<D> {
     const probe = after ? probeOf(after, this.orderBy) : undefined
-    return probe ? this.tree.keys(probe as D) : this.tree.keys()
+    return this.list.keys(probe as D | undefined)
   }
 
   /** The key that identifies an ordering: indexes and queries with the same key share the same order. */

@@ -12,7 +12,8 @@ jest.mock('firebase/firestore', () => (jest.requireActual('./fake-firestore') as
 import * as sdk from 'firebase/firestore'
 import { firebase, firestore } from '../../adapters/firebase/index.js'
 import { TOMBSTONES_PREFIX } from '../../adapters/firebase/firestore-sync.js'
-import { Bytes, createClient, GeoPoint, increment, memoryStore } from '../../src/index.js'
+import { Bytes, createClient, GeoPoint, increment } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import type { Adapter, SyncRecord, SyncService } from '../../src/spi.js'
 import { expectError } from '../contract/helpers.js'
 import type { FakeDb, FakeStore } from './fake-firestore.js'
@@ -43,7 +44,7 @@ describe('firestore({ offline }) SyncService (translation, fake Firestore)', () 
     expect(plain.sync).toBeUndefined()
     await plain.documents.write([{ type: 'set', collection: 'todos', id: 'a', data: { title: 'a' } }], { atomic: false })
     expect(stored('todos', 'a')).toEqual({ title: 'a' })
-    await expectError(() => createClient({ adapter: plain, offline: { store: memoryStore(), collections: { todos: {} } } }), 'unsupported', 'offline collections without firestore({ offline })')
+    await expectError(() => createClient({ adapter: plain, offline: offline({ store: memoryStore(), collections: { todos: {} } }) }), 'unsupported', 'offline collections without firestore({ offline })')
   })
 
   it('firestore() declares every neutral value type queryable, so the client lets them through (GeoPoint, Bytes round trip)', async () => {
@@ -175,8 +176,8 @@ describe('firestore({ offline }) SyncService (translation, fake Firestore)', () 
   })
 
   it('the offline engine over it: a device writes offline-first, the server holds it once, another device pulls it', async () => {
-    const one = createClient({ adapter: adapter(true), offline: { store: memoryStore(), collections: { todos: {} } } })
-    const two = createClient({ adapter: adapter(true), offline: { store: memoryStore(), collections: { todos: {} } } })
+    const one = createClient({ adapter: adapter(true), offline: offline({ store: memoryStore(), collections: { todos: {} } }) })
+    const two = createClient({ adapter: adapter(true), offline: offline({ store: memoryStore(), collections: { todos: {} } }) })
     await one.db.collection('todos').doc('t1').set({ title: 'written on one', done: false })
     await one.db.collection('todos').doc('t1').update({ done: true })
     await one.sync.waitForSync()

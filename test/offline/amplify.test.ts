@@ -18,7 +18,8 @@
 import { firstValueFrom } from 'rxjs'
 import { amplify } from '../../adapters/amplify/index.js'
 import type { AmplifyCollection, AmplifyFieldType } from '../../adapters/amplify/schema.js'
-import { createClient, memoryStore, type PortabaseClient, type PortabaseError, type RejectedWrite } from '../../src/index.js'
+import { createClient, type PortabaseClient, type PortabaseError, type RejectedWrite } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
 import { installAdapterTestShims } from '../backends/amplify/shims.js'
 import { OWNED } from '../contract/amplify-target.js'
@@ -116,7 +117,7 @@ describe('offline: Amplify only', () => {
     const col = freshCollection()
     const server = createClient({ adapter: (await device()).adapter })
     const d = await device()
-    const app = createClient({ adapter: d.adapter, offline: { store: memoryStore(), collections: { [col]: {} }, retryDelayMs: { initial: 10, max: 100 } } })
+    const app = createClient({ adapter: d.adapter, offline: offline({ store: memoryStore(), collections: { [col]: {} }, retryDelayMs: { initial: 10, max: 100 } }) })
     clients.push(server, app)
     await app.sync.waitForSync()
     const errors: string[] = []

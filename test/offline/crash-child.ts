@@ -25,6 +25,7 @@
 import { firstValueFrom } from 'rxjs'
 import { parse } from '../../adapters/parse/index.js'
 import { createClient, type Adapter, type PortabaseClient } from '../../src/index.js'
+import { offline } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 import { startFaultProxy } from '../backends/proxy.js'
 import { applyCrashWrite, CRASH_WRITES, type ChildConfig } from './crash-plan.js'
@@ -73,15 +74,16 @@ async function amplifyBackend(config: Extract<ChildConfig, { target: 'amplify' }
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '') as ChildConfig
   const backend = config.target === 'amplify' ? await amplifyBackend(config) : await parseBackend(config)
-  const offline = () => ({
-    store: fileStore({ directory: config.directory }),
-    collections: { [config.collection]: {} },
-    batchSize: config.batchSize,
-    retryDelayMs: { initial: 50, max: 200 },
-  })
+  const offlineSync = () =>
+    offline({
+      store: fileStore({ directory: config.directory }),
+      collections: { [config.collection]: {} },
+      batchSize: config.batchSize,
+      retryDelayMs: { initial: 50, max: 200 },
+    })
 
   // ---- phase 1: queue while offline
-  const first: PortabaseClient = createClient({ adapter: backend.adapter(), offline: offline() })
+  const first: PortabaseClient = createClient({ adapter: backend.adapter(), offline: offlineSync() })
   await first.sync.waitForSync()
   if ((await first.db.collection(config.collection).doc('seed').get()) === null) throw new Error('phase 1: the seed document was not pulled')
   await backend.goOffline()
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     },
   })
   say('phase2')
-  const second = createClient({ adapter: traced, offline: offline() })
+  const second = createClient({ adapter: traced, offline: offlineSync() })
   let last = -1
   second.sync.status$.subscribe((s) => {
     if (s.pending !== last) say(`pending ${(last = s.pending)}`)

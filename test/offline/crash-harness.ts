@@ -21,6 +21,7 @@ import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { BehaviorSubject, firstValueFrom } from 'rxjs'
 import { createClient, type Adapter, type DocumentData, type PortabaseClient } from '../../src/index.js'
+import { offline } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 import { CRASH_WRITES, expectedServerDocs, SEED, type ChildConfig, type ChildTarget } from './crash-plan.js'
 
@@ -182,7 +183,7 @@ export function runCrashTest(target: CrashTarget): void {
       const app = createClient({
         adapter: counted,
         online$: online,
-        offline: { store: fileStore({ directory }), collections: { [collection]: {} }, batchSize: BATCH_SIZE, retryDelayMs: { initial: 50, max: 200 } },
+        offline: offline({ store: fileStore({ directory }), collections: { [collection]: {} }, batchSize: BATCH_SIZE, retryDelayMs: { initial: 50, max: 200 } }),
       })
       let local: Record<string, DocumentData>
       let pendingAfter: number

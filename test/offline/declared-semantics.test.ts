@@ -7,7 +7,8 @@
  */
 import { FIRESTORE_QUERY_SEMANTICS } from '../../adapters/firebase/firestore-query.js'
 import { createMemoryBackend, memory } from '../../adapters/memory/index.js'
-import { createClient, memoryStore, type PortabaseClient, type QueryRef } from '../../src/index.js'
+import { createClient, type PortabaseClient, type QueryRef } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 
 const DOCS: Record<string, Record<string, unknown>> = {
   a: { n: 1, tag: 'x' },
@@ -19,17 +20,17 @@ const DOCS: Record<string, Record<string, unknown>> = {
 
 describe('offline: local answers follow the adapter\'s declared query semantics', () => {
   let online: PortabaseClient
-  let offline: PortabaseClient
+  let device: PortabaseClient
   beforeAll(async () => {
     const backend = createMemoryBackend()
     const capabilities = { ...FIRESTORE_QUERY_SEMANTICS }
     online = createClient({ adapter: memory({ backend, capabilities }) })
     for (const [id, data] of Object.entries(DOCS)) await online.db.collection('t').doc(id).set(data as never)
-    offline = createClient({ adapter: memory({ backend, capabilities }), offline: { store: memoryStore(), collections: { t: {} } } })
-    await offline.sync.waitForSync()
+    device = createClient({ adapter: memory({ backend, capabilities }), offline: offline({ store: memoryStore(), collections: { t: {} } }) })
+    await device.sync.waitForSync()
   })
   afterAll(async () => {
-    await Promise.all([online.dispose(), offline.dispose()])
+    await Promise.all([online.dispose(), device.dispose()])
   })
 
   const shapes: Array<[string, (c: QueryRef) => QueryRef]> = [
@@ -42,7 +43,7 @@ describe('offline: local answers follow the adapter\'s declared query semantics'
 
   it.each(shapes)('%s: get(), count() and the first watch() snapshot equal the online answer', async (_name, shape) => {
     const expected = (await shape(online.db.collection('t')).get()).docs.map((d) => d.id)
-    const local = shape(offline.db.collection('t'))
+    const local = shape(device.db.collection('t'))
     expect((await local.get()).docs.map((d) => d.id)).toEqual(expected)
     expect(await local.count()).toBe(await shape(online.db.collection('t')).count())
     const first = await new Promise<string[]>((resolve, reject) => {

@@ -5,7 +5,8 @@
  */
 import { firstValueFrom } from 'rxjs'
 import { memory } from '../../adapters/memory/index.js'
-import { createClient, memoryStore, type LocalStore, type StoreChange } from '../../src/index.js'
+import { createClient, type LocalStore, type StoreChange } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import { expectError } from '../contract/helpers.js'
 
 /** A store whose commits are counted and can be held until released. */
@@ -42,7 +43,7 @@ it('writes made during a commit share the next one; none resolves before its com
   const adapter = memory()
   adapter.network.goOffline()
   const { store, commits, hold } = heldStore()
-  const app = createClient({ adapter, offline: { store, collections: { c: {} } } })
+  const app = createClient({ adapter, offline: offline({ store, collections: { c: {} } }) })
   const todos = app.db.collection('c')
   await todos.doc('first').set({ n: 0 })
   const before = commits.length
@@ -69,7 +70,7 @@ it('in a group, a call that fails its check fails alone; the others are committe
   const adapter = memory()
   adapter.network.goOffline()
   const { store, commits, hold } = heldStore()
-  const app = createClient({ adapter, offline: { store, collections: { c: {} } } })
+  const app = createClient({ adapter, offline: offline({ store, collections: { c: {} } }) })
   const todos = app.db.collection('c')
   await todos.doc('x').set({ n: 0 })
   const before = commits.length

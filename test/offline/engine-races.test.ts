@@ -5,7 +5,8 @@
  */
 import { firstValueFrom, filter } from 'rxjs'
 import { memory, createMemoryBackend, type MemoryAdapter } from '../../adapters/memory/index.js'
-import { createClient, memoryStore, PortabaseError, type Adapter, type LocalStore, type SyncConflict, type SyncOutcome, type OfflineCollectionOptions, type PortabaseClient } from '../../src/index.js'
+import { createClient, PortabaseError, type Adapter, type LocalStore, type SyncConflict, type SyncOutcome, type OfflineCollectionOptions, type PortabaseClient } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 
 const RETRY = { initial: 10, max: 50 }
 const clients: PortabaseClient[] = []
@@ -18,7 +19,7 @@ function setup(opts: Parameters<typeof createMemoryBackend>[0] = {}) {
   clients.push(server)
   const device = (collections: Record<string, OfflineCollectionOptions>, store: LocalStore = memoryStore(), extra: object = {}) => {
     const adapter = memory({ backend })
-    const app = createClient({ adapter, offline: { store, collections, retryDelayMs: RETRY, ...extra } })
+    const app = createClient({ adapter, offline: offline({ store, collections, retryDelayMs: RETRY, ...extra }) })
     clients.push(app)
     return { app, adapter }
   }
@@ -210,7 +211,7 @@ it('no sync work after dispose() resolved', async () => {
   const store: LocalStore = { name: 's', open: () => inner.open(), entries: (t) => inner.entries(t), close: async () => { closed = true; await inner.close() },
     commit: async (c) => { if (closed) commitsAfterClose.push(JSON.stringify(c.map((x) => x.table))); return inner.commit(c) } }
   const adapter = memory({ backend })
-  const app: PortabaseClient = createClient({ adapter, offline: { store, collections: { c: {} }, retryDelayMs: { initial: 10, max: 50 } } })
+  const app: PortabaseClient = createClient({ adapter, offline: offline({ store, collections: { c: {} }, retryDelayMs: { initial: 10, max: 50 } }) })
   await app.sync.waitForSync()
   adapter.network.latencyMs = 30
   await app.db.collection('c').doc('a').set({ v: 1 })
@@ -270,7 +271,7 @@ describe('a change the delta feed skips', () => {
     const { backend, server } = setup()
     await server.db.collection('c').doc('x').set({ v: 1 })
     const feed = skippingFeed(memory({ backend, capabilities: { realtime } }), 'x')
-    const app = createClient({ adapter: feed.adapter, offline: { store: memoryStore(), collections: { c: {} }, retryDelayMs: RETRY } })
+    const app = createClient({ adapter: feed.adapter, offline: offline({ store: memoryStore(), collections: { c: {} }, retryDelayMs: RETRY }) })
     clients.push(app)
     await app.sync.waitForSync()
     expect((await app.db.collection('c').doc('x').get())?.data).toEqual({ v: 1 })

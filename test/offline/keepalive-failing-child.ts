@@ -1,9 +1,10 @@
 /** Child of keepalive.test.ts: the server never comes back; waitForSync() gives up at its deadline and the script ends. */
 import { memory } from '../../adapters/memory/index.js'
-import { createClient, memoryStore } from '../../src/index.js'
+import { createClient } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 
 const adapter = memory()
-const app = createClient({ adapter, offline: { store: memoryStore(), collections: { todos: {} }, retryDelayMs: { initial: 20, max: 50 } } })
+const app = createClient({ adapter, offline: offline({ store: memoryStore(), collections: { todos: {} }, retryDelayMs: { initial: 20, max: 50 } }) })
 adapter.network.goOffline()
 await app.db.collection('todos').doc('a').set({ v: 1 })
 const started = Date.now()

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memory } from '../../adapters/memory/index.js'
 import { createClient, type LocalStore, type StoreChange, type StoredValue } from '../../src/index.js'
+import { offline } from '../../src/offline/index.js'
 import { LOG_FILE, SNAPSHOT_FILE, SNAPSHOT_TMP_FILE, fileStore } from '../../src/offline/node/file-store.js'
 import { decodeRecords, encodeRecord } from '../../src/offline/node/records.js'
 
@@ -136,7 +137,7 @@ test('a failed compaction is reported to onError, loses nothing, and is retried 
 test('the engine shows a failed compaction on sync.status$ error', async () => {
   const adapter = memory()
   const store = fileStore({ directory, compactAfterBytes: 0 })
-  const app = createClient({ adapter, offline: { store, collections: { todos: {} }, retryDelayMs: { initial: 3_600_000, max: 3_600_000 } } })
+  const app = createClient({ adapter, offline: offline({ store, collections: { todos: {} }, retryDelayMs: { initial: 3_600_000, max: 3_600_000 } }) })
   const errors: string[] = []
   const sub = app.sync.status$.subscribe((s) => {
     if (s.error) errors.push(s.error.message)

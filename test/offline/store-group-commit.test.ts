@@ -8,7 +8,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IDBDatabase, IDBFactory, IDBKeyRange } from 'fake-indexeddb'
-import { indexedDbStore, type LocalStore, type StoreChange } from '../../src/index.js'
+import { type LocalStore, type StoreChange } from '../../src/index.js'
+import { indexedDbStore } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 
 let directory: string

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
-import { indexedDbStore, memoryStore, type LocalStore } from '../../src/index.js'
+import { type LocalStore } from '../../src/index.js'
+import { memoryStore, indexedDbStore } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 
 const dirs: string[] = []

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { IDBFactory } from 'fake-indexeddb'
 import { firstValueFrom } from 'rxjs'
 import { memory, createMemoryBackend } from '../../adapters/memory/index.js'
-import { createClient, increment, indexedDbStore, memoryStore, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { createClient, increment, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { offline, memoryStore, indexedDbStore } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 
 const dirs: string[] = []
@@ -39,7 +40,7 @@ describe.each(stores)('offline engine on %s', (_name, makeStore) => {
     const open = await makeStore()
     const device = (): { app: PortabaseClient; adapter: ReturnType<typeof memory> } => {
       const adapter = memory({ backend })
-      return { adapter, app: createClient({ adapter, offline: { store: open(), collections: { todos: {} }, retryDelayMs: { initial: 10, max: 50 } } }) }
+      return { adapter, app: createClient({ adapter, offline: offline({ store: open(), collections: { todos: {} }, retryDelayMs: { initial: 10, max: 50 } }) }) }
     }
     backend.seed('todos', { seeded: { title: 'from the server' } })
 
@@ -75,7 +76,7 @@ it('a store that cannot open fails every offline call and shows on status$, with
   dirs.push(directory)
   const holder = fileStore({ directory })
   await holder.open()
-  const app = createClient({ adapter: memory(), offline: { store: fileStore({ directory }), collections: { todos: {} } } })
+  const app = createClient({ adapter: memory(), offline: offline({ store: fileStore({ directory }), collections: { todos: {} } }) })
   await expect(app.db.collection('todos').doc('x').get()).rejects.toMatchObject({ code: 'failed-precondition' })
   expect((await firstValueFrom(app.sync.status$)).error).toMatchObject({ code: 'failed-precondition' })
   await app.dispose()
@@ -85,5 +86,14 @@ it('a store that cannot open fails every offline call and shows on status$, with
 it('an adapter without sync refuses offline collections with unsupported', () => {
   const adapter = memory()
   const withoutSync = Object.create(adapter, { sync: { value: undefined } })
-  expect(() => createClient({ adapter: withoutSync, offline: { store: memoryStore(), collections: { todos: {} } } })).toThrow(expect.objectContaining({ code: 'unsupported' }))
+  expect(() => createClient({ adapter: withoutSync, offline: offline({ store: memoryStore(), collections: { todos: {} } }) })).toThrow(expect.objectContaining({ code: 'unsupported' }))
+})
+
+it('the plain options object of earlier versions is refused with invalid-argument naming offline() from portabase/offline', () => {
+  const adapter = memory()
+  for (const value of [{ store: memoryStore(), collections: { todos: {} } }, null, 'offline', { kind: 'portabase.offline' }]) {
+    expect(() => createClient({ adapter, offline: value as never })).toThrow(
+      expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining("offline({ store, collections }) from 'portabase/offline'") }),
+    )
+  }
 })

@@ -9,27 +9,8 @@
  */
 import fc from 'fast-check'
 import { firstValueFrom, filter, take, toArray } from 'rxjs'
-import {
-  createClient,
-  deleteField,
-  increment,
-  memoryStore,
-  retry,
-  timeout,
-  type Adapter,
-  type Capabilities,
-  type ConflictStrategy,
-  type Link,
-  type PortabaseError,
-  type OfflineOptions,
-  type DocumentData,
-  type LocalStore,
-  type OfflineCollectionOptions,
-  type PortabaseClient,
-  type RejectedWrite,
-  type SyncConflict,
-  type SyncOutcome,
-} from '../../src/index.js'
+import { createClient, deleteField, increment, retry, timeout, type Adapter, type Capabilities, type ConflictStrategy, type Link, type PortabaseError, type OfflineOptions, type DocumentData, type LocalStore, type OfflineCollectionOptions, type PortabaseClient, type RejectedWrite, type SyncConflict, type SyncOutcome } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import { queryProbe } from '../../src/query/evaluate.js'
 import { expectError } from '../contract/helpers.js'
 import { countingChanges } from './counting.js'
@@ -96,7 +77,7 @@ export function runOfflineSuite(target: OfflineTarget): void {
       const { adapter: counted, fetched, pages, queried } = countingChanges(adapter)
       const { adapter: breakable, breakWatches } = breakableWatches(counted)
       const declared = extras.capabilities ? Object.create(breakable, { capabilities: { value: { ...adapter.capabilities, ...extras.capabilities } } }) : breakable
-      const app = createClient({ adapter: declared, links: extras.links ?? [], offline: { store, collections, retryDelayMs: RETRY, ...extras.offline } })
+      const app = createClient({ adapter: declared, links: extras.links ?? [], offline: offline({ store, collections, retryDelayMs: RETRY, ...extras.offline }) })
       clients.push(app)
       return { app, store, goOffline, goOnline, failNextWrites, breakWatches, fetched, pages, queried }
     }

@@ -1,4 +1,5 @@
-import { createClient, memoryStore } from '../../src/index.js'
+import { createClient } from '../../src/index.js'
+import { offline, memoryStore } from '../../src/offline/index.js'
 import { runTodoApp } from '../../examples/todo/app.js'
 import { backends } from '../../examples/todo/backends.js'
 
@@ -20,7 +21,7 @@ test('the todo example runs end to end on the memory adapter', async () => {
 
 test('the todo example runs with todos offline-first: same output, nothing left pending', async () => {
   const backend = await backends.memory!()
-  const app = createClient({ adapter: backend.adapter, offline: { store: memoryStore(), collections: { todos: { conflict: 'merge' } } } })
+  const app = createClient({ adapter: backend.adapter, offline: offline({ store: memoryStore(), collections: { todos: { conflict: 'merge' } } }) })
   const lines: string[] = []
   await runTodoApp(app, (line) => lines.push(line))
   await app.dispose()

@@ -1,5 +1,6 @@
 /** The offline engine's pure parts: three-way merge, conflict detection, codec, schema migrations. */
-import { arrayUnion, deleteField, increment, isSentinel, memoryStore, serverTimestamp, type DocumentData } from '../../src/index.js'
+import { arrayUnion, deleteField, increment, isSentinel, serverTimestamp, type DocumentData } from '../../src/index.js'
+import { memoryStore } from '../../src/offline/index.js'
 import { overlay, type BaseState, type QueuedWrite } from '../../src/offline/cache.js'
 import { decodeWriteData, encodeWriteData } from '../../src/offline/codec.js'
 import { analyse, baseMatches, decide, mergeFields } from '../../src/offline/conflicts.js'

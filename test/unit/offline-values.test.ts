@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { IDBFactory } from 'fake-indexeddb'
 import { firstValueFrom } from 'rxjs'
 import { createMemoryBackend, memory } from '../../adapters/memory/index.js'
-import { arrayUnion, Bytes, createClient, GeoPoint, indexedDbStore, memoryStore, Reference, type DocumentData, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { arrayUnion, Bytes, createClient, GeoPoint, Reference, type DocumentData, type LocalStore, type PortabaseClient } from '../../src/index.js'
+import { offline, memoryStore, indexedDbStore } from '../../src/offline/index.js'
 import { fileStore } from '../../src/offline/node/index.js'
 
 const dirs: string[] = []
@@ -44,7 +45,7 @@ describe.each(stores)('offline engine on %s', (_name, makeStore) => {
     const open = await makeStore()
     const device = (): { app: PortabaseClient; adapter: ReturnType<typeof memory> } => {
       const adapter = memory({ backend })
-      return { adapter, app: createClient({ adapter, offline: { store: open(), collections: { places: {} }, retryDelayMs: { initial: 10, max: 50 } } }) }
+      return { adapter, app: createClient({ adapter, offline: offline({ store: open(), collections: { places: {} }, retryDelayMs: { initial: 10, max: 50 } }) }) }
     }
     const a: DocumentData = { at: geo, owner: ref, nested: { list: [bin, { at: geo }] }, tags: [ref] }
     const expectedA: DocumentData = { ...a, tags: [ref, bin] }
