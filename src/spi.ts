@@ -24,6 +24,22 @@ import type { ValueTypeName } from './value-types.js'
 /** See `Capabilities.valueTypes`. */
 export type ValueTypeSupport = 'queryable' | 'stored' | 'none'
 
+/**
+ * Vendor limits, declared by the adapter and enforced by the client before the adapter is called
+ * (`invalid-argument`, provider: the adapter). A limit left out is not a limit on that adapter.
+ */
+export interface AdapterLimits {
+  /** Most writes one `batch()` may hold (Firestore: 500). */
+  readonly maxBatchWrites?: number
+  /** Most values one `in`, `not-in` or `array-contains-any` list may hold (Firestore: 30). */
+  readonly maxInValues?: number
+  /**
+   * Top-level field names the vendor keeps for itself (Parse: `objectId`, `ACL`, `sessionToken`,
+   * `authData`): refused in writes and in query field paths.
+   */
+  readonly reservedFieldNames?: readonly string[]
+}
+
 /** What an adapter can do, as data: the client refuses the rest with `unsupported`. */
 export interface Capabilities {
   emailPasswordAuth: boolean
@@ -114,6 +130,8 @@ export interface Capabilities {
   remoteConfig: boolean
   /** Remote config changes reach the client while it listens (`app.config.updates()`). */
   configUpdates: boolean
+  /** The vendor's limits on batches, query lists and field names (`{}`: none). */
+  limits: AdapterLimits
 }
 
 export type WriteOp = (

@@ -8,15 +8,9 @@ export { assertCollectionName, assertDocId } from './names.js'
 
 /** Top-level field names every vendor accepts (Parse is the strictest: a letter, then letters, digits, `_`). */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/
-/**
- * Names no adapter can store as plain fields. Vendor-reserved names that apps commonly use
- * (`id`, `createdAt`, `updatedAt`) stay allowed: adapters map them (see each adapter's README).
- */
-export const RESERVED_FIELDS: ReadonlySet<string> = new Set(['objectId', 'ACL', 'sessionToken', 'authData'])
+/** Names a vendor keeps for itself are the adapter's to declare (`capabilities.limits.reservedFieldNames`, src/limits.ts). */
 export function assertFieldName(name: string): void {
-  if (!FIELD_NAME.test(name) || RESERVED_FIELDS.has(name)) {
-    throw invalidArgument(`Invalid field name ${describe(name)}: use a letter then letters, digits or _; reserved: ${[...RESERVED_FIELDS].join(', ')}`)
-  }
+  if (!FIELD_NAME.test(name)) throw invalidArgument(`Invalid field name ${describe(name)}: use a letter then letters, digits or _`)
 }
 
 /** A field path for queries: top-level name, optionally followed by `.key` parts into nested objects. */

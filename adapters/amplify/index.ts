@@ -71,6 +71,8 @@ export function amplifyCapabilities(options: Pick<AmplifyAdapterOptions, 'oauthP
     functions: true,
     remoteConfig: true,
     configUpdates: true,
+    // Names AppSync keeps are mapped (schema.ts: pbField…); batches are sent write by write.
+    limits: Object.freeze({}),
   })
 }
 

@@ -8,12 +8,16 @@
  */
 import { DOC_ID, fieldFilters, usesOr, type FieldFilter, type Filter, type Query } from '../../src/query/model.js'
 import { inequalityFields, INEQUALITY_OPERATORS } from '../../src/query/semantics.js'
+import type { AdapterLimits } from '../../src/spi.js'
 
 /** Disjunctions in disjunctive normal form (an `in` or `array-contains-any` list counts one per value). */
 export const MAX_DISJUNCTIONS = 30
 export const MAX_INEQUALITY_FIELDS = 10
 /** Filters plus sort orders of one query. */
 export const MAX_FILTERS_AND_ORDERS = 100
+
+/** The limits the client enforces for Firestore (capabilities.limits): 500 writes per batch (writeBatch), 30 values per list filter. */
+export const FIRESTORE_LIMITS: AdapterLimits = Object.freeze({ maxBatchWrites: 500, maxInValues: MAX_DISJUNCTIONS })
 
 export function nativeProblem(query: Query): string | null {
   return orderProblem(query) ?? operatorProblem(query.filters) ?? disjunctionProblem(query.filters) ?? keyProblem(query.filters) ?? sizeProblem(query)

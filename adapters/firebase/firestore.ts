@@ -40,6 +40,7 @@ import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../..
 import type { Doc, QuerySnapshot, Value } from '../../src/types.js'
 import type { FirebaseServicePlugin } from './context.js'
 import { FIRESTORE_VALUE_TYPES, FirestoreCodec } from './firestore-codec.js'
+import { FIRESTORE_LIMITS } from './firestore-limits.js'
 import { FirestoreSync, TOMBSTONES_PREFIX, type FirestoreSyncOptions } from './firestore-sync.js'
 import { FIRESTORE_QUERY_SEMANTICS, planQuery, tooManyReads, type QueryPlan } from './firestore-query.js'
 import { guard, mapFirebaseError, PROVIDER } from './errors.js'
@@ -275,6 +276,7 @@ export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin
           serverTimestamp: true,
           increment: true,
           arrayOps: true,
+          limits: FIRESTORE_LIMITS,
         },
         async dispose() {
           service.close()

@@ -64,6 +64,8 @@ export const NO_CAPABILITIES: Capabilities = Object.freeze({
   functions: false,
   remoteConfig: false,
   configUpdates: false,
+  // firestore() declares Firestore's (firestore-limits.ts: FIRESTORE_LIMITS).
+  limits: Object.freeze({}),
 })
 
 let appCounter = 0

@@ -58,6 +58,8 @@ export const memoryCapabilities: Capabilities = Object.freeze({
   signedUrls: true,
   functions: true,
   remoteConfig: true,
+  // The reference keeps no vendor's limits; declare one to test against it (memory({ capabilities: { limits } })).
+  limits: {},
   configUpdates: true,
 })
 

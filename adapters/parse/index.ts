@@ -9,7 +9,7 @@
  * In Node the SDK (`parse/node`) is loaded by itself when `Parse` is not given.
  */
 import { FILTER_OPERATORS } from '../../src/query/model.js'
-import type { Adapter, Capabilities, SyncService } from '../../src/spi.js'
+import type { Adapter, AdapterLimits, Capabilities, SyncService } from '../../src/spi.js'
 import { ParseAuth, Session } from './auth.js'
 import { PARSE_VALUE_TYPES } from './codec.js'
 import { ParseDocuments } from './documents.js'
@@ -70,6 +70,9 @@ export interface ParseAdapter extends Adapter {
 export const DEFAULT_TOMBSTONE_CLASS = 'PortabaseTombstone'
 export const DEFAULT_TOMBSTONE_TTL_MS = 30 * 24 * 60 * 60 * 1000
 
+/** Columns Parse Server keeps on every object or user (fields of these names cannot hold app data). */
+export const PARSE_LIMITS: AdapterLimits = Object.freeze({ reservedFieldNames: Object.freeze(['objectId', 'ACL', 'sessionToken', 'authData']) })
+
 /** What Parse Server can do through this adapter (see README for how each is done). */
 export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactions' | 'passwordReset' | 'anonymousAuth'> & { realtime?: boolean } = {}): Capabilities {
   return Object.freeze({
@@ -101,6 +104,7 @@ export function parseCapabilities(options: Pick<ParseAdapterOptions, 'transactio
     functions: true,
     remoteConfig: true,
     configUpdates: false,
+    limits: PARSE_LIMITS,
   })
 }
 

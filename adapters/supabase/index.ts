@@ -86,6 +86,8 @@ export function supabaseCapabilities(options: Pick<SupabaseAdapterOptions, 'real
     functions: true,
     remoteConfig: true,
     configUpdates: options.realtime ?? true,
+    // Fields live in one jsonb column: any name, any number of writes per batch, any list length.
+    limits: Object.freeze({}),
   })
 }
 

@@ -28,10 +28,10 @@ interface FileEntry { suites: SuiteResult[]; capabilities: CapabilityRecord[] }
 interface Results { version: number; files: Record<string, FileEntry> }
 
 const KINDS: { kind: Kind; title: string; source: string }[] = [
-  { kind: 'contract', title: 'Contract suite', source: 'test/contract/suite.ts' },
+  { kind: 'contract', title: 'Contract suite', source: 'src/conformance/suite.ts' },
   { kind: 'offline', title: 'Offline suite', source: 'test/offline/suite.ts' },
-  { kind: 'sync', title: 'Sync SPI suite', source: 'test/contract/sync-spi.ts' },
-  { kind: 'core', title: 'Client-side validation (core, run once)', source: 'test/contract/suite.ts (runCoreSuite)' },
+  { kind: 'sync', title: 'Sync SPI suite', source: 'src/conformance/sync-spi.ts' },
+  { kind: 'core', title: 'Client-side validation (core, run once)', source: 'src/conformance/suite.ts (runCoreSuite)' },
 ]
 
 /** One target of one suite kind, merged over the files that run it. */

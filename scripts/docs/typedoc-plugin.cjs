@@ -13,6 +13,8 @@ const rxjs = require('rxjs')
 /** Source folder of an entry point → the subpath it is exported as (package.json `exports`). */
 function exportName(moduleName) {
   if (moduleName === 'src') return 'portabase'
+  // The testing kit lives with the memory adapter it is built on.
+  if (moduleName === 'adapters/memory/testing') return 'portabase/testing'
   const m = /^(?:src|adapters)\/(.+)$/.exec(moduleName)
   return m ? `portabase/${m[1]}` : moduleName
 }

@@ -6,6 +6,7 @@ import { cursorOf } from '../query/evaluate.js'
 import { decodeCursor, encodeCursor } from '../query/cursor.js'
 import { DOC_ID, withIdOrder, type ClientPlan, type Direction, type Filter, type FilterOp, type Query } from '../query/model.js'
 import { declaredOrderBy } from '../query/semantics.js'
+import { assertBatchSize, assertFieldNotReserved } from '../limits.js'
 import { assertQuery } from '../query/validate.js'
 import { validateWithSchema, type StandardSchemaV1 } from '../schema.js'
 import { isSentinel, type Sentinel, type WriteData } from '../sentinels.js'
@@ -32,9 +33,6 @@ export interface CollectionOptions<T> {
   schema?: StandardSchemaV1<unknown, T>
 }
 
-/** Most writes one batch may hold (Firestore's limit, the lowest among vendors). */
-export const MAX_BATCH_WRITES = 500
-
 /** Shared by every ref of one client. */
 export interface DocumentsContext {
   adapter: Adapter
@@ -60,7 +58,7 @@ export class DocumentsClient {
     await build(batch)
     const ops = await batch.collect()
     if (ops.length === 0) return
-    if (ops.length > MAX_BATCH_WRITES) throw invalidArgument(`A batch holds at most ${MAX_BATCH_WRITES} writes; got ${ops.length}`)
+    assertBatchSize(this.ctx.adapter, ops.length)
     const atomic = this.ctx.adapter.capabilities.transactions
     await write(this.ctx, ops, atomic)
   }
@@ -171,6 +169,7 @@ function hasSentinel(data: WriteData): boolean {
 function assertWriteData(adapter: Adapter, data: unknown, isUpdate: boolean): asserts data is WriteData {
   assertDocumentData(data, true)
   for (const [field, raw] of Object.entries(data)) {
+    assertFieldNotReserved(adapter, adapter.capabilities.limits, field)
     if (!isSentinel(raw)) continue
     const value = raw as Sentinel
     const caps = adapter.capabilities

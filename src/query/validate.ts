@@ -6,9 +6,13 @@ import { assertFieldPath, assertValue } from '../values.js'
 import { typeRank, TypeRank } from './compare.js'
 import { DOC_ID, FILTER_OPERATORS, fieldFilters, usesOr, type Filter, type FilterOp, type Query } from './model.js'
 import { PortabaseError } from '../errors.js'
+import { assertFieldNotReserved, assertListSize } from '../limits.js'
 
-/** Most values an `in`, `not-in` or `array-contains-any` list may hold (Firestore's limit, the lowest). */
-export const MAX_LIST_VALUES = 30
+/** The top-level field a field path starts with. */
+function fieldHead(path: string): string {
+  return path.split('.', 1)[0]!
+}
+
 export const MAX_LIMIT = 10_000
 
 const LIST_OPS: ReadonlySet<FilterOp> = new Set(['in', 'not-in', 'array-contains-any'])
@@ -26,9 +30,8 @@ export function assertFilter(filter: Filter): void {
   if (value === undefined) throw invalidArgument(`where('${field}', '${op}', …) needs a value; use null to match missing fields`)
   if (isSentinel(value)) throw invalidArgument('Write sentinels cannot be used in queries')
   if (LIST_OPS.has(op)) {
-    if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LIST_VALUES) {
-      throw invalidArgument(`'${op}' needs an array of 1–${MAX_LIST_VALUES} values`)
-    }
+    // The most values a list may hold is the adapter's limit (maxInValues, checked in assertQuery).
+    if (!Array.isArray(value) || value.length === 0) throw invalidArgument(`'${op}' needs a non-empty array of values`)
     value.forEach((v, i) => assertValue(v, `${field}[${i}]`))
     return
   }
@@ -65,10 +68,14 @@ export function assertQuery(query: Query, capabilities: Capabilities, provider: 
   if (usesOr(query.filters) && !capabilities.orQueries) {
     throw new PortabaseError('unsupported', `or() queries are not supported by the ${provider} adapter`, { provider })
   }
+  const adapter = { name: provider }
+  for (const order of query.orderBy) if (order.field !== DOC_ID) assertFieldNotReserved(adapter, capabilities.limits, fieldHead(order.field))
   for (const filter of fieldFilters(query.filters)) {
+    if (filter.field !== DOC_ID) assertFieldNotReserved(adapter, capabilities.limits, fieldHead(filter.field))
     if (!capabilities.queryOperators.includes(filter.op)) {
       throw new PortabaseError('unsupported', `The '${filter.op}' operator is not supported by the ${provider} adapter`, { provider })
     }
+    if (LIST_OPS.has(filter.op)) assertListSize(adapter, capabilities.limits, filter.op, (filter.value as readonly Value[]).length)
     if (filter.field.includes('.') && !capabilities.nestedFieldQueries) {
       throw new PortabaseError('unsupported', `Queries on nested fields are not supported by the ${provider} adapter`, { provider })
     }

@@ -1,7 +1,7 @@
 /**
  * The contract suite on a memory adapter that declares few capabilities, so every capability-gated
  * test runs its `unsupported` branch (a vendor without realtime, storage, sentinels, or(), neutral
- * value types (references stored but not queryable)…).
+ * value types (references stored but not queryable)…), and that declares vendor limits (small ones).
  */
 import { memory, type MemoryBackend } from '../../adapters/memory/index.js'
 import { createFixtureBackend } from './memory-fixtures.js'
@@ -37,6 +37,8 @@ runContractSuite({
         functions: false,
         remoteConfig: false,
         valueTypes: { geoPoint: 'none', reference: 'stored', bytes: 'none' },
+        // Small limits (above what the other cases use), so both sides of each run cheaply; objectId reserved, ACL (the suite's other probe) not.
+        limits: { maxBatchWrites: 10, maxInValues: 10, reservedFieldNames: ['objectId'] },
       },
     })
   },

@@ -1,6 +1,6 @@
 /**
  * The contract suite's Firestore sections (documents, queries, realtime, permissions, errors,
- * lifecycle, values) on the Firebase adapter, translation level: Firestore is the fake of
+ * lifecycle, values, limits) on the Firebase adapter, translation level: Firestore is the fake of
  * fake-firestore.ts (the real SDK module, server calls answered by our reading of Firestore's
  * semantics and rules), auth is the real auth emulator. The expected values are the reference's
  * (the suite's evaluator under the adapter's declared semantics), so this checks the adapter's
@@ -45,5 +45,5 @@ runContractSuite(
     freshCollection: () => `c${++collections}`,
     ownedCollection: () => 'owned',
   },
-  { sections: ['documents', 'queries', 'realtime', 'permissions', 'errors', 'lifecycle', 'values'] },
+  { sections: ['documents', 'queries', 'realtime', 'permissions', 'errors', 'lifecycle', 'values', 'limits'] },
 )

@@ -3,20 +3,25 @@
  * Jest reporter: records the results of the shared suites, per target, for docs/compatibility.md
  * (scripts/docs/compatibility.ts renders it; `npm run docs:check` fails when it is not current).
  *
- * A shared suite is a top-level describe named `contract: <target>` (test/contract/suite.ts),
- * `contract core (client-side validation): <target>`, `offline suite: <target>`
- * (test/offline/suite.ts) or `sync SPI: <target>` (test/contract/sync-spi.ts). Describes named
- * `… : <Adapter> only` hold one adapter's own tests, not a shared suite, and are left out.
+ * A shared suite is a top-level describe named `contract: <target>` (the conformance kit's
+ * src/conformance/suite.ts), `contract core (client-side validation): <target>`, `offline suite:
+ * <target>` (test/offline/suite.ts) or `sync SPI: <target>` (src/conformance/sync-spi.ts). Describes
+ * named `… : <Adapter> only` hold one adapter's own tests, not a shared suite, and are left out, and
+ * so are the files under test/conformance/ (a toy third-party adapter proving the shipped kit: no
+ * portabase adapter).
  *
  * The results go to `.results/contract.json` (gitignored), one entry per test file: a run replaces
  * the entries of the files it ran and keeps the others, so running one project updates its
  * targets only. Nothing is written by a run that ran no such file. The capabilities each
- * contract target declared are written by the suite itself (a hook in test/contract/suite.ts) into
+ * contract target declared are written by the suite itself (the onCapabilities hook test/contract/suite.ts passes) into
  * the directory this reporter names in PORTABASE_RESULTS_CAPABILITIES, and folded in here; test
  * runs without this reporter record nothing.
  */
 const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs')
 const { join, relative, resolve, sep } = require('node:path')
+
+/** Test files whose shared suites are not portabase's adapters (relative to the root, `/`). */
+const EXCLUDED = ['test/conformance/']
 
 const SUITES = [
   { kind: 'contract', prefix: 'contract: ' },
@@ -72,6 +77,11 @@ class ContractResultsReporter {
    * @param {import('@jest/test-result').TestResult} result
    */
   onTestResult(_test, result) {
+    const file = this.relative(result.testFilePath)
+    if (EXCLUDED.some((dir) => file.startsWith(dir))) {
+      this.files.set(file, null)
+      return
+    }
     /** @type {Map<string, any>} */
     const suites = new Map()
     for (const assertion of result.testResults) {
@@ -82,7 +92,6 @@ class ContractResultsReporter {
       if (!suites.has(key)) suites.set(key, { ...suite, cases: [] })
       suites.get(key).cases.push({ path, title: assertion.title, status: normalise(assertion.status) })
     }
-    const file = this.relative(result.testFilePath)
     if (suites.size > 0) this.files.set(file, { suites: [...suites.values()], capabilities: [] })
     else this.files.set(file, null) // ran, and holds no shared suite (any more)
   }

@@ -8,7 +8,7 @@
  * was applied (as the Parse suite's proxy drops responses).
  */
 import { increment, retry, timeout, type Link } from '../../src/index.js'
-import { createTestClient, type TestKit } from '../../src/testing/index.js'
+import { createTestClient, type TestKit } from '../../adapters/memory/testing.js'
 import { expectError } from '../contract/helpers.js'
 
 const kits: TestKit[] = []

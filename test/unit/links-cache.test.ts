@@ -1,7 +1,7 @@
 import { defer, map, Subject } from 'rxjs'
 import { PortabaseError } from '../../src/errors.js'
 import { cache, chain, dedupe, type CollectionChange, type NextLink, type Operation } from '../../src/links/index.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 
 const get = (collection = 'todos', id = 't1', extra: Partial<Operation> = {}): Operation => ({
   service: 'documents',

@@ -1,7 +1,7 @@
 import { PortabaseError } from '../../src/errors.js'
 import { chain, dedupe, DEDUPE_READS, timeout, type NextLink, type Operation } from '../../src/links/index.js'
 import { stableKey } from '../../src/links/key.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 import { op as baseOp, rejection } from './link-support.js'
 
 const op = (overrides: Partial<Operation> = {}): Operation => baseOp(overrides, ['todos', 't1'])

@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import { PortabaseError } from '../../src/errors.js'
 import { chain, log, REDACTED, retry, type LogEntry, type LogLevel, type NextLink, type Operation } from '../../src/links/index.js'
 import { arrayUnion } from '../../src/sentinels.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 
 const op = (overrides: Partial<Operation> = {}): Operation => ({ service: 'documents', method: 'get', args: ['todos', 't1'], idempotent: true, context: {}, ...overrides })
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { PortabaseError, type ErrorCode } from '../../src/errors.js'
 import { DEFAULT_LATENCY_BUCKETS_MS, metrics, type MetricsSnapshot, type NextLink, type Operation } from '../../src/links/index.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 
 const op = (overrides: Partial<Operation> = {}): Operation => ({ service: 'documents', method: 'get', args: ['todos', 't1'], idempotent: true, context: {}, ...overrides })
 

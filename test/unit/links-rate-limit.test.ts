@@ -1,6 +1,6 @@
 import { PortabaseError } from '../../src/errors.js'
 import { chain, rateLimit, timeout, type NextLink, type Operation } from '../../src/links/index.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 import { op as baseOp, rejection } from './link-support.js'
 
 const op = (overrides: Partial<Operation> = {}): Operation => baseOp(overrides, ['c', 'id'])

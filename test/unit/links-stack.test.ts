@@ -1,6 +1,6 @@
 /** The recommended order from docs/networking.md, exercised end to end on the memory adapter. */
 import { cache, dedupe, log, metrics, rateLimit, retry, timeout, type LogEntry } from '../../src/links/index.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 
 function stack() {
   const entries: LogEntry[] = []

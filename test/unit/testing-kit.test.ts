@@ -1,6 +1,6 @@
 import { firstValueFrom, filter, take, toArray } from 'rxjs'
 import { PortabaseError, createClient, retry } from '../../src/index.js'
-import { createTestClient } from '../../src/testing/index.js'
+import { createTestClient } from '../../adapters/memory/testing.js'
 
 const expectCode = async (promise: Promise<unknown>, code: string): Promise<PortabaseError> => {
   const error = await promise.then(

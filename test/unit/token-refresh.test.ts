@@ -8,7 +8,7 @@ import { AuthClient, type AuthClientOptions } from '../../src/client/auth.js'
 import { createClient } from '../../src/client/client.js'
 import { Pipeline } from '../../src/client/pipeline.js'
 import { log, type LogEntry } from '../../src/links/index.js'
-import { createTestClient, ManualClock, type TestKit } from '../../src/testing/index.js'
+import { createTestClient, ManualClock, type TestKit } from '../../adapters/memory/testing.js'
 import type { User } from '../../src/types.js'
 
 const TTL = 120_000

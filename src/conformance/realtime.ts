@@ -1,9 +1,10 @@
 import type { Observable } from 'rxjs'
-import { deleteField, type CollectionRef, type DocumentData, type QueryRef, type QuerySnapshot } from '../../src/index.js'
+import { deleteField, type CollectionRef, type DocumentData, type QueryRef, type QuerySnapshot } from '../index.js'
 import { changeProblems, declaredIds, idsOf, orderByOf, seed } from './data.js'
 import type { SuiteEnv } from './env.js'
 import { expectStreamError, QUIET_MS, sleep, type Recorder } from './helpers.js'
 import { declaresOrdering } from './target.js'
+import { describe, expect, it } from './runner.js'
 
 const key = (s: QuerySnapshot): string => idsOf(s.docs).join(',')
 

@@ -1,7 +1,7 @@
-import { increment, PortabaseError, type DocumentData, type FilterOp, type QueryRef, type Value } from '../../src/index.js'
-import { RESERVED_FIELDS } from '../../src/values.js'
+import { increment, PortabaseError, type DocumentData, type FilterOp, type QueryRef, type Value } from '../index.js'
 import type { SuiteEnv } from './env.js'
 import { expectError } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 class Point {
   constructor(
@@ -57,7 +57,7 @@ export function errorTests(env: SuiteEnv): void {
 
 /**
  * Bad names, ids, values and queries: the client refuses them before any adapter call. They run
- * once, in the core run (test/contract/core.test.ts), which also checks that no adapter call
+ * once, in a core run (portabase's test/contract/core.test.ts), which also checks that no adapter call
  * happened while each refused call ran.
  */
 export function coreErrorTests(env: SuiteEnv): void {
@@ -81,12 +81,6 @@ export function coreErrorTests(env: SuiteEnv): void {
     it.each(BAD_IDS)('doc(%p) fails with invalid-argument', async (id) => {
       const col = await collection()
       await expectInvalid(() => col.doc(id))
-    })
-
-    it.each([...RESERVED_FIELDS])('the reserved field name %p is refused in writes', async (field) => {
-      const col = await collection()
-      await expectInvalid(() => col.doc('d').set({ [field]: 1 }))
-      expect(await col.doc('d').get()).toBeNull()
     })
 
     it.each(BAD_FIELD_NAMES)('the field name %p is refused in writes', async (field) => {
@@ -140,8 +134,6 @@ export function coreErrorTests(env: SuiteEnv): void {
       await expectBadQuery((c) => c.where('n', 'not-in', []), "'not-in' []")
       await expectBadQuery((c) => c.where('n', 'array-contains-any', []), "'array-contains-any' []")
     })
-    it("'in' with more than 30 values fails with invalid-argument", () =>
-      expectBadQuery((c) => c.where('n', 'in', Array.from({ length: 31 }, (_, i) => i)), "'in' with 31 values"))
     it("'in' with a non-array value fails with invalid-argument", () => expectBadQuery((c) => c.where('n', 'in', 'x'), "'in' 'x'"))
     it.each([0, -1, 1.5, 10_001, Number.NaN])('limit(%p) fails with invalid-argument', (limit) => expectBadQuery((c) => c.limit(limit), `limit(${limit})`))
     it('an unknown operator fails with invalid-argument', () => expectBadQuery((c) => c.where('n', '~=' as FilterOp, 1), "the operator '~='"))
@@ -153,7 +145,7 @@ export function coreErrorTests(env: SuiteEnv): void {
     ])('a range filter against %s fails with invalid-argument', (_label, value) => expectBadQuery((c) => c.where('n', '<', value), `'<' ${String(value)}`))
     it('a filter value of undefined fails with invalid-argument', () => expectBadQuery((c) => c.where('n', '==', undefined as unknown as Value), 'undefined'))
     it('NaN as a filter value fails with invalid-argument', () => expectBadQuery((c) => c.where('n', '==', Number.NaN), 'NaN'))
-    it.each(['', 'a..b', '$x', 'objectId', '1a', 'a.$b'])('the field path %p fails with invalid-argument in where and orderBy', async (path) => {
+    it.each(['', 'a..b', '$x', '1a', 'a.$b'])('the field path %p fails with invalid-argument in where and orderBy', async (path) => {
       await expectBadQuery((c) => c.where(path, '==', 1), `where('${path}')`)
       await expectBadQuery((c) => c.orderBy(path), `orderBy('${path}')`)
     })

@@ -1,9 +1,10 @@
 import { firstValueFrom } from 'rxjs'
-import type { CollectionRef } from '../../src/index.js'
+import type { CollectionRef } from '../index.js'
 import type { SignedIn, SuiteEnv } from './env.js'
 import { expectError, expectStreamError, randomSuffix } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
-/** The access rules of FIXTURES.md on `target.ownedCollection()`: owner-only read and write. */
+/** The access rules of the fixtures (docs/conformance.md) on `target.ownedCollection()`: owner-only read and write. */
 export function permissionTests(env: SuiteEnv): void {
   /** Ids are unique per test: the owned collection is shared by every test of the run. */
   const newId = (): string => `o_${randomSuffix()}`

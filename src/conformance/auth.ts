@@ -1,6 +1,7 @@
-import type { Adapter, AuthService, User } from '../../src/index.js'
+import type { Adapter, AuthService, User } from '../index.js'
 import type { SuiteEnv } from './env.js'
 import { expectError, uniqueEmail, uniquePassword } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 /** Wraps an adapter so the test can count how often the client asks it for a token. */
 function countingTokens(adapter: Adapter, onCall: () => void): Adapter {

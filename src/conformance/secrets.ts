@@ -1,6 +1,7 @@
-import type { PortabaseError } from '../../src/index.js'
+import type { PortabaseError } from '../index.js'
 import type { SuiteEnv } from './env.js'
 import { expectError, uniqueEmail, uniquePassword } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 /** Auth errors never carry the password: auth only, so backends without documents run it too. */
 export function secretTests(env: SuiteEnv): void {

@@ -1,13 +1,14 @@
 /**
  * `portabase/testing`: a ready memory client for app unit tests, with the knobs tests need:
- * seed data, a controllable clock, offline/online, latency and injected faults.
+ * seed data, a controllable clock, offline/online, latency and injected faults. It lives with the
+ * memory adapter it is built on; core (src/) imports no adapter.
  */
-import { createClient, type PortabaseClient } from '../client/client.js'
-import type { ErrorCode } from '../errors.js'
-import type { Link } from '../links/link.js'
-import type { DocumentData } from '../types.js'
-import { ManualClock, memory, type FaultOptions, type MemoryAdapter, type MemoryBackend, type MemoryOptions } from '../../adapters/memory/index.js'
-import { createMemoryBackend } from '../../adapters/memory/backend.js'
+import { createClient, type PortabaseClient } from '../../src/client/client.js'
+import type { ErrorCode } from '../../src/errors.js'
+import type { Link } from '../../src/links/link.js'
+import type { DocumentData } from '../../src/types.js'
+import { createMemoryBackend } from './backend.js'
+import { ManualClock, memory, type FaultOptions, type MemoryAdapter, type MemoryBackend, type MemoryOptions } from './index.js'
 
 export interface TestClientOptions extends Omit<MemoryOptions, 'clock' | 'backend'> {
   /** Documents to start with: `{ todos: { t1: { title: 'x' } } }`. */
@@ -72,5 +73,5 @@ export function createTestClient(options: TestClientOptions = {}): TestKit {
   }
 }
 
-export { ManualClock } from '../../adapters/memory/clock.js'
-export { createMemoryBackend, memory, type MemoryAdapter, type MemoryBackend, type MemoryOptions } from '../../adapters/memory/index.js'
+export { ManualClock } from './clock.js'
+export { createMemoryBackend, memory, type MemoryAdapter, type MemoryBackend, type MemoryOptions } from './index.js'

@@ -7,11 +7,12 @@
  * type, queries comparing with a `stored` one) and nothing is stored. Expected values are the values
  * written, and the reference evaluator's answers for the declared semantics (data.ts).
  */
-import { arrayRemove, arrayUnion, Bytes, GeoPoint, Reference, VALUE_TYPES, type DocumentData, type QueryRef, type Value, type ValueTypeName } from '../../src/index.js'
-import { valuesEqual } from '../../src/query/compare.js'
+import { arrayRemove, arrayUnion, Bytes, GeoPoint, Reference, VALUE_TYPES, type DocumentData, type QueryRef, type Value, type ValueTypeName } from '../index.js'
+import { valuesEqual } from '../query/compare.js'
 import { declaredIds, expectedIds, idsOf, seed, sorted, specOf } from './data.js'
 import type { SuiteEnv } from './env.js'
 import { expectError } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 const bytes = (...b: number[]): Bytes => Bytes.fromUint8Array(new Uint8Array(b))
 

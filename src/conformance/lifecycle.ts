@@ -1,5 +1,6 @@
 import type { SuiteEnv } from './env.js'
 import { expectError, expectStreamError, uniqueEmail, uniquePassword } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 export function lifecycleTests(env: SuiteEnv): void {
   /** A client that has been disposed, and a collection name it used. */

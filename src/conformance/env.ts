@@ -3,9 +3,10 @@
  * exists), and clients/recorders that are cleaned up after each test.
  */
 import type { Observable } from 'rxjs'
-import { createClient, type Adapter, type Capabilities, type PortabaseClient, type User } from '../../src/index.js'
+import { createClient, type Adapter, type Capabilities, type PortabaseClient, type User } from '../index.js'
 import { Recorder, uniqueEmail, uniquePassword } from './helpers.js'
 import type { ContractTarget } from './target.js'
+import { afterEach, beforeAll } from './runner.js'
 
 export interface SignedIn {
   app: PortabaseClient

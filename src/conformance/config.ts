@@ -1,7 +1,8 @@
-import type { ConfigScalar, PortabaseClient } from '../../src/index.js'
+import type { ConfigScalar, PortabaseClient } from '../index.js'
 import type { SuiteEnv } from './env.js'
 import { expectError, expectStreamError } from './helpers.js'
 import { FIXTURE_CONFIG } from './target.js'
+import { describe, expect, it } from './runner.js'
 
 export function configTests(env: SuiteEnv): void {
   /** A client, or null (after checking `unsupported`) without the `remoteConfig` capability. */

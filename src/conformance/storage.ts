@@ -1,8 +1,14 @@
-import type { PortabaseClient } from '../../src/index.js'
+import type { PortabaseClient } from '../index.js'
 import type { SuiteEnv } from './env.js'
 import { expectError, randomSuffix } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 /** Bytes 0..255 repeating, so corruption anywhere (and of 0x00/0xFF) shows. */
+/** Byte-for-byte equality (no Node Buffer: the kit runs wherever the suite does). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i])
+}
+
 function pattern(size: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size)
   for (let i = 0; i < size; i++) bytes[i] = (i * 7 + 3) % 256
@@ -78,7 +84,7 @@ export function storageTests(env: SuiteEnv): void {
       const downloaded = await s.app.storage.download(`${s.prefix}/data.bin`)
       expect(downloaded).toBeInstanceOf(Uint8Array)
       expect(downloaded.byteLength).toBe(bytes.byteLength)
-      expect(Buffer.from(downloaded).equals(Buffer.from(bytes))).toBe(true)
+      expect(sameBytes(downloaded, bytes)).toBe(true)
     })
 
     it('another client downloads what one client uploaded', async () => {
@@ -97,7 +103,7 @@ export function storageTests(env: SuiteEnv): void {
       await s.app.storage.upload(`${s.prefix}/buffer.bin`, pattern(8).buffer)
       const slice = new Uint8Array(pattern(16).buffer, 4, 8)
       await s.app.storage.upload(`${s.prefix}/slice.bin`, slice)
-      expect(Buffer.from(await s.app.storage.download(`${s.prefix}/words.bin`)).equals(Buffer.from(words.buffer))).toBe(true)
+      expect(sameBytes(await s.app.storage.download(`${s.prefix}/words.bin`), new Uint8Array(words.buffer))).toBe(true)
       expect(await s.app.storage.download(`${s.prefix}/buffer.bin`)).toEqual(pattern(8))
       expect(await s.app.storage.download(`${s.prefix}/slice.bin`)).toEqual(pattern(16).subarray(4, 12))
     })

@@ -1,6 +1,7 @@
-import type { PortabaseClient, Value } from '../../src/index.js'
+import type { PortabaseClient, Value } from '../index.js'
 import type { SuiteEnv } from './env.js'
 import { expectError } from './helpers.js'
+import { describe, expect, it } from './runner.js'
 
 /** The `slow` fixture's wait, far above the timeouts below: a timeout that works returns long before. */
 const SLOW_MS = 3_000
