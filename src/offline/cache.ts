@@ -141,6 +141,18 @@ export class LocalCache {
     for (const key of this.queuedByDoc.keys()) this.recompute(key)
   }
 
+  /**
+   * Replaces the mirror with the store's rows, in place and without emitting (another tab changed
+   * the shared store; the engine re-runs its views). Sequence numbers keep growing.
+   */
+  reload(docs: Array<[string, StoredValue]>, outbox: Array<[string, StoredValue]>): void {
+    this.collections.clear()
+    this.queued.clear()
+    this.queuedByDoc.clear()
+    this.writeIds.clear()
+    this.load(docs, outbox)
+  }
+
   nextSeq(): number {
     this.lastSeq += 1
     return this.lastSeq

@@ -6,9 +6,13 @@
  * The store holds one partition per user (partition.ts): the engine serves the partition of the
  * user signed in now and switches when another signs in, so queued writes go out only under the
  * session of the user who made them.
+ *
+ * Several tabs on one store (IndexedDB): each tab's engine serves reads and queues writes; only the
+ * leader tab syncs (tabs/coordinator.ts). Every step that reads the cache and commits runs under a
+ * store-wide lock, after reloading the cache if another tab committed since (tabs/generation.ts).
  */
 import { BehaviorSubject, Observable, Subject, concat, from, ignoreElements, type Subscription } from 'rxjs'
-import { invalidArgument, PortabaseError, toPortabaseError, unsupported } from '../errors.js'
+import { invalidArgument, PortabaseError, toPortabaseError, unsupported, type ErrorCode } from '../errors.js'
 import { generateId } from '../ids.js'
 import { valuesEqual } from '../query/compare.js'
 import { compileDeclared, countDeclared } from '../query/declared.js'
@@ -24,6 +28,8 @@ import { pullCollection, pullIds, readCheckpoints, type PullContext } from './pu
 import { emptyFlushResult, pushOutbox, type PushContext } from './push.js'
 import { openAndMigrate, type StoreSnapshot } from './schema.js'
 import { STORE_TABLES, type LocalStore, type StoredValue, type StoreTable } from './store.js'
+import type { SyncAnswer, TabCoordinator, TabMessage } from './tabs/coordinator.js'
+import { GenerationStamp } from './tabs/generation.js'
 import type {
   ConflictInput,
   DiscardedQueue,
@@ -112,6 +118,15 @@ export class OfflineEngine {
   private roundsStarted = 0
   private lastGoodRound = 0
   private closed = false
+  /** Set when several tabs share the store: this engine syncs only while it leads. */
+  private readonly tabs: TabCoordinator | undefined
+  private readonly stamp: GenerationStamp | undefined
+  private leading: boolean
+  private catchUpQueued = false
+  /** Sync requests the next round answers: of other tabs (posted back), or this tab's own (called). */
+  private readonly syncRequests = new Map<string, ((answer: SyncAnswer) => void) | undefined>()
+  /** This tab's requests to the leader, waiting for its answer. */
+  private readonly asked = new Map<string, (answer: SyncAnswer) => void>()
 
   constructor(
     private readonly adapter: Adapter,
@@ -129,8 +144,12 @@ export class OfflineEngine {
       collections.set(name, { sync: config?.sync ?? 'delta', conflict: config?.conflict ?? 'server-wins' })
     }
     this.collections = collections
+    const tabs = options.store.tabs?.()
+    this.tabs = tabs
+    this.leading = tabs === undefined
+    if (tabs) this.stamp = new GenerationStamp(options.store, () => tabs.post({ type: 'changed' }))
     this.options = {
-      store: options.store,
+      store: this.stamp?.store ?? options.store,
       batchSize: positive(options.batchSize, DEFAULTS.batchSize, 'batchSize'),
       pageSize: positive(options.pageSize, DEFAULTS.pageSize, 'pageSize'),
       retryDelayMs: options.retryDelayMs ?? DEFAULTS.retryDelayMs,
@@ -171,18 +190,27 @@ export class OfflineEngine {
   }
 
   private async open(connection$: Observable<ConnectionState>, authReady: Promise<unknown>): Promise<void> {
-    const snapshot = await openAndMigrate(this.options.store)
-    if (snapshot.meta.some(([key]) => key === OPEN_KEY) && snapshot.outbox.length > 0) {
-      this.pushNotBefore = Date.now() + this.options.crashGraceMs
-    }
-    await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, value: Date.now() }])
+    // Tabs open (and migrate) the shared store one at a time.
+    const snapshot = await this.acrossTabs(async () => {
+      const snapshot = await openAndMigrate(this.options.store)
+      if (snapshot.meta.some(([key]) => key === OPEN_KEY) && snapshot.outbox.length > 0) {
+        this.pushNotBefore = Date.now() + this.options.crashGraceMs
+      }
+      await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, value: Date.now() }])
+      return snapshot
+    })
     await authReady.catch(() => undefined)
     const user = this.adapter.auth.currentUser()
     this.boundUser = user
-    this.part = await this.loadPartition(user?.uid ?? null, snapshot)
+    // Another tab may have committed while this one waited for the session: then read again.
+    this.part = await this.acrossTabs(async () =>
+      this.loadPartition(user?.uid ?? null, this.stamp && (await this.stamp.changed()) ? undefined : snapshot),
+    )
     // Disposed while opening: start nothing (a live watch started now would never be stopped).
     if (this.closed) return
     this.updateStatus({})
+    this.tabs?.onMessage((message) => this.onTabMessage(message))
+    this.tabs?.lead((afterAnother) => this.takeLead(afterAnother))
     this.subscriptions.push(
       // Background failures of the store (a file store's compaction): shown, never swallowed.
       new Observable<Error>((s) => this.options.store.onError?.((error) => s.next(error))).subscribe((error) => this.updateStatus({ error: toPortabaseError(error, 'portabase') })),
@@ -486,7 +514,17 @@ export class OfflineEngine {
 
   /** One read-cache → commit → apply step at a time: local writes and sync steps never interleave. */
   private locked<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(step)
+    const tabs = this.tabs
+    // Several tabs: the step runs alone across them, on a cache that has every tab's commits.
+    const run = this.lock.then(
+      tabs
+        ? () =>
+            tabs.exclusive(async () => {
+              await this.catchUp()
+              return step()
+            })
+        : step,
+    )
     this.lock = run.then(
       () => undefined,
       () => undefined,
@@ -500,6 +538,7 @@ export class OfflineEngine {
   async flush(): Promise<FlushResult> {
     await this.bound()
     this.assertOpen()
+    if (!this.leading) return this.askLeader()
     let result = emptyFlushResult()
     await this.exclusive(async () => {
       result = await this.push()
@@ -521,6 +560,7 @@ export class OfflineEngine {
     if (signal?.aborted) throw cancelled('waitForSync() was cancelled')
     await this.bound()
     if (this.closed) throw cancelled('The client was disposed')
+    if (!this.leading) return this.waitThroughLeader(timeoutMs, signal)
     // Only a round that starts after this call counts: one already running may have missed a write.
     const after = this.roundsStarted
     this.waiters += 1
@@ -559,6 +599,10 @@ export class OfflineEngine {
   /** Pulls now (all offline collections, or one). */
   async pull(collection?: string): Promise<void> {
     await this.bound()
+    if (!this.leading) {
+      await this.askLeader()
+      return
+    }
     await this.exclusive(async () => {
       await this.pullAll(collection === undefined ? [...this.collections.keys()] : [collection])
     })
@@ -586,11 +630,16 @@ export class OfflineEngine {
     // A clean close: the next open need not wait for requests of this run still in flight.
     await this.options.store.commit([{ table: 'meta', key: OPEN_KEY, delete: true }]).catch(() => undefined)
     await this.options.store.close()
+    // Another tab takes the lead; this tab's questions to the leader go unanswered.
+    this.tabs?.close()
+    for (const answer of this.asked.values()) answer({ type: 'synced', id: '', error: { code: 'cancelled', message: 'The client was disposed' } })
+    this.asked.clear()
   }
 
   /** Runs a round after `delayMs`, unless one is already due sooner. */
   private schedule(delayMs: number): void {
-    if (this.closed) return
+    // Another tab leads: it syncs (it hears of this tab's commits on the channel).
+    if (this.closed || !this.leading) return
     const at = Date.now() + delayMs
     if (this.timer !== undefined && this.timerAt <= at) return
     clearTimeout(this.timer)
@@ -612,25 +661,35 @@ export class OfflineEngine {
   private async round(): Promise<void> {
     // Offline is only a hint (an adapter may report offline until a request succeeds): keep
     // probing with backoff; a switch back to online starts a round at once.
-    if (this.closed) return
+    if (this.closed || !this.leading) return
     let round = 0
+    let result = emptyFlushResult()
+    // Other tabs' requests made before this round: answered when it ends.
+    let answering: Array<[string, ((answer: SyncAnswer) => void) | undefined]> = []
     try {
       await this.exclusive(async () => {
         round = ++this.roundsStarted
+        answering = [...this.syncRequests]
+        this.syncRequests.clear()
         // Collections with queued writes are pulled after the push: the server has new versions.
         const pushed = this.cache.pendingCollections()
-        await this.push()
+        result = await this.push()
         await this.pullAll(this.dueCollections(pushed))
       })
       this.lastGoodRound = round
       this.failures = 0
       this.updateStatus({ lastSyncedAt: new Date(), error: null })
+      for (const [id, local] of answering) this.answer({ type: 'synced', id, result }, local)
       if (this.options.pollIntervalMs > 0 && this.connection !== 'offline') this.schedule(this.options.pollIntervalMs)
     } catch (error) {
       if (this.closed) return
       const failure = toPortabaseError(error, this.adapter.name)
       // Cut short by a user switch: the switch schedules the next round itself.
-      if (failure.details?.reason === USER_CHANGED) return
+      if (failure.details?.reason === USER_CHANGED) {
+        for (const [id, local] of answering) this.syncRequests.set(id, local)
+        return
+      }
+      for (const [id, local] of answering) this.answer({ type: 'synced', id, error: { code: failure.code, message: failure.message } }, local)
       this.failures += 1
       this.updateStatus({ error: failure })
       this.schedule(failure.retryAfterMs ?? this.backoff(this.failures))
@@ -651,7 +710,8 @@ export class OfflineEngine {
       await this.running.catch(() => undefined)
     }
     this.assertOpen()
-    const run = work()
+    // Several tabs: sync work starts from every tab's commits (a follower's writes included).
+    const run = this.tabs ? this.locked(async () => undefined).then(work) : work()
     this.running = run
     try {
       await run
@@ -836,7 +896,7 @@ export class OfflineEngine {
    * missed; a watch that fails shows on `status$.error` and is started again with backoff.
    */
   private startRemoteWatches(): void {
-    if (!this.adapter.capabilities.realtime || this.closed) return
+    if (!this.adapter.capabilities.realtime || this.closed || !this.leading) return
     for (const [collection, config] of this.collections) {
       if (this.remoteWatches.has(collection)) continue
       const query: Query =
@@ -885,6 +945,115 @@ export class OfflineEngine {
     for (const sub of this.remoteWatches.values()) sub.unsubscribe()
     this.remoteWatches.clear()
     this.liveWatches.clear()
+  }
+
+  // --- several tabs ---
+
+  /** Runs `work` alone across the tabs sharing the store (directly without tabs). */
+  private acrossTabs<T>(work: () => Promise<T>): Promise<T> {
+    return this.tabs ? this.tabs.exclusive(work) : work()
+  }
+
+  /** Under the store lock: reloads the partition if another tab committed since this one last looked. */
+  private async catchUp(): Promise<void> {
+    this.catchUpQueued = false
+    if (!this.stamp || this.part === undefined || !(await this.stamp.changed())) return
+    const part = this.part
+    part.cache.reload(await part.store.entries('docs'), await part.store.entries('outbox'))
+    part.checkpoints.clear()
+    for (const [collection, checkpoint] of readCheckpoints(await part.store.entries('meta'))) part.checkpoints.set(collection, checkpoint)
+    this.localChanges.next(null) // views re-run their queries
+    this.updateStatus({})
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    if (this.closed) return
+    switch (message.type) {
+      case 'changed':
+        // One catch-up for a burst of messages; the leader then sends what followers queued.
+        if (this.catchUpQueued) return
+        this.catchUpQueued = true
+        this.locked(async () => undefined).then(
+          () => this.schedule(0),
+          () => undefined,
+        )
+        return
+      case 'leader':
+        for (const id of this.asked.keys()) this.tabs!.post({ type: 'sync', id })
+        return
+      case 'sync':
+        if (!this.leading) return
+        this.syncRequests.set(message.id, undefined)
+        this.markAllDue()
+        this.schedule(0)
+        return
+      case 'synced': {
+        const answer = this.asked.get(message.id)
+        this.asked.delete(message.id)
+        answer?.(message)
+      }
+    }
+  }
+
+  /** This tab leads from now on: it syncs, and answers the requests it had sent to the previous leader. */
+  private takeLead(afterAnother: boolean): void {
+    if (this.closed || this.leading) return
+    this.leading = true
+    for (const [id, answer] of this.asked) this.syncRequests.set(id, answer)
+    this.asked.clear()
+    this.tabs!.post({ type: 'leader' })
+    // The previous leader may have died with a request in flight (see crashGraceMs).
+    if (afterAnother) this.pushNotBefore = Date.now() + this.options.crashGraceMs
+    // Marks the store open again: the previous leader's dispose may have cleared the mark.
+    this.locked(() => this.options.store.commit([{ table: 'meta', key: OPEN_KEY, value: Date.now() }])).catch(() => undefined)
+    this.failures = 0
+    this.markAllDue()
+    this.schedule(0)
+    if (this.connection !== 'offline') this.startRemoteWatches()
+  }
+
+  private answer(answer: SyncAnswer, local: ((answer: SyncAnswer) => void) | undefined): void {
+    if (local) local(answer)
+    else this.tabs?.post(answer)
+  }
+
+  /** A follower's flush()/pull(): one round of the leader, which started after the call. */
+  private async askLeader(): Promise<FlushResult> {
+    const id = generateId(20)
+    const answer = await new Promise<SyncAnswer>((resolve) => {
+      this.asked.set(id, resolve)
+      this.tabs!.post({ type: 'sync', id })
+    })
+    if (answer.error) throw new PortabaseError(answer.error.code as ErrorCode, answer.error.message, { provider: 'portabase' })
+    // The leader's commits reached this tab's cache before the call returns.
+    await this.locked(async () => undefined)
+    return answer.result ?? emptyFlushResult()
+  }
+
+  /** A follower's waitForSync(): asks the leader for rounds until one succeeds (writes made before the call are then sent). */
+  private async waitThroughLeader(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    let stop = (_error: PortabaseError): void => undefined
+    const stopped = new Promise<never>((_, reject) => (stop = reject))
+    stopped.catch(() => undefined)
+    const deadline = Number.isFinite(timeoutMs) ? setTimeout(() => stop(new PortabaseError('deadline-exceeded', `Not synced within ${timeoutMs} ms; the writes stay queued`, { provider: 'portabase' })), timeoutMs) : undefined
+    ;(deadline as { unref?: () => void } | undefined)?.unref?.()
+    const onAbort = () => stop(cancelled('waitForSync() was cancelled'))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      for (let failures = 1; ; failures++) {
+        try {
+          await Promise.race([this.askLeader(), stopped])
+          return
+        } catch (error) {
+          if (this.closed) throw cancelled('The client was disposed')
+          if (signal?.aborted || (error instanceof PortabaseError && error.code === 'deadline-exceeded')) throw error
+          await Promise.race([new Promise((resolve) => setTimeout(resolve, this.backoff(failures))), stopped])
+        }
+      }
+    } finally {
+      clearTimeout(deadline)
+      signal?.removeEventListener('abort', onAbort)
+    }
   }
 
   private updateStatus(patch: Partial<SyncStatus>): void {

@@ -3,6 +3,7 @@
  * by atomic, durable commits. Small on purpose, so a new store (SQLite, MMKV, AsyncStorage…) is a
  * short file: see stores/memory.ts for the reference.
  */
+import type { TabCoordinator } from './tabs/coordinator.js'
 
 /** `docs`: cached server state per document; `outbox`: queued writes; `meta`: checkpoints, schema version. */
 export type StoreTable = 'docs' | 'outbox' | 'meta'
@@ -46,6 +47,12 @@ export interface LocalStore {
    * shows them on `sync.status$` as `error`). Returns a function that stops the reports.
    */
   onError?(listener: StoreErrorListener): () => void
+  /**
+   * Optional: for a store that several tabs (or processes) open at once, the coordination between
+   * them (tabs/coordinator.ts); the engine asks once per client and closes what it gets on dispose.
+   * Undefined: one client at a time.
+   */
+  tabs?(): TabCoordinator | undefined
   /** Releases files/handles. The store may be opened again afterwards. */
   close(): Promise<void>
 }

@@ -6,9 +6,14 @@
  * next one (with durability 'strict', a transaction is a flush to disk). Each commit resolves when
  * the transaction holding it completes. Should a shared transaction fail, its commits are retried
  * one transaction each, so one commit's failure is never another's.
+ *
+ * Several tabs: every tab of an origin opens the same database. Where Web Locks and BroadcastChannel
+ * exist (every current browser), the store hands the engine their coordination (tabs/coordinator.ts):
+ * one tab syncs, every tab writes, none sends a queued write twice.
  */
 import { PortabaseError } from '../../errors.js'
 import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue } from '../store.js'
+import { tabCoordinator, type TabCoordinatorOptions } from '../tabs/coordinator.js'
 import { checkChanges, checkPrefix, checkTable, notOpen, prefixEnd } from './changes.js'
 
 export interface IndexedDbStoreOptions {
@@ -22,6 +27,12 @@ export interface IndexedDbStoreOptions {
    * without one, reads filter the keys instead.
    */
   IDBKeyRange?: typeof IDBKeyRange
+  /**
+   * Coordination of the tabs sharing the database. Default: `navigator.locks` and
+   * `BroadcastChannel` where both exist, else none (one client at a time). `false` turns it off;
+   * `{ locks, channel }` injects them (tests, other realms).
+   */
+  tabs?: false | Omit<TabCoordinatorOptions, 'name'>
 }
 
 /**
@@ -103,6 +114,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
 
   return {
     name,
+    tabs: () => (options.tabs === false ? undefined : tabCoordinator({ ...options.tabs, name })),
     async open() {
       if (db) return
       // Looked up here, not at creation, so merely creating the store during server-side rendering is harmless.
