@@ -1,0 +1,95 @@
+/**
+ * What a migration reads from and writes to: an endpoint per side. Documents, files and remote
+ * config go through the adapter SPI where it suffices; what the SPI has no call for (writing
+ * remote config, listing and importing users, bypassing access rules) is an optional admin
+ * extension, declared per endpoint (see `EndpointCapabilities`) and documented in docs/migrate.md.
+ */
+import type { ConfigScalar, Doc, StoredFile } from '../types.js'
+
+/** A page of documents in the source's order and the opaque position after it (null: the end). */
+export interface DocumentPage {
+  docs: Doc[]
+  cursor: string | null
+}
+
+export interface DocumentReader {
+  /** Documents after `cursor` (null: from the start), at most `limit`. */
+  readPage(collection: string, cursor: string | null, limit: number): Promise<DocumentPage>
+  /** Number of documents, for progress bars; undefined when the endpoint cannot tell cheaply. */
+  count?(collection: string): Promise<number | undefined>
+  /** Collections the endpoint knows without being told (a backup's manifest). */
+  listCollections?(): Promise<string[]>
+}
+
+export interface DocumentWriter {
+  /** Writes documents by id with set semantics: a document written twice ends up once. */
+  writePage(collection: string, docs: readonly Doc[]): Promise<void>
+  /** The stored documents among `ids` (missing ones absent): resume reconciles a page with them. */
+  readByIds(collection: string, ids: readonly string[]): Promise<Map<string, Doc>>
+}
+
+export interface FileReader {
+  list(prefix: string, cursor: string | null, limit: number): Promise<{ items: StoredFile[]; cursor: string | null }>
+  download(path: string): Promise<Uint8Array>
+}
+
+export interface FileWriter {
+  upload(file: StoredFile, bytes: Uint8Array): Promise<void>
+}
+
+export interface ConfigAccess {
+  read?(): Promise<Record<string, ConfigScalar>>
+  /** Sets these keys (others are kept). */
+  write?(values: Record<string, ConfigScalar>): Promise<void>
+}
+
+/** How an account's password is stored, in a form another backend may accept. */
+export type PasswordHash =
+  | { algorithm: 'pbkdf2-sha256'; iterations: number; salt: string; hash: string }
+  | { algorithm: 'bcrypt'; hash: string }
+  | { algorithm: 'firebase-scrypt'; hash: string; salt: string }
+
+/** A user account as it moves between backends. `password` holds a hash (a secret: never printed). */
+export interface MigratedUser {
+  uid: string
+  email: string | null
+  displayName: string | null
+  photoURL: string | null
+  isAnonymous: boolean
+  providerId: string
+  /** Absent when the source cannot export the hash (Parse's REST API never returns it). */
+  password?: PasswordHash
+}
+
+export interface UserImportResult {
+  imported: number
+  /** Password accounts imported without a usable password: their owners must reset it. */
+  mustReset: { uid: string; email: string | null; reason: string }[]
+}
+
+export interface UserAccess {
+  list?(cursor: string | null, limit: number): Promise<{ users: MigratedUser[]; cursor: string | null }>
+  /** Creates or replaces the accounts, keeping their uids; idempotent by uid. */
+  import?(users: readonly MigratedUser[]): Promise<UserImportResult>
+}
+
+export interface EndpointCapabilities {
+  /** Whether written documents keep the source's `updateTime`, or the target assigns its own. */
+  timestamps: 'preserved' | 'server-assigned'
+  /** What resume does with the page that was in flight: reconcile it by id, or truncate to the checkpoint (append-only files). */
+  resume: 'reconcile' | 'truncate'
+}
+
+export interface Endpoint {
+  /** For logs and reports: adapter name and where, never a secret. */
+  readonly label: string
+  readonly capabilities: EndpointCapabilities
+  readonly documents: DocumentReader & Partial<DocumentWriter>
+  readonly files?: Partial<FileReader & FileWriter>
+  readonly config?: ConfigAccess
+  readonly users?: UserAccess
+  /** A checkpoint's resume state for this endpoint (a backup: byte offsets), and restoring it. */
+  resumeState?(): Promise<unknown>
+  restoreResumeState?(state: unknown): Promise<void>
+  close(): Promise<void>
+}
