@@ -5,12 +5,17 @@ import { defineConfig } from 'tsup'
 const entries: Record<string, string> = {
   index: 'src/index.ts',
   memory: 'adapters/memory/index.ts',
-  testing: 'src/testing/index.ts',
+  testing: 'adapters/memory/testing.ts',
+  conformance: 'src/conformance/index.ts',
   parse: 'adapters/parse/index.ts',
   firebase: 'adapters/firebase/index.ts',
   supabase: 'adapters/supabase/index.ts',
   amplify: 'adapters/amplify/index.ts',
+  offline: 'src/offline/index.ts',
   'offline/node': 'src/offline/node/index.ts',
+  mirror: 'adapters/mirror/index.ts',
+  // The `portabase` bin (migrate, export, import): Node only, never imported by the library.
+  cli: 'src/migrate/cli.ts',
 }
 
 export default defineConfig({

@@ -17,11 +17,14 @@ const expectedExport: Record<string, string> = {
   '.': 'createClient',
   './memory': 'memory',
   './testing': 'createTestClient',
+  './conformance': 'runContractSuite',
   './parse': 'parse',
   './firebase': 'firebase',
   './supabase': 'supabase',
   './amplify': 'amplify',
+  './offline': 'offline',
   './offline/node': 'fileStore',
+  './mirror': 'mirror',
 }
 
 const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json')
@@ -97,7 +100,7 @@ describe('package exports (dist/)', () => {
     expect(loaded).toBe('0')
   })
 
-  test('only portabase/offline/node imports Node built-ins: core, memory and testing stay browser-safe', () => {
+  test('only portabase/offline/node imports Node built-ins: core, memory, testing, offline, conformance and mirror stay browser-safe', () => {
     const builtin = (specifier: string): boolean => builtinModules.includes(specifier.replace(/^node:/, ''))
     const imports = (file: string): string[] =>
       [...readFileSync(join(root, 'dist', file), 'utf8').matchAll(/from\s*["']([^"']+)["']/g)].map((match) => match[1]!)
@@ -111,7 +114,7 @@ describe('package exports (dist/)', () => {
         else if (builtin(specifier)) found.push(`${file}: ${specifier}`)
       }
     }
-    for (const entry of ['index.js', 'memory.js', 'testing.js']) visit(entry)
+    for (const entry of ['index.js', 'memory.js', 'testing.js', 'offline.js', 'conformance.js', 'mirror.js']) visit(entry)
     expect(found).toEqual([])
     expect(imports('offline/node.js').filter(builtin)).toContain('fs/promises')
   })
