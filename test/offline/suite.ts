@@ -855,67 +855,72 @@ export function runOfflineSuite(target: OfflineTarget): void {
         fc.asyncProperty(fc.array(command, { minLength: 4, maxLength: 16 }), strategy, async (commands, conflict) => {
           const col = target.freshCollection()
           const devices = [await device({ [col]: { conflict } }), await device({ [col]: { conflict } })]
-          const online = [true, true]
-          const tag = Math.random().toString(36).slice(2, 10)
-          const users = [`x-${tag}@example.com`, `y-${tag}@example.com`]
-          for (const email of users) {
-            await devices[0]!.app.auth.signUp({ email, password })
-            await devices[0]!.app.auth.signOut()
-          }
-          let signedIn = 0
-          await devices[0]!.app.auth.signIn({ email: users[0]!, password })
-          for (const d of devices) await d.app.sync.waitForSync()
-          const accepted = [0, 0]
-          const reported = devices.map(() => new Map<string, number>())
-          devices.forEach((d, i) => d.app.sync.outcomes$.subscribe((o) => o.writes.forEach((w) => reported[i]!.set(w.writeId, (reported[i]!.get(w.writeId) ?? 0) + 1))))
-          const apply = async (app: PortabaseClient, id: string, op: { type: string; v?: number; field?: string }): Promise<boolean> => {
-            const ref = app.db.collection(col).doc(id)
-            try {
-              if (op.type === 'set') await ref.set({ x: op.v!, y: op.v! })
-              else if (op.type === 'update') await ref.update({ [op.field!]: op.v! })
-              // Where increment() is refused (asserted in the cases above), a plain update of x stands in.
-              else if (op.type === 'increment') await ref.update({ x: app.adapter.capabilities.increment ? increment(op.v!) : op.v! + 10 })
-              else await ref.delete()
-              return true
-            } catch (error) {
-              if ((error as { code?: string }).code !== 'not-found') throw error
-              return false
-            }
-          }
-          for (const c of commands) {
-            if (c.kind === 'local') {
-              if (await apply(devices[c.device]!.app, c.id, c.op)) accepted[c.device]! += 1
-            } else if (c.kind === 'remote') await apply(server, c.id, c.op)
-            else if (c.kind === 'flip') {
-              online[c.device] = !online[c.device]
-              await (online[c.device] ? devices[c.device]!.goOnline() : devices[c.device]!.goOffline())
-            } else if (c.kind === 'fault') devices[c.device]!.failNextWrites(1)
-            else if (c.kind === 'switch') {
-              if (!online[0]) continue
-              signedIn = 1 - signedIn
+          // Disposed however the run ends: a failing run (and fast-check's shrinking after it) must not
+          // leave engines and their realtime clients reconnecting, which would keep Jest from exiting.
+          try {
+            const online = [true, true]
+            const tag = Math.random().toString(36).slice(2, 10)
+            const users = [`x-${tag}@example.com`, `y-${tag}@example.com`]
+            for (const email of users) {
+              await devices[0]!.app.auth.signUp({ email, password })
               await devices[0]!.app.auth.signOut()
-              await devices[0]!.app.auth.signIn({ email: users[signedIn]!, password })
-            } else if (online[c.device]) await devices[c.device]!.app.sync.waitForSync()
+            }
+            let signedIn = 0
+            await devices[0]!.app.auth.signIn({ email: users[0]!, password })
+            for (const d of devices) await d.app.sync.waitForSync()
+            const accepted = [0, 0]
+            const reported = devices.map(() => new Map<string, number>())
+            devices.forEach((d, i) => d.app.sync.outcomes$.subscribe((o) => o.writes.forEach((w) => reported[i]!.set(w.writeId, (reported[i]!.get(w.writeId) ?? 0) + 1))))
+            const apply = async (app: PortabaseClient, id: string, op: { type: string; v?: number; field?: string }): Promise<boolean> => {
+              const ref = app.db.collection(col).doc(id)
+              try {
+                if (op.type === 'set') await ref.set({ x: op.v!, y: op.v! })
+                else if (op.type === 'update') await ref.update({ [op.field!]: op.v! })
+                // Where increment() is refused (asserted in the cases above), a plain update of x stands in.
+                else if (op.type === 'increment') await ref.update({ x: app.adapter.capabilities.increment ? increment(op.v!) : op.v! + 10 })
+                else await ref.delete()
+                return true
+              } catch (error) {
+                if ((error as { code?: string }).code !== 'not-found') throw error
+                return false
+              }
+            }
+            for (const c of commands) {
+              if (c.kind === 'local') {
+                if (await apply(devices[c.device]!.app, c.id, c.op)) accepted[c.device]! += 1
+              } else if (c.kind === 'remote') await apply(server, c.id, c.op)
+              else if (c.kind === 'flip') {
+                online[c.device] = !online[c.device]
+                await (online[c.device] ? devices[c.device]!.goOnline() : devices[c.device]!.goOffline())
+              } else if (c.kind === 'fault') devices[c.device]!.failNextWrites(1)
+              else if (c.kind === 'switch') {
+                if (!online[0]) continue
+                signedIn = 1 - signedIn
+                await devices[0]!.app.auth.signOut()
+                await devices[0]!.app.auth.signIn({ email: users[signedIn]!, password })
+              } else if (online[c.device]) await devices[c.device]!.app.sync.waitForSync()
+            }
+            for (const [i, d] of devices.entries()) if (!online[i]) await d.goOnline()
+            // Each of device 0's users flushes their own queue, under their own session.
+            for (const next of [1 - signedIn, signedIn]) {
+              await devices[0]!.app.auth.signOut()
+              await devices[0]!.app.auth.signIn({ email: users[next]!, password })
+              await devices[0]!.app.sync.waitForSync()
+            }
+            for (let round = 0; round < 2; round++) for (const d of devices) await d.app.sync.waitForSync()
+            for (const d of devices) await d.app.sync.pull()
+            const truth = await serverDocs(col)
+            for (const d of devices) expect(await localDocs(d.app, col)).toEqual(truth)
+            for (const [i, d] of devices.entries()) {
+              expect(await d.app.sync.queues()).toEqual([])
+              const { applied, merged, overridden, rejected } = (await firstValueFrom(d.app.sync.status$)).outcomes
+              expect({ outcomes: applied + merged + overridden + rejected, rejected }).toEqual({ outcomes: accepted[i], rejected: 0 })
+              expect([...reported[i]!.values()].every((n) => n === 1)).toBe(true)
+              expect(reported[i]!.size).toBe(merged + overridden)
+            }
+          } finally {
+            for (const d of devices) await d.app.dispose().catch(() => undefined)
           }
-          for (const [i, d] of devices.entries()) if (!online[i]) await d.goOnline()
-          // Each of device 0's users flushes their own queue, under their own session.
-          for (const next of [1 - signedIn, signedIn]) {
-            await devices[0]!.app.auth.signOut()
-            await devices[0]!.app.auth.signIn({ email: users[next]!, password })
-            await devices[0]!.app.sync.waitForSync()
-          }
-          for (let round = 0; round < 2; round++) for (const d of devices) await d.app.sync.waitForSync()
-          for (const d of devices) await d.app.sync.pull()
-          const truth = await serverDocs(col)
-          for (const d of devices) expect(await localDocs(d.app, col)).toEqual(truth)
-          for (const [i, d] of devices.entries()) {
-            expect(await d.app.sync.queues()).toEqual([])
-            const { applied, merged, overridden, rejected } = (await firstValueFrom(d.app.sync.status$)).outcomes
-            expect({ outcomes: applied + merged + overridden + rejected, rejected }).toEqual({ outcomes: accepted[i], rejected: 0 })
-            expect([...reported[i]!.values()].every((n) => n === 1)).toBe(true)
-            expect(reported[i]!.size).toBe(merged + overridden)
-          }
-          for (const d of devices) await d.app.dispose()
         }),
         { numRuns: Number(process.env.OFFLINE_PROPERTY_RUNS ?? target.propertyRuns) },
       )

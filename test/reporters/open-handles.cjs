@@ -30,6 +30,9 @@ class OpenHandlesReporter {
   onRunComplete() {
     const timer = setTimeout(() => {
       const open = (process._getActiveHandles?.() ?? []).map(describeHandle).filter(Boolean)
+      // Timers are not handles: count the ref'd ones (a realtime client reconnecting, a retry loop).
+      const timers = process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
+      if (timers > 0) open.push(`${timers} ref'd timer(s) (e.g. a client that was never disposed, reconnecting)`)
       if (open.length === 0) return
       process.stderr.write(`\nJest: ${open.length} handle(s) still open ${GRACE_MS / 1000} s after the last test:\n`)
       for (const line of open) process.stderr.write(`  - ${line}\n`)
