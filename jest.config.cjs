@@ -18,9 +18,12 @@ module.exports = {
   testTimeout: 30_000,
   // The shared suites' results per target, for docs/compatibility.md (`npm run docs`).
   reporters: ['default', '<rootDir>/test/reporters/contract-results.cjs', '<rootDir>/test/reporters/open-handles.cjs'],
-  // No forceExit: every suite closes what it opens. A start that outlived its test file (a timed-out
-  // beforeAll) is stopped once up (test/setup/stop-abandoned.ts); test/reporters/open-handles.cjs
-  // names anything still open after the last test, should a handle ever leak again.
+  // Suites close what they open: esbuild's service is stopped, a start that outlived its test file is
+  // stopped once up (test/setup/stop-abandoned.ts), and test/reporters/open-handles.cjs names what is
+  // still open after the last test. One leak is left (#15 item 7): in CI, two Parse LiveQuery clients
+  // of the offline suite's devices (no subscriptions, state "reconnecting") keep their reconnect
+  // timers after every test passed. Until it is found, CI exits once the run is complete.
+  forceExit: process.env.CI === 'true',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },
