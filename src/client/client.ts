@@ -98,10 +98,14 @@ export function createClient(options: ClientOptions): PortabaseClient {
       connection.complete()
       status.complete()
       config.close()
-      await offline?.dispose()
-      await session?.close()
-      for (const link of links) link.dispose?.()
-      await adapter.dispose()
+      try {
+        await offline?.dispose()
+        await session?.close()
+        for (const link of links) link.dispose?.()
+      } finally {
+        // Whatever failed above, the adapter's connections (realtime sockets, timers) are released.
+        await adapter.dispose()
+      }
     },
   }
 }
