@@ -4,7 +4,7 @@
  * remote config, listing and importing users, bypassing access rules) is an optional admin
  * extension, declared per endpoint (see `EndpointCapabilities`) and documented in docs/migrate.md.
  */
-import type { ConfigScalar, Doc, StoredFile } from '../types.js'
+import type { ConfigScalar, Doc, StoredFile, User } from '../types.js'
 
 /** A page of documents in the source's order and the opaque position after it (null: the end). */
 export interface DocumentPage {
@@ -50,13 +50,7 @@ export type PasswordHash =
   | { algorithm: 'firebase-scrypt'; hash: string; salt: string }
 
 /** A user account as it moves between backends. `password` holds a hash (a secret: never printed). */
-export interface MigratedUser {
-  uid: string
-  email: string | null
-  displayName: string | null
-  photoURL: string | null
-  isAnonymous: boolean
-  providerId: string
+export interface MigratedUser extends User {
   /** Absent when the source cannot export the hash (Parse's REST API never returns it). */
   password?: PasswordHash
 }
