@@ -1,7 +1,8 @@
 /**
  * An adapter that counts what a pull downloads: the records its SyncService's `changes` returns
- * (`fetched`), the non-empty `changes` pages (`pages`), and the documents `documents.query` returns
- * (`queried`: `{ query }` pulls).
+ * (`fetched`), the non-empty pages the device received (`pages`: `changes` pages, and `fetch`
+ * pages, which bring the ids a live event named when the feed's checkpoint skipped them, as on
+ * Parse), and the documents `documents.query` returns (`queried`: `{ query }` pulls).
  */
 import type { Adapter } from '../../src/index.js'
 
@@ -15,7 +16,11 @@ export function countingChanges(adapter: Adapter): { adapter: Adapter; fetched()
   const counted: Adapter = Object.create(adapter, {
     sync: {
       value: {
-        fetch: sync.fetch.bind(sync),
+        fetch: async (...args: Parameters<typeof sync.fetch>) => {
+          const records = await sync.fetch(...args)
+          if (records.length > 0) pages += 1
+          return records
+        },
         write: sync.write.bind(sync),
         changes: async (...args: Parameters<typeof sync.changes>) => {
           const records = await sync.changes(...args)
