@@ -154,8 +154,10 @@ begin
     execute format('insert into public.%I (id, data, nulls, write_id) values ($1, portabase.patch(null, $2, $3), null, $4)', collection)
       using doc_id, op->'data', at, write_id;
   elsif kind = 'set' then
+    -- The conflict branch recomputes the data: excluded.data went through the insert trigger,
+    -- which moved its top-level nulls into "nulls", so taking it would drop them.
     execute format('insert into public.%I as d (id, data, nulls, write_id) values ($1, portabase.patch(null, $2, $3), null, $4)
-                    on conflict (id) do update set data = excluded.data, nulls = null, write_id = excluded.write_id', collection)
+                    on conflict (id) do update set data = portabase.patch(null, $2, $3), nulls = null, write_id = excluded.write_id', collection)
       using doc_id, op->'data', at, write_id;
   elsif kind = 'update' then
     execute format('update public.%I set data = portabase.patch(portabase.document(data, nulls), $2, $3), nulls = null, write_id = $4 where id = $1', collection)

@@ -218,6 +218,14 @@ describe(`Supabase SQL on ${process.env.SUPABASE_TEST_DATABASE_URL ? 'PostgreSQL
       expect((await changes(anon, c)).find((r) => r.id === 'b')?.data).toEqual({ n: null })
     })
 
+    it('a set over an existing document keeps its null fields (the upsert branch must not take the trigger-stripped row)', async () => {
+      const c = await publicCollection()
+      await write(anon, [{ type: 'set', collection: c, id: 'a', data: { a: 1, n: null } }])
+      await write(anon, [{ type: 'set', collection: c, id: 'a', data: { a: 2, n: null, m: null } }])
+      expect(await read(anon, c, 'a')).toEqual({ a: 2, n: null, m: null })
+      expect((await changes(anon, c)).find((r) => r.id === 'a')?.data).toEqual({ a: 2, n: null, m: null })
+    })
+
     it('ids order bytewise (collation "C"): cursors page in code-point order', async () => {
       const c = await publicCollection()
       await write(anon, ['b', 'B', '_x', '-y', 'a1', 'A2'].map((id) => ({ type: 'set' as const, collection: c, id, data: {} })))
