@@ -28,6 +28,6 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // Vendor SDKs are optional peer dependencies: never bundled.
-  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/, /^@supabase\//, /^aws-amplify(\/.*)?$/, /^@aws-amplify\//],
+  external: ['rxjs', /^parse(\/.*)?$/, /^firebase(\/.*)?$/, /^firebase-admin(\/.*)?$/, /^@supabase\//, /^aws-amplify(\/.*)?$/, /^@aws-amplify\//, /^@aws-sdk\//],
   tsconfig: 'tsconfig.build.json',
 })
