@@ -56,11 +56,23 @@ const MEMO_LIMIT = 2_048
  */
 export function summarise(value: unknown, isSecret: (name: string) => boolean, limits: SummaryLimits = DEFAULT_LIMITS): unknown {
   // A flat list of strings and numbers (most args lists: a collection and an id) needs no walk state.
-  if (Array.isArray(value) && limits.maxDepth > 0 && value.length <= limits.maxItems && value.every(isPlainScalar)) {
-    return value.map((v: unknown) => scalar(v as string | number | boolean, limits))
+  if (Array.isArray(value) && limits.maxDepth > 0 && value.length <= limits.maxItems) {
+    const flat = flatScalars(value, limits)
+    if (flat !== undefined) return flat
   }
   // The objects being visited, outermost first (at most maxDepth deep): a cycle points back into it.
   return visit(value, 0, { isSecret, limits, path: [] })
+}
+
+/** The summary of a list of scalars, in one pass and without a closure; undefined if any item is not one. */
+function flatScalars(list: readonly unknown[], limits: SummaryLimits): unknown[] | undefined {
+  const out: unknown[] = new Array<unknown>(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i]
+    if (!isPlainScalar(v)) return undefined
+    out[i] = scalar(v as string | number | boolean, limits)
+  }
+  return out
 }
 
 function isPlainScalar(v: unknown): boolean {
