@@ -10,7 +10,8 @@
  * - metrics: the series lookup, in-flight counts, a latency histogram bucket, sum, min and max, for
  *   the operation's series and the total;
  * - timeout: a deadline node queued and unlinked (the timer itself is shared, so it is left out);
- * - dedupe: the request key, and a flight set and deleted in a map;
+ * - dedupe: the request key, compared with the one flight in a slot, the flight stored and cleared
+ *   (the cheapest table there is; src/links/dedupe.ts does the same for one flight at a time);
  * - retry: nothing on success.
  *
  * Used only to measure what the chain must cost at least; it is not a link and is not exported.
@@ -50,7 +51,7 @@ export function inlineChainRead<T>(read: (id: string) => Promise<T>, logger: (en
   const method = 'get'
   const bySeries = new Map<string, Map<string, Series>>([[service, new Map([[method, new Series()]])]])
   const total = new Series()
-  const flights = new Map<string, { key: string }>()
+  let flight: { key: string } | undefined
   // The deadline queue; its head is what a shared timer would look at.
   const queue: { head: DeadlineNode | undefined; tail: DeadlineNode | undefined } = { head: undefined, tail: undefined }
 
@@ -65,11 +66,12 @@ export function inlineChainRead<T>(read: (id: string) => Promise<T>, logger: (en
     else queue.tail.next = node
     queue.tail = node
     const key = `${service}.${method}\u00005:todos\u0000${id.length}:${id}`
-    flights.set(key, { key })
+    if (flight !== undefined && flight.key === key) throw new Error('unreachable: reads here are sequential')
+    flight = { key }
 
     const value = await read(id)
 
-    flights.delete(key)
+    flight = undefined
     if (node.prev === undefined) queue.head = node.next
     else node.prev.next = node.next
     if (node.next === undefined) queue.tail = node.prev

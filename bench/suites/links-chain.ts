@@ -6,8 +6,10 @@
  *
  * (a) point reads on memory: `doc(id).get()`, every id of 10k once per sample, shuffled, one awaited
  *     read after another — unit: ms per sample of 10,000 reads. The floor is the same reads with the
- *     five links' per-call bookkeeping written inline (bench/lib/inline-chain.ts): about the least
- *     any implementation of this chain can cost. Target ≤ 1.3× that floor.
+ *     five links' per-call bookkeeping written inline (bench/lib/inline-chain.ts). Target ≤ 1.3× that
+ *     floor. Caveat (bench/RESULTS.md): the floor's dedupe part sets and deletes in a Map that empties
+ *     on every read, which V8 makes cost ≈ 0.5 µs; dedupe() itself no longer does, so this floor
+ *     overstates the least the chain can cost.
  * (e) point reads on a real Parse Server (test/backends/parse: PGlite, a child process, HTTP on
  *     loopback), chain vs no links — unit: ms per sample of 200 reads. Target ≤ 1.03×: on an
  *     operation that waits for a server, the chain must not show.
@@ -173,7 +175,7 @@ export const linksChain: Suite = {
         rxdb: null,
         floor: point.none,
         notes:
-          "Context, no target: bench/lib/inline-chain.ts does the per-call work the five links require (log entry and message, metrics histogram for the series and the total, a deadline node, a dedupe key and map entry) inline in one async wrapper around the plain client's read, with no link functions, no promise per link and two clock reads in all. About the least any implementation of this chain can cost; measured in the same interleaved rounds as (a).",
+          "Context, no target: bench/lib/inline-chain.ts does the per-call work the five links require (log entry and message, metrics histogram for the series and the total, a deadline node, a dedupe key compared with the one flight in a slot, as dedupe() does for sequential reads) inline in one async wrapper around the plain client's read, with no link functions, no promise per link and two clock reads in all. Measured in the same interleaved rounds as (a).",
       },
       {
         name: 'links-chain-point-reads-1ms',
@@ -194,7 +196,7 @@ export const linksChain: Suite = {
         rxdb: null,
         floor: parsed.none,
         target: { against: 'floor', ratio: 1.03 },
-        notes: `${links} Parse Server 8 on PGlite in a child process (test/backends/parse), HTTP on loopback, no LiveQuery; ${PARSE_READS} documents, each sample reads each once, shuffled, one awaited doc(id).get() after another.`,
+        notes: `${linksOnly} Floor column = the same client WITHOUT links, on a second Parse adapter to the same server, interleaved rounds; no RxDB column. Parse Server 8 on PGlite in a child process (test/backends/parse), HTTP on loopback, no LiveQuery; ${PARSE_READS} documents, each sample reads each once, shuffled, one awaited doc(id).get() after another.`,
       },
     ]
   },
