@@ -6,6 +6,7 @@
 import { open, readFile, rename, rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import { PortabaseError } from '../errors.js'
+import type { UserNote } from './endpoint.js'
 
 export interface CollectionProgress {
   /** The source cursor after the last page written; null before the first. */
@@ -19,6 +20,17 @@ export interface CollectionProgress {
   skipped: number
 }
 
+export interface UsersProgress {
+  done: boolean
+  cursor: string | null
+  count: number
+  withPasswordHash: number
+  mustReset: UserNote[]
+  notImported: UserNote[]
+  /** Source uid → target uid so far: a resumed run rewrites documents with the same map. */
+  idMap: Record<string, string>
+}
+
 export interface Checkpoint {
   version: 1
   /** from label, to label and the selection: a resume must run the same migration. */
@@ -26,7 +38,7 @@ export interface Checkpoint {
   collections: Record<string, CollectionProgress>
   files: { prefixes: Record<string, { cursor: string | null; done: boolean }>; count: number; bytes: number }
   config: { done: boolean; keys: number }
-  users: { done: boolean; cursor: string | null; count: number; withPasswordHash: number; mustReset: { uid: string; email: string | null; reason: string }[] }
+  users: UsersProgress
   /** The target's own resume state (a backup: its files' sizes). */
   target?: unknown
 }
@@ -38,7 +50,7 @@ export function emptyCheckpoint(identity: string): Checkpoint {
     collections: {},
     files: { prefixes: {}, count: 0, bytes: 0 },
     config: { done: false, keys: 0 },
-    users: { done: false, cursor: null, count: 0, withPasswordHash: 0, mustReset: [] },
+    users: { done: false, cursor: null, count: 0, withPasswordHash: 0, mustReset: [], notImported: [], idMap: {} },
   }
 }
 
@@ -53,6 +65,9 @@ export async function loadCheckpoint(file: string, identity: string): Promise<Ch
   if (checkpoint.version !== 1 || checkpoint.identity !== identity) {
     throw new PortabaseError('failed-precondition', `The checkpoint at ${file} belongs to another migration (other endpoints or selection); delete it to start over`)
   }
+  // Written before id maps existed.
+  checkpoint.users.notImported ??= []
+  checkpoint.users.idMap ??= {}
   return checkpoint
 }
 

@@ -110,6 +110,21 @@ export async function openEndpoint(config: EndpointConfig, side: 'source' | 'tar
       if (typeof dir !== 'string' || dir.length === 0) throw new PortabaseError('invalid-argument', 'A backup endpoint needs options.dir')
       return side === 'source' ? backupReader(dir) : backupWriter(dir)
     }
+    case 'supabase': {
+      // Loaded on use: it needs the optional peer @supabase/supabase-js.
+      const { supabaseEndpoint } = await import('./endpoints/supabase.js')
+      return supabaseEndpoint(options as unknown as import('./endpoints/supabase.js').SupabaseEndpointOptions)
+    }
+    case 'amplify': {
+      // Loaded on use: it loads the AWS SDK v3 clients (optional peers) and the amplify adapter's codec.
+      const { amplifyEndpoint } = await import('./endpoints/amplify.js')
+      return amplifyEndpoint(options as unknown as import('./endpoints/amplify.js').AmplifyEndpointOptions)
+    }
+    case 'firebase': {
+      // firebase-admin (an optional peer) is imported only when a firebase endpoint is used.
+      const { firebaseEndpoint } = await import('./endpoints/firebase.js')
+      return firebaseEndpoint(options as unknown as import('./endpoints/firebase.js').FirebaseEndpointOptions)
+    }
     default:
       throw new PortabaseError(
         'unsupported',

@@ -55,15 +55,32 @@ export interface MigratedUser extends User {
   password?: PasswordHash
 }
 
+/** An account named in the report: its source uid and email, and why. */
+export interface UserNote {
+  uid: string
+  email: string | null
+  reason: string
+}
+
 export interface UserImportResult {
   imported: number
   /** Password accounts imported without a usable password: their owners must reset it. */
-  mustReset: { uid: string; email: string | null; reason: string }[]
+  mustReset: UserNote[]
+  /** Accounts the target cannot hold (an anonymous one where accounts need an email): not created. */
+  notImported?: UserNote[]
+  /**
+   * Source uid → target uid, for accounts the target gave another id (Cognito assigns `sub`s;
+   * GoTrue takes UUIDs only). Accounts absent from it kept their uid.
+   */
+  idMap?: Record<string, string>
 }
 
 export interface UserAccess {
   list?(cursor: string | null, limit: number): Promise<{ users: MigratedUser[]; cursor: string | null }>
-  /** Creates or replaces the accounts, keeping their uids; idempotent by uid. */
+  /**
+   * Creates or replaces the accounts, keeping their uids where the target allows (else reported in
+   * `idMap`); idempotent: a repeated import finds the accounts it created (by uid, or by email).
+   */
   import?(users: readonly MigratedUser[]): Promise<UserImportResult>
 }
 
@@ -82,6 +99,12 @@ export interface Endpoint {
   readonly files?: Partial<FileReader & FileWriter>
   readonly config?: ConfigAccess
   readonly users?: UserAccess
+  /**
+   * Top-level document fields that hold uids (the owner field of owner rules), rewritten through
+   * the id map of the users import as documents are written to this endpoint (uid-map.ts). The
+   * target config's `uidFields` option.
+   */
+  readonly uidFields?: readonly string[]
   /** A checkpoint's resume state for this endpoint (a backup: byte offsets), and restoring it. */
   resumeState?(): Promise<unknown>
   restoreResumeState?(state: unknown): Promise<void>

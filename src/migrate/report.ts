@@ -1,6 +1,9 @@
 /** The end-of-run report as text lines (no secrets: labels, counts, hashes, uids and emails). */
 import type { MigrationReport } from './run.js'
 
+/** The id map can hold every account: the text report shows its start, the JSON report all of it. */
+const MAX_ID_LINES = 100
+
 export function formatReport(report: MigrationReport): string[] {
   const lines: string[] = []
   const seconds = report.durationMs / 1000
@@ -20,6 +23,17 @@ export function formatReport(report: MigrationReport): string[] {
       lines.push(`  users who must reset their password (${u.mustReset.length}):`)
       for (const r of u.mustReset) lines.push(`    ${r.uid} ${r.email ?? '(no email)'}: ${r.reason}`)
     }
+    if (u.notImported.length > 0) {
+      lines.push(`  users NOT imported (${u.notImported.length}):`)
+      for (const r of u.notImported) lines.push(`    ${r.uid} ${r.email ?? '(no email)'}: ${r.reason}`)
+    }
+    const renamed = Object.entries(u.idMap)
+    if (renamed.length > 0) {
+      lines.push(`  users with a new uid (${renamed.length}; the target assigned them), old → new${renamed.length > MAX_ID_LINES ? `, first ${MAX_ID_LINES} (all in --report's JSON, users.idMap)` : ''}:`)
+      for (const [from, to] of renamed.slice(0, MAX_ID_LINES)) lines.push(`    ${from} → ${to}`)
+      if (u.uidFields.length > 0) lines.push(`  document fields rewritten to the new uids: ${u.uidFields.join(', ')}`)
+    }
+    if (u.warning) lines.push(`  WARNING: ${u.warning}`)
   }
   const v = report.verify
   if (v) {
@@ -33,7 +47,13 @@ export function formatReport(report: MigrationReport): string[] {
       for (const d of v.files.differences.slice(0, 20)) lines.push(`       ${d.path} (${d.reason})`)
     }
     if (v.config) lines.push(`  ${v.config.ok ? 'ok  ' : 'DIFF'} remote config${v.config.ok ? '' : `: ${v.config.differingKeys.join(', ')}`}`)
-    if (v.users) lines.push(`  ${v.users.ok ? 'ok  ' : 'DIFF'} users: ${v.users.found} of the source's ${v.users.source} in the target with the same uid and email`)
+    if (v.users) {
+      const u = v.users
+      const mapped = u.mapped ? ` (${u.mapped} under their new uid)` : ''
+      const skipped = u.notImported ? `, ${u.notImported} not imported (listed above)` : ''
+      lines.push(`  ${u.ok ? 'ok  ' : 'DIFF'} users: ${u.found} of the source's ${u.source} in the target with the same email and profile${mapped}${skipped}`)
+      for (const d of u.differences ?? []) lines.push(`       ${d}`)
+    }
   }
   return lines
 }

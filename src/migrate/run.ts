@@ -10,14 +10,18 @@
  * the sizes the checkpoint recorded). So every document is written once, except one whose write
  * was cut off inside the target itself (which a set then repeats harmlessly). Memory stays bounded:
  * one page in flight plus one read ahead.
+ *
+ * Users move before documents when the target rewrites uid fields (`uidFields`, uid-map.ts): the
+ * users import yields the id map those documents are rewritten with, and the checkpoint keeps it.
  */
 import { PortabaseError } from '../errors.js'
 import { assertNoCheckpoint, emptyCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint } from './checkpoint.js'
-import type { Endpoint, UserImportResult } from './endpoint.js'
+import type { Endpoint, UserNote } from './endpoint.js'
 import type { BackupSummary } from './endpoints/backup.js'
 import { documentHash, SetDigest } from './hash.js'
 import { silentProgress, type ProgressSink } from './progress.js'
 import type { Selection } from './selection.js'
+import { assertUidFields, docRemapper } from './uid-map.js'
 import { verify, type VerifyReport } from './verify.js'
 
 export const DEFAULT_PAGE_SIZE = 500
@@ -37,6 +41,8 @@ export interface MigrationOptions {
   progress?: ProgressSink
   /** The target for reading back (verify), when it is not `to` itself (a backup being written). */
   targetReader?: () => Promise<Endpoint>
+  /** Document fields holding uids, rewritten through the users' id map; default: the target's `uidFields`. */
+  uidFields?: readonly string[]
 }
 
 export interface CollectionReport {
@@ -57,9 +63,25 @@ export interface MigrationReport {
   collections: CollectionReport[]
   files: { count: number; bytes: number }
   config: { keys: number } | null
-  users: { count: number; withPasswordHash: number; mustReset: UserImportResult['mustReset']; note?: string } | null
+  users: UsersReport | null
   verify?: VerifyReport
   durationMs: number
+}
+
+export interface UsersReport {
+  count: number
+  withPasswordHash: number
+  mustReset: UserNote[]
+  /** Accounts the target cannot hold, not created (with the reason). */
+  notImported: UserNote[]
+  /** Source uid → target uid for accounts the target gave another id. */
+  idMap: Record<string, string>
+  /** The document fields rewritten through `idMap`. */
+  uidFields: string[]
+  /** Why no account moved. */
+  note?: string
+  /** New uids, but no `uidFields`: documents may still name the old ones. */
+  warning?: string
 }
 
 export async function migrate(options: MigrationOptions): Promise<MigrationReport> {
@@ -68,7 +90,11 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) throw new PortabaseError('invalid-argument', 'pageSize must be an integer from 1 to 10000')
   const progress = options.progress ?? silentProgress
   const started = Date.now()
-  const identity = JSON.stringify({ from: from.label, to: to.label, selection })
+  const uidFields = assertUidFields(options.uidFields ?? to.uidFields, to.label)
+  if (uidFields.length > 0 && !selection.users && !dryRun) {
+    throw new PortabaseError('invalid-argument', `uidFields (${uidFields.join(', ')}) needs the users moved in the same run (users: true): their id map is what rewrites those fields`)
+  }
+  const identity = JSON.stringify({ from: from.label, to: to.label, selection, ...(uidFields.length > 0 ? { uidFields } : {}) })
 
   let checkpoint = emptyCheckpoint(identity)
   const file = dryRun ? undefined : options.checkpoint
@@ -99,12 +125,15 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
     durationMs: 0,
   }
 
+  // Users first when documents are rewritten with their id map.
+  const usersFirst = selection.users && uidFields.length > 0
+  if (usersFirst) report.users = await copyUsers()
   for (const collection of selection.collections) {
     report.collections.push(await copyCollection(collection))
   }
   if (selection.storagePrefixes.length > 0) report.files = await copyFiles()
   if (selection.configKeys !== null) report.config = await copyConfig()
-  if (selection.users) report.users = await copyUsers()
+  if (selection.users && !usersFirst) report.users = await copyUsers()
 
   if (!dryRun) {
     const finish = (to as Endpoint & { finish?: (summary: BackupSummary) => Promise<void> }).finish
@@ -121,7 +150,8 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
   if (options.verify && !dryRun) {
     const target = options.targetReader ? await options.targetReader() : to
     try {
-      report.verify = await verify(from, target, selection, pageSize, progress)
+      const users = checkpoint.users
+      report.verify = await verify(from, target, selection, pageSize, progress, { idMap: users.idMap, notImported: users.notImported.map((n) => n.uid), uidFields })
     } finally {
       if (target !== to) await target.close()
     }
@@ -140,6 +170,8 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
     if (!dryRun && !write) throw new PortabaseError('unsupported', `${to.label} cannot be written to`)
     // The page after the checkpoint (even a collection's first) may have been written, wholly or partly, before a crash.
     let reconcile = resume && to.capabilities.resume === 'reconcile'
+    // Documents as the target is to hold them: uid fields rewritten (the users moved first).
+    const remap = docRemapper(uidFields, checkpoint.users.idMap)
     progress.start(collection, await from.documents.count?.(collection).catch(() => undefined))
     progress.advance(collection, digest.count)
     let next = from.documents.readPage(collection, state.cursor, pageSize)
@@ -147,7 +179,8 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
       const page = await next
       // Read ahead while this page is written.
       if (page.cursor !== null) next = from.documents.readPage(collection, page.cursor, pageSize)
-      let docs = page.docs
+      const all = remap ? page.docs.map(remap) : page.docs
+      let docs = all
       if (reconcile && docs.length > 0) {
         reconcile = false
         const stored = await to.documents.readByIds!(collection, docs.map((d) => d.id))
@@ -155,10 +188,11 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
           const there = stored.get(doc.id)
           return !there || documentHash(there.id, there.data) !== documentHash(doc.id, doc.data)
         })
-        state.skipped += page.docs.length - docs.length
+        state.skipped += all.length - docs.length
       }
       if (!dryRun && docs.length > 0) await write!(collection, docs)
-      for (const doc of page.docs) digest.add(documentHash(doc.id, doc.data))
+      // The digest of what the target should hold (a backup's manifest records it).
+      for (const doc of all) digest.add(documentHash(doc.id, doc.data))
       state.written += dryRun ? 0 : docs.length
       state.cursor = page.cursor
       state.digest = digest.toJSON()
@@ -215,9 +249,16 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
     return { keys: keys.length }
   }
 
-  async function copyUsers(): Promise<NonNullable<MigrationReport['users']>> {
+  async function copyUsers(): Promise<UsersReport> {
     const state = checkpoint.users
-    const summary = () => ({ count: state.count, withPasswordHash: state.withPasswordHash, mustReset: state.mustReset })
+    const summary = (): UsersReport => {
+      const renamed = Object.keys(state.idMap).length
+      const warning =
+        renamed > 0 && uidFields.length === 0
+          ? `${renamed} account(s) got a new uid: documents naming their old uids (owner fields, references) keep them; set the target's uidFields (e.g. ['owner']) to rewrite those fields, or rewrite them with the id map`
+          : undefined
+      return { count: state.count, withPasswordHash: state.withPasswordHash, mustReset: state.mustReset, notImported: state.notImported, idMap: state.idMap, uidFields: [...uidFields], ...(warning ? { warning } : {}) }
+    }
     const list = from.users?.list
     const importUsers = to.users?.import
     if (!list) return { ...summary(), note: `${from.label} cannot export users (no admin user access): no account was moved` }
@@ -226,7 +267,12 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
     progress.advance('users', state.count)
     while (!state.done) {
       const page = await list(state.cursor, 100)
-      if (!dryRun && page.users.length > 0) state.mustReset.push(...(await importUsers!(page.users)).mustReset)
+      if (!dryRun && page.users.length > 0) {
+        const result = await importUsers!(page.users)
+        state.mustReset.push(...result.mustReset)
+        state.notImported.push(...(result.notImported ?? []))
+        Object.assign(state.idMap, result.idMap)
+      }
       state.count += page.users.length
       state.withPasswordHash += page.users.filter((u) => u.password !== undefined).length
       state.cursor = page.cursor

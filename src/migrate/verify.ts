@@ -1,14 +1,20 @@
 /**
  * `--verify`: reads both sides again and compares, per collection, the document count and the set
  * digest of document hashes (hash.ts); per file, size and SHA-256; the selected config keys; and the
- * users' uids and emails. When a collection differs and the target can be read by id, a keyed pass
- * names up to 20 documents that are missing or different.
+ * users' emails and profiles. When a collection differs and the target can be read by id, a keyed
+ * pass names up to 20 documents that are missing or different.
+ *
+ * After an import that gave accounts new uids, a source account is looked for under its new uid
+ * (the id map), and source documents are hashed with their uid fields rewritten through it
+ * (uid-map.ts), as the migration wrote them. Accounts the import listed as not imported are
+ * counted apart, not as differences: the report names them with the reason.
  */
-import type { ConfigScalar } from '../types.js'
-import type { Endpoint } from './endpoint.js'
+import type { ConfigScalar, Doc } from '../types.js'
+import type { Endpoint, MigratedUser } from './endpoint.js'
 import { bytesHash, canonicalJson, documentHash, SetDigest } from './hash.js'
 import type { ProgressSink } from './progress.js'
 import type { Selection } from './selection.js'
+import { docRemapper, type IdMap } from './uid-map.js'
 
 const MAX_EXAMPLES = 20
 
@@ -26,23 +32,41 @@ export interface VerifyReport {
   collections: CollectionVerification[]
   files: { checked: number; ok: boolean; extraInTarget: number; differences: { path: string; reason: string }[] }
   config: { ok: boolean; differingKeys: string[] } | null
-  /** Source accounts, and how many of them the target holds with the same uid and email. */
-  users: { ok: boolean; source: number; found: number } | null
+  /**
+   * Source accounts, and how many of them the target holds with the same email and profile
+   * (display name, photo URL) under their uid, or the new uid of the id map. Present only when
+   * not zero: `mapped`, the accounts found under a new uid; `notImported`, the accounts the import
+   * could not create (not counted as missing); `differences`, up to 20 uids missing or different.
+   */
+  users: { ok: boolean; source: number; found: number; mapped?: number; notImported?: number; differences?: string[] } | null
 }
 
-async function digestOf(endpoint: Endpoint, collection: string, pageSize: number, onPage: (n: number) => void): Promise<SetDigest> {
+/** What the migration learned that verify must account for. */
+export interface VerifyContext {
+  idMap?: IdMap
+  /** Source uids the users import listed as not imported. */
+  notImported?: readonly string[]
+  uidFields?: readonly string[]
+}
+
+type Rewrite = ((doc: Doc) => Doc) | null
+
+async function digestOf(endpoint: Endpoint, collection: string, pageSize: number, onPage: (n: number) => void, rewrite: Rewrite = null): Promise<SetDigest> {
   const digest = new SetDigest()
   let cursor: string | null = null
   do {
     const page = await endpoint.documents.readPage(collection, cursor, pageSize)
-    for (const doc of page.docs) digest.add(documentHash(doc.id, doc.data))
+    for (const read of page.docs) {
+      const doc = rewrite ? rewrite(read) : read
+      digest.add(documentHash(doc.id, doc.data))
+    }
     onPage(page.docs.length)
     cursor = page.cursor
   } while (cursor !== null)
   return digest
 }
 
-async function differences(source: Endpoint, target: Endpoint, collection: string, pageSize: number): Promise<string[]> {
+async function differences(source: Endpoint, target: Endpoint, collection: string, pageSize: number, rewrite: Rewrite): Promise<string[]> {
   const readByIds = target.documents.readByIds
   if (!readByIds) return []
   const out: string[] = []
@@ -50,7 +74,8 @@ async function differences(source: Endpoint, target: Endpoint, collection: strin
   do {
     const page = await source.documents.readPage(collection, cursor, pageSize)
     const stored = await readByIds(collection, page.docs.map((d) => d.id))
-    for (const doc of page.docs) {
+    for (const read of page.docs) {
+      const doc = rewrite ? rewrite(read) : read
       const there = stored.get(doc.id)
       if (!there) out.push(`${doc.id} (missing)`)
       else if (documentHash(there.id, there.data) !== documentHash(doc.id, doc.data)) out.push(`${doc.id} (different)`)
@@ -94,27 +119,64 @@ async function verifyFiles(source: Endpoint, target: Endpoint, prefixes: readonl
   return result
 }
 
-/** Every user as uid → email; null when the endpoint cannot list users. */
-async function usersOf(endpoint: Endpoint): Promise<Map<string, string | null> | null> {
+/** Every user by uid (hashes dropped); null when the endpoint cannot list users. */
+async function usersOf(endpoint: Endpoint): Promise<Map<string, MigratedUser> | null> {
   const list = endpoint.users?.list
   if (!list) return null
-  const users = new Map<string, string | null>()
+  const users = new Map<string, MigratedUser>()
   let cursor: string | null = null
   do {
     const page = await list(cursor, 500)
-    for (const user of page.users) users.set(user.uid, user.email)
+    for (const { password: _hash, ...user } of page.users) users.set(user.uid, user)
     cursor = page.cursor
   } while (cursor !== null)
   return users
 }
 
-export async function verify(source: Endpoint, target: Endpoint, selection: Selection, pageSize: number, progress: ProgressSink): Promise<VerifyReport> {
+/** What a migrated account must keep. Emails compare case-insensitively: GoTrue stores them lower-cased. */
+const sameAccount = (a: MigratedUser, b: MigratedUser): boolean =>
+  (a.email ?? '').toLowerCase() === (b.email ?? '').toLowerCase() && (a.displayName ?? null) === (b.displayName ?? null) && (a.photoURL ?? null) === (b.photoURL ?? null)
+
+function compareUsers(a: Map<string, MigratedUser> | null, b: Map<string, MigratedUser> | null, context: VerifyContext): NonNullable<VerifyReport['users']> {
+  const idMap = context.idMap ?? {}
+  const skipped = new Set(context.notImported ?? [])
+  let found = 0
+  let mapped = 0
+  let notImported = 0
+  const differences: string[] = []
+  for (const [uid, user] of a ?? []) {
+    if (skipped.has(uid) && !Object.hasOwn(idMap, uid)) {
+      notImported += 1
+      continue
+    }
+    const targetUid = Object.hasOwn(idMap, uid) ? idMap[uid]! : uid
+    const there = b?.get(targetUid)
+    if (there && sameAccount(user, there)) {
+      found += 1
+      if (targetUid !== uid) mapped += 1
+    } else if (differences.length < MAX_EXAMPLES) {
+      differences.push(`${uid}${targetUid !== uid ? ` → ${targetUid}` : ''} (${there ? 'different email or profile' : 'missing'})`)
+    }
+  }
+  const source = a?.size ?? 0
+  return {
+    ok: a !== null && b !== null && found + notImported === source,
+    source,
+    found,
+    ...(mapped > 0 ? { mapped } : {}),
+    ...(notImported > 0 ? { notImported } : {}),
+    ...(b !== null && differences.length > 0 ? { differences } : {}),
+  }
+}
+
+export async function verify(source: Endpoint, target: Endpoint, selection: Selection, pageSize: number, progress: ProgressSink, context: VerifyContext = {}): Promise<VerifyReport> {
+  const rewrite = docRemapper(context.uidFields, context.idMap)
   const collections: CollectionVerification[] = []
   for (const collection of selection.collections) {
     const task = `verify ${collection}`
     progress.start(task, undefined)
     const [a, b] = await Promise.all([
-      digestOf(source, collection, pageSize, (n) => progress.advance(task, n)),
+      digestOf(source, collection, pageSize, (n) => progress.advance(task, n), rewrite),
       digestOf(target, collection, pageSize, () => undefined),
     ])
     progress.finish(task)
@@ -124,7 +186,7 @@ export async function verify(source: Endpoint, target: Endpoint, selection: Sele
       source: { count: a.count, sha256sum: a.hex },
       target: { count: b.count, sha256sum: b.hex },
       ok,
-      differences: ok ? [] : await differences(source, target, collection, pageSize),
+      differences: ok ? [] : await differences(source, target, collection, pageSize, rewrite),
     })
   }
   const files = await verifyFiles(source, target, selection.storagePrefixes)
@@ -140,10 +202,9 @@ export async function verify(source: Endpoint, target: Endpoint, selection: Sele
 
   let users: VerifyReport['users'] = null
   if (selection.users) {
-    // Every source account in the target with its email (a target may hold other accounts too).
+    // Every source account in the target (a target may hold other accounts too).
     const [a, b] = await Promise.all([usersOf(source), usersOf(target)])
-    const found = a && b ? [...a].filter(([uid, email]) => b.has(uid) && b.get(uid) === email).length : 0
-    users = { ok: a !== null && b !== null && found === a.size, source: a?.size ?? 0, found }
+    users = compareUsers(a, b, context)
   }
 
   const ok = collections.every((c) => c.ok) && files.ok && (config?.ok ?? true) && (users?.ok ?? true)
