@@ -7,7 +7,7 @@ import { Subject } from 'rxjs'
 import { deepFreeze } from '../freeze.js'
 import { valuesEqual } from '../query/compare.js'
 import { compileDeclared } from '../query/declared.js'
-import { runQuery, type Comparator, type CompiledQuery } from '../query/evaluate.js'
+import { runQuery, type Comparator, type CompiledQuery, type Evaluable } from '../query/evaluate.js'
 import type { OrderBy, Query } from '../query/model.js'
 import { OrderedIndexes } from '../query/ordered-index.js'
 import { isReferenceSemantics, REFERENCE_SEMANTICS, type QuerySemantics } from '../query/semantics.js'
@@ -54,9 +54,9 @@ export interface QueuedWrite {
 }
 
 export interface LocalChange {
-  collection: string
-  id: string
-  doc: Doc | undefined
+  readonly collection: string
+  readonly id: string
+  readonly doc: Doc | undefined
 }
 
 /** Store changes, and the matching update of the in-memory mirror to run once they are committed. */
@@ -91,15 +91,55 @@ export function written(w: QueuedWrite): WrittenWrite {
 /** Indexes pay off from this many documents (below, a scan is as fast); at most this many orderings. */
 const INDEX_MIN_DOCS = 1_000
 const INDEXES_PER_COLLECTION = 8
+const NO_WRITES: readonly QueuedWrite[] = []
+
+/**
+ * A document's last known server state, as the cache holds it: the one object per document (its
+ * data is the one decoded copy). Without queued writes it is also the document's local view, and
+ * queries read it as it is; the Doc handed out is made from it on first use (`toDoc`) and kept.
+ */
+class Entry {
+  /** The Doc made from it, once one was asked for. */
+  doc: Doc | undefined = undefined
+  constructor(
+    readonly id: string,
+    readonly data: DocumentData | null,
+    readonly version: string | null,
+    readonly writeId: string | null,
+    /** updateTime in ms: a Date is made only when asked for. */
+    readonly time: number | null,
+  ) {}
+}
+
+/** What the local view holds of a document: its server state as is (with data), or a Doc with queued writes applied. */
+type Item = (Entry & Evaluable) | Doc
 
 /** One collection's share of the mirror. */
 interface CollectionMirror {
   /** Last known server state per id. */
-  server: Map<string, ServerState>
-  /** The local view per id: server state with the queued writes applied. */
-  local: Map<string, Doc>
+  server: Map<string, Entry>
+  /**
+   * The local view where it is not the server state: ids with queued writes (their Doc, or null
+   * when the writes delete it) and server states without data (null). Usually small.
+   */
+  overlays: Map<string, Doc | null>
   /** Ordered indexes of the local view, for limited queries. */
-  indexes: OrderedIndexes<Doc>
+  indexes: OrderedIndexes<Item>
+  /** The local view as the indexes read it. */
+  view: { readonly size: number; values(): Iterable<Item> }
+}
+
+/** A change of the local view; its Doc is made only if someone reads it (a live view on the collection). */
+class Change implements LocalChange {
+  constructor(
+    readonly collection: string,
+    readonly id: string,
+    private readonly item: Item | undefined,
+  ) {}
+
+  get doc(): Doc | undefined {
+    return this.item === undefined ? undefined : toDoc(this.item)
+  }
 }
 
 export class LocalCache {
@@ -113,39 +153,40 @@ export class LocalCache {
   /** `semantics`: the adapter's declared query semantics, which local queries and their indexes follow. */
   constructor(private readonly semantics: QuerySemantics = REFERENCE_SEMANTICS) {}
 
-  load(docs: Array<[string, StoredValue]>, outbox: Array<[string, StoredValue]>): void {
+  /**
+   * Fills the mirror from the store's rows: one object per document, nothing copied or frozen yet.
+   * `partition`: read only the rows whose keys start with it (the store's rows of every partition,
+   * read in place rather than copied without the prefix).
+   */
+  load(docs: ReadonlyArray<[string, StoredValue]>, outbox: ReadonlyArray<[string, StoredValue]>, partition = ''): void {
     // Keys come sorted: a collection's documents are consecutive.
     let prefix = ''
-    let server: Map<string, ServerState> | undefined
+    let mirror: CollectionMirror | undefined
     for (const [key, value] of docs) {
-      if (server === undefined || !key.startsWith(prefix)) {
-        const slash = key.indexOf('/')
+      if (mirror === undefined || !key.startsWith(prefix)) {
+        if (!key.startsWith(partition)) continue
+        const slash = key.indexOf('/', partition.length)
         prefix = key.slice(0, slash + 1)
-        server = this.mirror(key.slice(0, slash)).server
+        mirror = this.mirror(key.slice(partition.length, slash))
       }
-      server.set(key.slice(prefix.length), decodeServerState(value))
+      const entry = decodeEntry(key.slice(prefix.length), value)
+      mirror.server.set(entry.id, entry)
+      if (entry.data === null) mirror.overlays.set(entry.id, null)
     }
-    for (const [, value] of outbox) {
+    for (const [key, value] of outbox) {
+      if (!key.startsWith(partition)) continue
       const write = decodeQueuedWrite(value)
       this.addQueued(write)
       this.lastSeq = Math.max(this.lastSeq, write.seq)
     }
-    // Documents without queued writes (nearly all) are their server state: built directly.
-    const queued = this.queuedByDoc.size > 0
-    for (const [collection, { server, local }] of this.collections) {
-      for (const [id, state] of server) {
-        if (state.data === null || (queued && this.queuedByDoc.has(docKey(collection, id)))) continue
-        local.set(id, localDoc(id, state.data, state, []))
-      }
-    }
-    for (const key of this.queuedByDoc.keys()) this.recompute(key)
+    for (const key of this.queuedByDoc.keys()) this.refresh(key, undefined)
   }
 
   /**
    * Replaces the mirror with the store's rows, in place and without emitting (another tab changed
    * the shared store; the engine re-runs its views). Sequence numbers keep growing.
    */
-  reload(docs: Array<[string, StoredValue]>, outbox: Array<[string, StoredValue]>): void {
+  reload(docs: ReadonlyArray<[string, StoredValue]>, outbox: ReadonlyArray<[string, StoredValue]>): void {
     this.collections.clear()
     this.queued.clear()
     this.queuedByDoc.clear()
@@ -159,7 +200,10 @@ export class LocalCache {
   }
 
   serverState(collection: string, id: string): ServerState {
-    return this.collections.get(collection)?.server.get(id) ?? ABSENT
+    const entry = this.collections.get(collection)?.server.get(id)
+    if (entry === undefined) return ABSENT
+    // Handed out (a queued write's base, a conflict's input): frozen like every document.
+    return { data: deepFreeze(entry.data), version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
   }
 
   /** Queued writes, oldest first. */
@@ -186,7 +230,7 @@ export class LocalCache {
   }
 
   queuedFor(collection: string, id: string): readonly QueuedWrite[] {
-    return this.queuedByDoc.get(docKey(collection, id)) ?? []
+    return this.queuedByDoc.get(docKey(collection, id)) ?? NO_WRITES
   }
 
   /** Collections with queued writes. */
@@ -197,24 +241,29 @@ export class LocalCache {
   }
 
   doc(collection: string, id: string): Doc | undefined {
-    return this.collections.get(collection)?.local.get(id)
+    const mirror = this.collections.get(collection)
+    const item = mirror && localItem(mirror, id)
+    return item === undefined ? undefined : toDoc(item)
   }
 
-  docs(collection: string): Iterable<Doc> {
-    return this.collections.get(collection)?.local.values() ?? []
+  /** The local view's documents, for evaluation only (ids and data: no Doc is made for them). */
+  docs(collection: string): Iterable<Evaluable> {
+    const mirror = this.collections.get(collection)
+    return mirror ? localItems(mirror) : []
   }
 
   /**
    * Runs a query on the local view, under the adapter's declared semantics. A limited query reads
    * its page from an ordered index of its ordering (built on the ordering's second use, kept up to
    * date by every change; cursor pages start at the cursor), so it reads about `limit` / (the share
-   * that matches) documents; other queries scan.
+   * that matches) documents; other queries scan. Docs are made for the results only.
    */
   query(collection: string, query: Query, compiled: CompiledQuery = compileDeclared(query, this.semantics)): Doc[] {
     const mirror = this.collections.get(collection)
     if (!mirror) return []
-    const index = query.limit !== undefined ? mirror.indexes.ordered(query.orderBy, mirror.local, this.orderCompare(query.orderBy)) : undefined
-    return index ? runQuery(index.values(query.startAfter), compiled, { ordered: true }) : runQuery(mirror.local.values(), compiled)
+    const index = query.limit !== undefined ? mirror.indexes.ordered(query.orderBy, mirror.view, this.orderCompare(query.orderBy)) : undefined
+    const items = index ? runQuery(index.values(query.startAfter), compiled, { ordered: true }) : runQuery(localItems(mirror), compiled)
+    return items.map(toDoc)
   }
 
   ids(collection: string): string[] {
@@ -233,7 +282,7 @@ export class LocalCache {
   /** The write id this device last knows for a document: its last queued write's, else the server's. */
   lastWriteId(collection: string, id: string): string | null {
     const queued = this.queuedFor(collection, id)
-    return queued.length > 0 ? queued[queued.length - 1]!.writeId : this.serverState(collection, id).writeId
+    return queued.length > 0 ? queued[queued.length - 1]!.writeId : (this.collections.get(collection)?.server.get(id)?.writeId ?? null)
   }
 
   // --- mutations: `prepare*` returns the store changes and, to run after they commit, the mirror update ---
@@ -242,8 +291,12 @@ export class LocalCache {
     return {
       changes: writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) })),
       apply: () => {
-        for (const w of writes) this.addQueued(w)
-        this.emit(writes.map((w) => docKey(w.op.collection, w.op.id)))
+        this.update(
+          writes.map((w) => docKey(w.op.collection, w.op.id)),
+          () => {
+            for (const w of writes) this.addQueued(w)
+          },
+        )
       },
     }
   }
@@ -266,36 +319,61 @@ export class LocalCache {
     return {
       changes,
       apply: () => {
-        const keys = new Set<string>(states.keys())
-        for (const w of removed) keys.add(this.removeQueued(w.seq))
-        for (const w of upserts.values()) keys.add(this.replaceQueued(w))
-        for (const [key, state] of states) {
-          const slash = key.indexOf('/')
-          const server = this.mirror(key.slice(0, slash)).server
-          if (state === undefined) server.delete(key.slice(slash + 1))
-          else server.set(key.slice(slash + 1), state)
-        }
-        this.emit([...keys])
+        const keys: string[] = [...states.keys()]
+        for (const w of removed) keys.push(this.queuedKey(w.seq))
+        for (const w of upserts.values()) keys.push(this.queuedKey(w.seq))
+        this.update(keys, () => {
+          for (const w of removed) this.removeQueued(w.seq)
+          for (const w of upserts.values()) this.replaceQueued(w)
+          let collection = ''
+          let server: Map<string, Entry> | undefined
+          for (const [key, state] of states) {
+            const slash = key.indexOf('/')
+            // A page's keys are all of one collection: its map is looked up once.
+            if (server === undefined || slash !== collection.length || !key.startsWith(collection)) {
+              collection = key.slice(0, slash)
+              server = this.mirror(collection).server
+            }
+            const id = key.slice(slash + 1)
+            if (state === undefined) server.delete(id)
+            else server.set(id, new Entry(id, state.data, state.version, state.writeId, state.updateTime === null ? null : state.updateTime.getTime()))
+          }
+        })
       },
     }
   }
 
   /** Forgets everything (the engine switched to another user's queue): emits a removal per document. */
   clear(): void {
-    const keys = new Set(this.queuedByDoc.keys())
-    for (const [collection, { server }] of this.collections) for (const id of server.keys()) keys.add(docKey(collection, id))
-    for (const { server } of this.collections.values()) server.clear()
-    this.queued.clear()
-    this.queuedByDoc.clear()
-    this.writeIds.clear()
-    this.emit([...keys])
+    const keys = [...this.queuedByDoc.keys()]
+    for (const [collection, { server }] of this.collections) for (const id of server.keys()) keys.push(docKey(collection, id))
+    this.update(keys, () => {
+      for (const mirror of this.collections.values()) {
+        mirror.server.clear()
+        mirror.indexes.clear() // rebuilt on demand: cheaper than removing every document
+      }
+      this.queued.clear()
+      this.queuedByDoc.clear()
+      this.writeIds.clear()
+    })
   }
 
   private mirror(collection: string): CollectionMirror {
     let mirror = this.collections.get(collection)
     if (!mirror) {
-      mirror = { server: new Map(), local: new Map(), indexes: new OrderedIndexes<Doc>({ minDocs: INDEX_MIN_DOCS, max: INDEXES_PER_COLLECTION, buildOnUse: 2 }) }
-      this.collections.set(collection, mirror)
+      const made: CollectionMirror = {
+        server: new Map(),
+        overlays: new Map(),
+        indexes: new OrderedIndexes<Item>({ minDocs: INDEX_MIN_DOCS, max: INDEXES_PER_COLLECTION, buildOnUse: 2 }),
+        view: {
+          get size() {
+            return localSize(made)
+          },
+          values: () => localItems(made),
+        },
+      }
+      this.collections.set(collection, made)
+      mirror = made
     }
     return mirror
   }
@@ -303,6 +381,11 @@ export class LocalCache {
   /** The comparison an index of this ordering sorts by: the declared one, as queries compare. */
   private orderCompare(orderBy: readonly OrderBy[]): Comparator | undefined {
     return isReferenceSemantics(this.semantics) ? undefined : compileDeclared({ filters: [], orderBy: [...orderBy] }, this.semantics).compare
+  }
+
+  private queuedKey(seq: number): string {
+    const write = this.queued.get(seq)
+    return write ? docKey(write.op.collection, write.op.id) : ''
   }
 
   private addQueued(write: QueuedWrite): void {
@@ -315,71 +398,136 @@ export class LocalCache {
     this.queuedByDoc.set(key, list)
   }
 
-  private removeQueued(seq: number): string {
+  private removeQueued(seq: number): void {
     const write = this.queued.get(seq)
-    if (!write) return ''
+    if (!write) return
     this.queued.delete(seq)
     this.writeIds.delete(write.writeId)
     const key = docKey(write.op.collection, write.op.id)
     const list = this.queuedByDoc.get(key)?.filter((q) => q.seq !== seq) ?? []
     if (list.length > 0) this.queuedByDoc.set(key, list)
     else this.queuedByDoc.delete(key)
-    return key
   }
 
-  private replaceQueued(write: QueuedWrite): string {
+  private replaceQueued(write: QueuedWrite): void {
     const old = this.queued.get(write.seq)
-    if (!old) return ''
+    if (!old) return
     this.writeIds.delete(old.writeId)
     this.writeIds.add(write.writeId)
     this.queued.set(write.seq, write)
     const key = docKey(write.op.collection, write.op.id)
     this.queuedByDoc.set(key, (this.queuedByDoc.get(key) ?? []).map((q) => (q.seq === write.seq ? write : q)))
-    return key
   }
 
-  private emit(keys: readonly string[]): void {
+  /**
+   * Runs `mutate` (server states, queued writes), then brings the local view of `keys` up to date
+   * and emits what changed, once. The view before is taken first: the server map holds it in place.
+   */
+  private update(keys: readonly string[], mutate: () => void): void {
+    const before = new Map<string, Item | undefined>()
+    for (const key of keys) if (key !== '' && !before.has(key)) before.set(key, this.itemAt(key))
+    mutate()
     const changes: LocalChange[] = []
-    for (const key of new Set(keys)) {
-      if (key === '') continue
-      const change = this.recompute(key)
+    for (const [key, item] of before) {
+      const change = this.refresh(key, item)
       if (change) changes.push(change)
     }
     if (changes.length > 0) this.changes$.next(changes)
   }
 
-  /** Recomputes the local view of one document (and its place in the indexes); returns the change, if any. */
-  private recompute(key: string): LocalChange | undefined {
+  private itemAt(key: string): Item | undefined {
+    const slash = key.indexOf('/')
+    const mirror = this.collections.get(key.slice(0, slash))
+    return mirror && localItem(mirror, key.slice(slash + 1))
+  }
+
+  /**
+   * Recomputes the local view of one document from its server state and queued writes (and its
+   * place in the indexes); returns the change from `before`, if any.
+   */
+  private refresh(key: string, before: Item | undefined): LocalChange | undefined {
     const slash = key.indexOf('/')
     const collection = key.slice(0, slash)
     const id = key.slice(slash + 1)
     const mirror = this.mirror(collection)
-    const state = mirror.server.get(id) ?? ABSENT
-    const queued = this.queuedByDoc.get(key) ?? []
-    const data = overlay(state.data, queued)
-    const before = mirror.local.get(id)
-    if (data === null) {
-      if (!before) return undefined
-      mirror.local.delete(id)
-      mirror.indexes.replace(before, undefined)
-      return { collection, id, doc: undefined }
+    const entry = mirror.server.get(id)
+    const queued = this.queuedByDoc.get(key)
+    let after: Item | undefined
+    if (queued === undefined) {
+      // The server state is the local view (none without data).
+      if (entry !== undefined && entry.data !== null) {
+        after = entry as Item
+        mirror.overlays.delete(id)
+      } else if (entry !== undefined) mirror.overlays.set(id, null)
+      else mirror.overlays.delete(id)
+    } else {
+      const data = overlay(entry?.data ?? null, queued)
+      after = data === null ? undefined : pendingDoc(id, data, entry, queued)
+      if (after !== undefined && before !== undefined && sameView(before, after)) after = before // keep the Doc already handed out
+      if (after === undefined && entry === undefined) mirror.overlays.delete(id)
+      else mirror.overlays.set(id, (after as Doc | undefined) ?? null)
     }
-    const doc = localDoc(id, data, state, queued)
-    if (before && before.meta.version === doc.meta.version && before.meta.hasPendingWrites === doc.meta.hasPendingWrites && valuesEqual(before.data, data)) return undefined
-    mirror.local.set(id, doc)
-    mirror.indexes.replace(before, doc)
-    return { collection, id, doc }
+    if (before !== after) mirror.indexes.replace(before, after)
+    if (before === after || (before !== undefined && after !== undefined && sameView(before, after))) return undefined
+    if (before === undefined && after === undefined) return undefined
+    return new Change(collection, id, after)
   }
 }
 
-/** The local view of a document: its data after the queued writes, on top of the server state. */
-function localDoc(id: string, data: DocumentData, state: ServerState, queued: readonly QueuedWrite[]): Doc {
-  const last = queued[queued.length - 1]
-  const serverVersion = state.version ?? `written:${state.writeId ?? ''}`
+/** The local view of one id: its overlay if it has one, else its server state. */
+function localItem(mirror: CollectionMirror, id: string): Item | undefined {
+  if (mirror.overlays.size > 0 && mirror.overlays.has(id)) return mirror.overlays.get(id) ?? undefined
+  return mirror.server.get(id) as Item | undefined // an entry without data has an overlay (null)
+}
+
+/** Every document of the local view. Without overlays (the usual case) the server map itself. */
+function localItems(mirror: CollectionMirror): Iterable<Item> {
+  const { server, overlays } = mirror
+  if (overlays.size === 0) return server.values() as IterableIterator<Item>
+  return (function* () {
+    for (const entry of server.values()) if (!overlays.has(entry.id)) yield entry as Item
+    for (const doc of overlays.values()) if (doc !== null) yield doc
+  })()
+}
+
+function localSize(mirror: CollectionMirror): number {
+  let size = mirror.server.size
+  for (const [id, doc] of mirror.overlays) size += (doc === null ? 0 : 1) - (mirror.server.has(id) ? 1 : 0)
+  return size
+}
+
+/** The Doc of a local view item: a server state's is made once, frozen, and kept on it. */
+function toDoc(item: Item): Doc {
+  if (!(item instanceof Entry)) return item
+  if (item.doc === undefined) {
+    const updateTime = Object.freeze(new Date(item.time ?? 0))
+    const meta = Object.freeze({ updateTime, version: serverVersion(item), fromCache: true, hasPendingWrites: false })
+    item.doc = Object.freeze({ id: item.id, data: deepFreeze(item.data), meta })
+  }
+  return item.doc
+}
+
+function serverVersion(state: { version: string | null; writeId: string | null } | undefined): string {
+  return state?.version ?? `written:${state?.writeId ?? ''}`
+}
+
+function versionOf(item: Item): string {
+  return item instanceof Entry ? serverVersion(item) : item.meta.version
+}
+
+/** The same document as far as a reader can tell: version, pending flag and data. */
+function sameView(a: Item, b: Item): boolean {
+  const pendingA = !(a instanceof Entry) && a.meta.hasPendingWrites
+  const pendingB = !(b instanceof Entry) && b.meta.hasPendingWrites
+  return pendingA === pendingB && versionOf(a) === versionOf(b) && valuesEqual(a.data, b.data)
+}
+
+/** The local view of a document with queued writes: their result on top of the server state. */
+function pendingDoc(id: string, data: DocumentData, state: Entry | undefined, queued: readonly QueuedWrite[]): Doc {
+  const last = queued[queued.length - 1]!
   // Changes whenever the server state under the queued writes or the writes themselves change.
-  const version = last ? `local:${queued[0]!.seq}-${last.writeId}:${serverVersion}` : serverVersion
-  const updateTime = Object.freeze(last?.createdAt ?? state.updateTime ?? new Date(0))
-  const meta = Object.freeze({ updateTime, version, fromCache: true, hasPendingWrites: queued.length > 0 })
+  const version = `local:${queued[0]!.seq}-${last.writeId}:${serverVersion(state)}`
+  const meta = Object.freeze({ updateTime: Object.freeze(last.createdAt), version, fromCache: true, hasPendingWrites: true })
   return Object.freeze({ id, data: deepFreeze(data), meta })
 }
 
@@ -407,9 +555,22 @@ function encodeServerState(state: ServerState): StoredValue {
   }
 }
 
+interface StoredState {
+  d: StoredValue
+  v: string | null
+  w: string | null
+  t: number | null
+}
+
 function decodeServerState(json: StoredValue): ServerState {
-  const s = json as { d: StoredValue; v: string | null; w: string | null; t: number | null }
+  const s = json as unknown as StoredState
   return { data: s.d === null ? null : decodeData(s.d), version: s.v, writeId: s.w, updateTime: s.t === null ? null : new Date(s.t) }
+}
+
+/** A stored server state as the cache's entry: one object, its updateTime left a number. */
+function decodeEntry(id: string, json: StoredValue): Entry {
+  const s = json as unknown as StoredState
+  return new Entry(id, s.d === null ? null : decodeData(s.d), s.v, s.w, s.t)
 }
 
 function encodeQueuedWrite(w: QueuedWrite): StoredValue {

@@ -245,7 +245,9 @@ export class OfflineEngine {
     const rows = (table: StoreTable): Promise<Array<[string, StoredValue]>> | Array<[string, StoredValue]> =>
       snapshot !== undefined && !legacy ? withoutPrefix(snapshot[table], prefix) : store.entries(table)
     const cache = new LocalCache(this.adapter.capabilities)
-    cache.load(await rows('docs'), await rows('outbox'))
+    // The snapshot's rows are read in place, keys prefixed (copying 100k rows costs a third of a JSON.parse).
+    if (snapshot !== undefined && !legacy) cache.load(snapshot.docs, snapshot.outbox, prefix)
+    else cache.load(await store.entries('docs'), await store.entries('outbox'))
     const checkpoints = new Map(readCheckpoints(await rows('meta')))
     const forward = cache.changes$.subscribe((changes) => this.localChanges.next(changes))
     for (const collection of this.collections.keys()) this.due.add(collection)

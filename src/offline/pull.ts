@@ -80,15 +80,22 @@ async function pullFeed(ctx: PullContext, from: SyncCheckpoint | null, evictUnse
   let after = from
   let fetched = 0
   const seen = new Set<string>()
-  for (;;) {
-    const records = await ctx.sync.changes(ctx.collection, after, ctx.pageSize)
+  let next: Promise<SyncRecord[]> | undefined = ctx.sync.changes(ctx.collection, after, ctx.pageSize)
+  while (next !== undefined) {
+    const records: SyncRecord[] = await next
+    next = undefined
     fetched += records.length
     if (records.length === 0) break
     for (const r of records) seen.add(r.id)
     const last = records[records.length - 1]!
     after = { updateTime: last.updateTime, id: last.id, ...(last.position !== undefined ? { position: last.position } : {}) }
+    if (records.length === ctx.pageSize) {
+      // The next page is read while this one commits (its fsync): a read changes nothing, and
+      // pages still land in order, each after the user check of its own commit.
+      next = ctx.sync.changes(ctx.collection, after, ctx.pageSize)
+      next.catch(() => undefined) // awaited below; unobserved only when this page's commit fails
+    }
     await commitPage(ctx, statesOf(ctx, records), after)
-    if (records.length < ctx.pageSize) break
   }
   if (evictUnseen) {
     const gone = new Map<string, ServerState | undefined>()

@@ -80,6 +80,8 @@ type Changed = Record<StoreTable, Map<string, string | typeof DELETED>>
 
 interface PendingCommit {
   changes: StoreChange[]
+  /** Per change, its value's JSON text (DELETED for a deletion): written once, kept as the changed row. */
+  texts: Array<string | typeof DELETED>
   record: Buffer
   resolve: () => void
   reject: (error: unknown) => void
@@ -166,14 +168,17 @@ class FileStore implements LocalStore {
     let checked: StoreChange[]
     let session: Session
     try {
-      checked = checkChanges(changes, this.name) // all validated before anything is written
+      // All validated before anything is written; not copied: serialised here, before returning.
+      checked = checkChanges(changes, this.name, false)
       session = this.current()
     } catch (error) {
       return Promise.reject(error)
     }
     if (checked.length === 0) return Promise.resolve()
+    const texts = checked.map((change) => ('delete' in change ? DELETED : JSON.stringify(change.value)))
+    const record = encodeRecordPayload(recordJson(checked, texts))
     return new Promise<void>((resolve, reject) => {
-      session.pending.push({ changes: checked, record: encodeRecordPayload(JSON.stringify(checked)), resolve, reject })
+      session.pending.push({ changes: checked, texts, record, resolve, reject })
       if (session.flushQueued) return
       session.flushQueued = true
       this.enqueue(() => this.flush(session)).catch(() => undefined)
@@ -351,7 +356,7 @@ class FileStore implements LocalStore {
     }
     // Visible only once durable: a read never sees what a crash could still take back.
     session.logSize += data.length
-    for (const commit of batch) applyChanges(session.changed, commit.changes)
+    for (const { changes, texts } of batch) changes.forEach((change, i) => session.changed[change.table].set(change.key, texts[i] ?? DELETED))
     for (const commit of batch) commit.resolve()
     if (this.shouldCompact(session)) {
       // Its own queued task: these commits are acknowledged now; a failed compaction loses nothing
@@ -466,6 +471,17 @@ class FileStore implements LocalStore {
 
 function emptyChanged(): Changed {
   return Object.fromEntries(STORE_TABLES.map((table) => [table, new Map()])) as Changed
+}
+
+/** The log record of checked changes: what JSON.stringify(changes) gives, the values' text made once. */
+function recordJson(changes: readonly StoreChange[], texts: ReadonlyArray<string | typeof DELETED>): string {
+  const parts: string[] = []
+  for (let i = 0; i < changes.length; i++) {
+    const { table, key } = changes[i]!
+    const text = texts[i]
+    parts.push(text === DELETED ? JSON.stringify({ table, key, delete: true }) : `{"table":${JSON.stringify(table)},"key":${JSON.stringify(key)},"value":${text}}`)
+  }
+  return `[${parts.join(',')}]`
 }
 
 function applyChanges(changed: Changed, changes: readonly StoreChange[]): void {

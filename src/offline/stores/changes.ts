@@ -5,10 +5,14 @@
 import { invalidArgument, PortabaseError } from '../../errors.js'
 import { STORE_TABLES, type StoreChange, type StoredValue, type StoreTable } from '../store.js'
 
-/** Validated deep copies of `changes`; throws `invalid-argument` naming the first bad change. */
-export function checkChanges(changes: unknown, store: string): StoreChange[] {
+/**
+ * Validated deep copies of `changes`; throws `invalid-argument` naming the first bad change.
+ * `copy: false`: the values are checked the same way but not copied, for a store that serialises
+ * them before commit() returns (a copy of 100k documents would be thrown away at once).
+ */
+export function checkChanges(changes: unknown, store: string, copy = true): StoreChange[] {
   if (!Array.isArray(changes)) throw invalidArgument(`${store}: commit() takes an array of changes`, { store })
-  return changes.map((change: unknown, index) => checkChange(change, `changes[${index}]`, store))
+  return changes.map((change: unknown, index) => checkChange(change, `changes[${index}]`, store, copy))
 }
 
 export function checkTable(table: unknown, store: string): StoreTable {
@@ -54,7 +58,7 @@ export function notOpen(store: string): PortabaseError {
   })
 }
 
-function checkChange(change: unknown, path: string, store: string): StoreChange {
+function checkChange(change: unknown, path: string, store: string, copying: boolean): StoreChange {
   if (!isPlainObject(change)) throw invalidArgument(`${store}: ${path} is not a change object`, { store, path })
   const table = checkTable(change.table, store)
   const key = change.key
@@ -66,6 +70,10 @@ function checkChange(change: unknown, path: string, store: string): StoreChange 
     return { table, key, delete: true }
   }
   if (!('value' in change)) throw invalidArgument(`${store}: ${path} has neither a value nor delete: true`, { store, path })
+  if (!copying) {
+    check(change.value, `${path}.value`, store, [])
+    return { table, key, value: change.value as StoredValue }
+  }
   return { table, key, value: copy(change.value, `${path}.value`, store, []) }
 }
 
@@ -114,6 +122,35 @@ function copy(value: unknown, path: Path, store: string, ancestors: object[]): S
       } finally {
         ancestors.pop()
       }
+    default:
+      throw notJson(pathText(path), store, typeof value)
+  }
+}
+
+/** What `copy` refuses, refused the same way, without copying. */
+function check(value: unknown, path: Path, store: string, ancestors: object[]): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (!Number.isFinite(value)) throw notJson(pathText(path), store, String(value))
+      return
+    case 'object':
+      if (value === null) return
+      if (ancestors.includes(value)) throw notJson(pathText(path), store, 'a circular reference')
+      ancestors.push(value)
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw notJson(pathText({ parent: path, key: i }), store, 'a hole in a sparse array')
+          check(value[i], { parent: path, key: i }, store, ancestors)
+        }
+      } else {
+        if (!isPlainObject(value)) throw notJson(pathText(path), store, `an instance of ${value.constructor?.name ?? 'a class'}`)
+        for (const key in value) if (Object.hasOwn(value, key)) check(value[key], { parent: path, key }, store, ancestors)
+      }
+      ancestors.pop()
+      return
     default:
       throw notJson(pathText(path), store, typeof value)
   }

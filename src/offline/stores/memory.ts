@@ -45,8 +45,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): LocalStore {
     },
     async commit(changes) {
       if (!isOpen) throw notOpen(label)
-      // Validate every change before applying any: all or nothing.
-      for (const change of checkChanges(changes, label)) {
+      // Validate every change before applying any: all or nothing. Not copied: kept as JSON text at once.
+      for (const change of checkChanges(changes, label, false)) {
         const t = tables.get(change.table)!
         if ('delete' in change) {
           if (t.rows.delete(change.key)) t.sorted = undefined

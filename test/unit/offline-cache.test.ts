@@ -1,0 +1,85 @@
+/**
+ * The offline cache's one-object-per-document layout (src/offline/cache.ts), on its own: server
+ * states read from store rows, overlays for queued writes, Docs made on first read, and the ordered
+ * indexes kept in step. What the engine does with it is covered by the offline suite.
+ */
+import { LocalCache, type LocalChange, type QueuedWrite } from '../../src/offline/cache.js'
+import type { StoredValue } from '../../src/offline/store.js'
+import type { Query } from '../../src/query/model.js'
+
+const row = (key: string, data: Record<string, StoredValue> | null, v = '1'): [string, StoredValue] => [key, { d: data, v, w: null, t: 1_000 }]
+const top: Query = { filters: [], orderBy: [{ field: 'n', direction: 'desc' }], limit: 3 }
+
+function write(seq: number, id: string, n: number | null): QueuedWrite {
+  const op = n === null ? { type: 'delete' as const, collection: 'c', id } : { type: 'update' as const, collection: 'c', id, data: { n } }
+  return { seq, writeId: `w${seq}`, op, base: { data: null, version: null, writeId: null, updateTime: null }, createdAt: new Date(2_000) }
+}
+
+/** 1,200 documents (indexes start at 1,000), n = their number. */
+function loaded(): LocalCache {
+  const cache = new LocalCache()
+  const docs = Array.from({ length: 1_200 }, (_, i) => row(`p/c/${String(i).padStart(4, '0')}`, { n: i }))
+  cache.load([row('o/c/x', { n: 5_000 }), ...docs, row('p/c/zz', null)], [], 'p/')
+  return cache
+}
+
+const ids = (cache: LocalCache): string[] => cache.query('c', top).map((d) => d.id)
+
+describe('offline cache: one object per document', () => {
+  it('loads one partition of prefixed rows; a stored state without data is held but not seen', () => {
+    const cache = loaded()
+    expect(cache.doc('c', 'x')).toBeUndefined() // another partition's row
+    expect(cache.holds('c', 'zz')).toBe(true)
+    expect(cache.doc('c', 'zz')).toBeUndefined()
+    expect(cache.query('c', { filters: [], orderBy: [] })).toHaveLength(1_200)
+    expect(cache.serverState('c', '0007')).toEqual({ data: { n: 7 }, version: '1', writeId: null, updateTime: new Date(1_000) })
+  })
+
+  it('makes a frozen Doc on first read and hands out the same one after', () => {
+    const cache = loaded()
+    const doc = cache.doc('c', '0001')!
+    expect(doc).toEqual({ id: '0001', data: { n: 1 }, meta: { updateTime: new Date(1_000), version: '1', fromCache: true, hasPendingWrites: false } })
+    expect(Object.isFrozen(doc) && Object.isFrozen(doc.data) && Object.isFrozen(doc.meta)).toBe(true)
+    expect(cache.doc('c', '0001')).toBe(doc)
+    expect(cache.query('c', { filters: [], orderBy: [{ field: 'n', direction: 'asc' }], limit: 2 })[1]).toBe(doc)
+  })
+
+  it('overlays queued writes, then falls back to the server state; indexes follow every step', () => {
+    const cache = loaded()
+    const changes: LocalChange[][] = []
+    cache.changes$.subscribe((c) => changes.push(c))
+    ids(cache) // first use scans
+    expect(ids(cache)).toEqual(['1199', '1198', '1197']) // second builds the index
+    const queued = [write(1, '0003', 9_999), write(2, '1199', null)]
+    cache.prepareQueue(queued).apply()
+    expect(changes.at(-1)!.map((c) => [c.id, c.doc?.data.n])).toEqual([['0003', 9_999], ['1199', undefined]])
+    expect(ids(cache)).toEqual(['0003', '1198', '1197'])
+    expect(cache.doc('c', '0003')!.meta.hasPendingWrites).toBe(true)
+    expect(cache.query('c', { ...top, limit: undefined })).toHaveLength(1_199)
+
+    // The server took both writes: the states replace the overlays.
+    const states = new Map([
+      ['c/0003', { data: { n: 9_999 }, version: '2', writeId: 'w1', updateTime: new Date(3_000) }],
+      ['c/1199', undefined],
+    ])
+    cache.prepareSettle({ removed: queued, states, rebase: true }).apply()
+    expect(cache.pendingCount).toBe(0)
+    expect(ids(cache)).toEqual(['0003', '1198', '1197'])
+    expect(cache.doc('c', '0003')!.meta).toMatchObject({ version: '2', hasPendingWrites: false })
+    expect(cache.holds('c', '1199')).toBe(false)
+    const scan = cache.query('c', { ...top, limit: undefined }).slice(0, 3).map((d) => d.id)
+    expect(scan).toEqual(ids(cache))
+  })
+
+  it('emits nothing for a state equal to what the view shows, and clear() removes every document', () => {
+    const cache = loaded()
+    const changes: LocalChange[][] = []
+    cache.changes$.subscribe((c) => changes.push(c))
+    cache.prepareSettle({ states: new Map([['c/0001', { data: { n: 1 }, version: '1', writeId: null, updateTime: new Date(1_000) }]]) }).apply()
+    expect(changes).toEqual([])
+    cache.clear()
+    expect(changes[0]).toHaveLength(1_200) // the seen documents (the state without data was never seen)
+    expect(cache.isEmpty).toBe(true)
+    expect(cache.query('c', top)).toEqual([])
+  })
+})
