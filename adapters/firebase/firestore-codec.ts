@@ -38,6 +38,7 @@ import type { Doc, DocumentData, Value } from '../../src/types.js'
 import { isPlainObject } from '../../src/values.js'
 import { Bytes, GeoPoint, Reference, valueTypeOf, type ValueTypeName } from '../../src/value-types.js'
 import { PROVIDER } from './errors.js'
+import { fromFirestoreReference } from './reference.js'
 
 /** Firestore stores and queries every neutral type natively, in the type order portabase follows. */
 export const FIRESTORE_VALUE_TYPES: Readonly<Record<ValueTypeName, ValueTypeSupport>> = Object.freeze({ geoPoint: 'queryable', reference: 'queryable', bytes: 'queryable' })
@@ -151,24 +152,13 @@ export function fromFirestore(value: unknown): Value {
   if (value instanceof Timestamp) return value.toDate()
   if (value instanceof FirestoreGeoPoint) return new GeoPoint(value.latitude, value.longitude)
   if (value instanceof FirestoreBytes) return Bytes.fromUint8Array(value.toUint8Array())
-  if (value instanceof DocumentReference) return fromReference(value)
+  if (value instanceof DocumentReference) return fromFirestoreReference(value)
   if (Array.isArray(value)) return value.map(fromFirestore)
   const out: Record<string, Value> = {}
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = fromFirestore(v)
   return out
 }
 
-/** A reference to a document of a top-level collection; others (subcollections, foreign ids) as `{ path }`. */
-function fromReference(ref: DocumentReference): Value {
-  if (ref.parent.parent === null) {
-    try {
-      return new Reference(ref.parent.id, ref.id)
-    } catch {
-      // An id or collection name portabase refuses: written by another tool.
-    }
-  }
-  return { path: ref.path }
-}
 
 type TimestampLike = { seconds: number; nanoseconds: number }
 

@@ -6,10 +6,11 @@
  * converts to the web SDK's classes (`firebase/firestore`, which the admin SDK rejects) and importing
  * it would make the CLI load the web SDK. The neutral side (src/value-types.ts) is shared.
  */
-import type { DocumentData as FirestoreData, DocumentReference, DocumentSnapshot, Firestore } from 'firebase-admin/firestore'
+import type { DocumentData as FirestoreData, DocumentSnapshot, Firestore } from 'firebase-admin/firestore'
 import type { Doc, DocumentData, Value } from '../../types.js'
 import { Bytes, GeoPoint, Reference, valueTypeOf } from '../../value-types.js'
 import type { FirestoreValueClasses } from './firebase-admin.js'
+import { fromFirestoreReference } from '../../../adapters/firebase/reference.js'
 
 /** The firebase adapter's metadata map field (firestore-codec.ts METADATA_FIELD): not app data. */
 export const METADATA_FIELD = '_portabase'
@@ -47,7 +48,7 @@ export class AdminFirestoreCodec {
     if (value instanceof Timestamp) return value.toDate()
     if (value instanceof AdminGeoPoint) return new GeoPoint(value.latitude, value.longitude)
     if (value instanceof Uint8Array) return Bytes.fromUint8Array(value)
-    if (value instanceof AdminReference) return fromReference(value)
+    if (value instanceof AdminReference) return fromFirestoreReference(value)
     if (Array.isArray(value)) return value.map((v) => this.fromFirestore(v))
     const out: Record<string, Value> = {}
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = this.fromFirestore(v)
@@ -71,14 +72,3 @@ export class AdminFirestoreCodec {
   }
 }
 
-/** As the adapter: a top-level document as a Reference; anything else (subcollections, refused ids) as `{ path }`. */
-function fromReference(ref: DocumentReference): Value {
-  if (ref.parent.parent === null) {
-    try {
-      return new Reference(ref.parent.id, ref.id)
-    } catch {
-      // An id or collection name portabase refuses: written by another tool.
-    }
-  }
-  return { path: ref.path }
-}
