@@ -5,6 +5,7 @@
  * extension, declared per endpoint (see `EndpointCapabilities`) and documented in docs/migrate.md.
  */
 import type { ConfigScalar, Doc, StoredFile, User } from '../types.js'
+import type { Chunks } from './chunks.js'
 
 /** A page of documents in the source's order and the opaque position after it (null: the end). */
 export interface DocumentPage {
@@ -30,11 +31,16 @@ export interface DocumentWriter {
 
 export interface FileReader {
   list(prefix: string, cursor: string | null, limit: number): Promise<{ items: StoredFile[]; cursor: string | null }>
-  download(path: string): Promise<Uint8Array>
+  /**
+   * The file's bytes chunk by chunk (chunks.ts). A failure may come when the download starts or
+   * while its chunks are read; a reader that stops early ends the stream with `return()`.
+   */
+  download(path: string): Promise<Chunks>
 }
 
 export interface FileWriter {
-  upload(file: StoredFile, bytes: Uint8Array): Promise<void>
+  /** Stores `file` with these bytes, reading them to the end (or failing). */
+  upload(file: StoredFile, chunks: Chunks): Promise<void>
 }
 
 export interface ConfigAccess {

@@ -29,10 +29,6 @@ export function documentHash(id: string, data: DocumentData): string {
     .digest('hex')
 }
 
-export function bytesHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
-
 /** An order-independent digest of a set of hashes, resumable from its JSON form (checkpoints). */
 export class SetDigest {
   constructor(

@@ -15,6 +15,7 @@
  * users import yields the id map those documents are rewritten with, and the checkpoint keeps it.
  */
 import { PortabaseError } from '../errors.js'
+import { ByteDigest, drain, through } from './chunks.js'
 import { assertNoCheckpoint, emptyCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint } from './checkpoint.js'
 import type { Endpoint, UserNote } from './endpoint.js'
 import type { BackupSummary } from './endpoints/backup.js'
@@ -217,11 +218,13 @@ export async function migrate(options: MigrationOptions): Promise<MigrationRepor
       while (!state.done) {
         const page = await source.list(prefix, state.cursor, 20)
         for (const item of page.items) {
-          // One file at a time: the SPI moves whole files, so memory holds one file's bytes.
-          const bytes = await source.download(item.path)
-          if (!dryRun) await upload!(item, bytes)
+          // One file at a time, chunk by chunk: between streaming endpoints memory holds a chunk;
+          // an endpoint whose vendor API moves whole bodies holds one file (chunks.ts).
+          const digest = new ByteDigest()
+          const chunks = through(await source.download(item.path), digest)
+          await (dryRun ? drain(chunks) : upload!(item, chunks))
           checkpoint.files.count += 1
-          checkpoint.files.bytes += bytes.byteLength
+          checkpoint.files.bytes += digest.bytes
           progress.advance('files', 1)
         }
         state.cursor = page.cursor

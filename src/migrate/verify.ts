@@ -10,8 +10,9 @@
  * counted apart, not as differences: the report names them with the reason.
  */
 import type { ConfigScalar, Doc } from '../types.js'
+import { chunksHash } from './chunks.js'
 import type { Endpoint, MigratedUser } from './endpoint.js'
-import { bytesHash, canonicalJson, documentHash, SetDigest } from './hash.js'
+import { canonicalJson, documentHash, SetDigest } from './hash.js'
 import type { ProgressSink } from './progress.js'
 import type { Selection } from './selection.js'
 import { docRemapper, type IdMap } from './uid-map.js'
@@ -100,8 +101,8 @@ async function verifyFiles(source: Endpoint, target: Endpoint, prefixes: readonl
       for (const file of page.items) {
         sourceCount += 1
         result.checked += 1
-        const expected = bytesHash(await source.files.download(file.path))
-        const actual = await target.files.download(file.path).then(bytesHash, () => null)
+        const expected = await chunksHash(await source.files.download(file.path))
+        const actual = await target.files.download(file.path).then(chunksHash).catch(() => null)
         if (actual !== expected) result.differences.push({ path: file.path, reason: actual === null ? 'missing' : 'different bytes' })
       }
       cursor = page.cursor

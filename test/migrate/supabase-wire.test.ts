@@ -9,6 +9,7 @@
  */
 import { createCipheriv, scryptSync } from 'node:crypto'
 import { http, HttpResponse } from 'msw'
+import { collect, oneChunk } from '../../src/migrate/chunks.js'
 import type { MigratedUser } from '../../src/migrate/endpoint.js'
 import { fbscryptHash, passwordHashFor } from '../../src/migrate/endpoints/supabase-users.js'
 import { supabaseEndpoint } from '../../src/migrate/endpoints/supabase.js'
@@ -134,8 +135,8 @@ describe('Supabase admin driver, files (Storage wire format, not a server)', () 
     const page = await files.list!('avatars/', null, 20)
     expect(page).toEqual({ items: [{ path: 'avatars/a/b.png', size: 3, contentType: 'image/png', updated: new Date('2024-02-02T00:00:00Z'), metadata: { origin: 'fixture' } }], cursor: null })
     expect(calls('POST', '/storage/v1/object/list-v2/portabase')[0]!.body).toMatchObject({ prefix: 'avatars/', limit: 20, with_delimiter: false })
-    expect([...(await files.download!('avatars/a/b.png'))]).toEqual([1, 2, 3])
-    await files.upload!(page.items[0]!, Uint8Array.of(1, 2, 3))
+    expect([...(await collect(await files.download!('avatars/a/b.png')))]).toEqual([1, 2, 3])
+    await files.upload!(page.items[0]!, oneChunk(Uint8Array.of(1, 2, 3)))
     const upload = calls('POST', '/storage/v1/object/portabase/avatars/a/b.png')[0]!
     expect(upload.headers.get('x-upsert')).toBe('true')
     expect(JSON.parse(Buffer.from(upload.headers.get('x-metadata')!, 'base64').toString())).toEqual({ origin: 'fixture' })

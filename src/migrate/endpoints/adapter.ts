@@ -1,6 +1,7 @@
 /**
  * Any adapter as a migration endpoint, through the SPI alone: documents by keyset on the id, files
- * one at a time (the SPI moves whole files), remote config read-only. What it reads and writes is
+ * one at a time and whole (the SPI takes and returns whole bodies: a download is one chunk, an
+ * upload gathers its chunks first, so memory holds one file), remote config read-only. What it reads and writes is
  * what the adapter's signed-in user (or none) may: for a whole backend, use an endpoint with admin
  * access (parse with its master key, memory) or sign the adapter in as an account the rules let
  * through. Timestamps are the target's own.
@@ -9,6 +10,7 @@ import { PortabaseError } from '../../errors.js'
 import { DOC_ID, type Query } from '../../query/model.js'
 import type { Adapter } from '../../spi.js'
 import type { StoredFile } from '../../types.js'
+import { collect, oneChunk, type Chunks } from '../chunks.js'
 import type { Endpoint, FileReader, FileWriter } from '../endpoint.js'
 
 const BY_ID = [{ field: DOC_ID, direction: 'asc' as const }]
@@ -25,10 +27,10 @@ export function adapterFiles(load: () => Promise<Adapter>): FileReader & FileWri
       return { items, cursor: nextCursor }
     },
     async download(path) {
-      return (await load()).storage.download(path)
+      return oneChunk(await (await load()).storage.download(path))
     },
-    async upload(file: StoredFile, bytes: Uint8Array) {
-      await (await load()).storage.upload({ path: file.path, bytes, contentType: file.contentType, metadata: file.metadata, onProgress: () => undefined })
+    async upload(file: StoredFile, chunks: Chunks) {
+      await (await load()).storage.upload({ path: file.path, bytes: await collect(chunks), contentType: file.contentType, metadata: file.metadata, onProgress: () => undefined })
     },
   }
 }

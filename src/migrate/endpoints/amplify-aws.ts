@@ -45,7 +45,10 @@ export async function loadDynamo(access: AwsAccess): Promise<{ sdk: typeof Dynam
 export async function loadS3(access: AwsAccess): Promise<{ sdk: typeof S3; client: S3.S3Client }> {
   const sdk = await load(import('@aws-sdk/client-s3'), '@aws-sdk/client-s3', 'files')
   // A custom endpoint (s3rver, MinIO) is addressed path-style; AWS's own, virtual-hosted.
-  const client = new sdk.S3Client({ region: access.region, credentials: access.credentials, endpoint: access.endpoints?.s3, forcePathStyle: access.endpoints?.s3 !== undefined })
+  // Checksums only where S3 requires them: by default the SDK sends a streamed PutObject body
+  // aws-chunked with a CRC32 trailer, which S3-compatible servers (s3rver among them) store framed
+  // and all. Streamed uploads go as plain bodies of a known length; `--verify` checks their SHA-256.
+  const client = new sdk.S3Client({ region: access.region, credentials: access.credentials, endpoint: access.endpoints?.s3, forcePathStyle: access.endpoints?.s3 !== undefined, requestChecksumCalculation: 'WHEN_REQUIRED' })
   return { sdk, client }
 }
 

@@ -5,9 +5,11 @@
  * adapter reads migrated files back as written. Listing costs one LIST plus one HEAD per file (S3's
  * list has no content type nor metadata), as the adapter's does.
  */
+import { Readable } from 'node:stream'
 import { PortabaseError } from '../../errors.js'
 import type { StoredFile } from '../../types.js'
 import { decodeMetadata, encodeMetadata } from '../../../adapters/amplify/storage.js'
+import { mapErrors, oneChunk } from '../chunks.js'
 import type { FileReader, FileWriter } from '../endpoint.js'
 import { awsError, type loadS3 } from './amplify-aws.js'
 import type { AmplifyOutputsLike } from './amplify.js'
@@ -53,14 +55,19 @@ export function amplifyFiles(load: () => Promise<S3Access>, outputs: AmplifyOutp
         }
         return { items, cursor: page.IsTruncated && page.NextContinuationToken ? page.NextContinuationToken : null }
       }),
+    // Streamed both ways: GetObject's body (a Node Readable) chunk by chunk; PutObject from the
+    // chunks with the length the listing gave (S3 needs it up front for a streamed body).
     download: (path) =>
       call(`GetObject ${key(path)}`, async ({ sdk, client }, Bucket) => {
         const object = await client.send(new sdk.GetObjectCommand({ Bucket, Key: key(path) }))
-        return object.Body ? await object.Body.transformToByteArray() : new Uint8Array()
+        const body = object.Body
+        if (!body) return oneChunk(new Uint8Array())
+        if (!(Symbol.asyncIterator in body)) return oneChunk(await body.transformToByteArray())
+        return mapErrors(body as AsyncIterable<Uint8Array>, (error) => awsError(error, `GetObject ${key(path)}`))
       }),
-    upload: (file, bytes) =>
+    upload: (file, chunks) =>
       call(`PutObject ${key(file.path)}`, async ({ sdk, client }, Bucket) => {
-        await client.send(new sdk.PutObjectCommand({ Bucket, Key: key(file.path), Body: bytes, ContentType: file.contentType, Metadata: encodeMetadata(file.metadata ?? {}) }))
+        await client.send(new sdk.PutObjectCommand({ Bucket, Key: key(file.path), Body: Readable.from(chunks), ContentLength: file.size, ContentType: file.contentType, Metadata: encodeMetadata(file.metadata ?? {}) }))
       }),
   }
 }

@@ -21,7 +21,7 @@ import { assertCollectionName } from '../../names.js'
 import type { Doc, DocumentData, StoredFile } from '../../types.js'
 import { fromTaggedJson, toTaggedJson } from '../../values.js'
 import type { Endpoint, MigratedUser } from '../endpoint.js'
-import { bytesHash } from '../hash.js'
+import { ByteDigest, through, type Chunks } from '../chunks.js'
 
 export const BACKUP_FORMAT = 'portabase-backup'
 export const BACKUP_VERSION = 1
@@ -144,12 +144,18 @@ export function backupWriter(dir: string): Endpoint & { finish(summary: BackupSu
     sizes.set(relative, sizes.get(relative)! + bytes.byteLength)
   }
 
-  async function writeDurably(file: string, bytes: Uint8Array | string): Promise<void> {
+  /** Writes to a temporary file, fsyncs it, then renames it in place; chunks are written as they come. */
+  async function writeDurably(file: string, bytes: Uint8Array | string | Chunks): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true })
     const tmp = `${file}.tmp`
     const handle = await open(tmp, 'w')
     try {
-      await handle.writeFile(bytes)
+      if (typeof bytes === 'string' || bytes instanceof Uint8Array) await handle.writeFile(bytes)
+      else {
+        for await (const chunk of bytes) {
+          for (let at = 0; at < chunk.byteLength; ) at += (await handle.write(chunk, at)).bytesWritten
+        }
+      }
       await handle.sync()
     } finally {
       await handle.close()
@@ -172,9 +178,10 @@ export function backupWriter(dir: string): Endpoint & { finish(summary: BackupSu
       readByIds: unreadable,
     },
     files: {
-      async upload(file, bytes) {
-        await writeDurably(blobPath(dir, file.path), bytes)
-        const entry = { path: file.path, size: bytes.byteLength, contentType: file.contentType, metadata: file.metadata, updated: new Date(file.updated).toISOString(), sha256: bytesHash(bytes) }
+      async upload(file, chunks) {
+        const digest = new ByteDigest()
+        await writeDurably(blobPath(dir, file.path), through(chunks, digest))
+        const entry = { path: file.path, size: digest.bytes, contentType: file.contentType, metadata: file.metadata, updated: new Date(file.updated).toISOString(), sha256: digest.hex() }
         await append('files.ndjson', `${JSON.stringify(entry)}\n`)
       },
     },
@@ -278,8 +285,9 @@ export async function backupReader(dir: string): Promise<Endpoint & { manifest: 
         const { lines, next } = await reader('files.ndjson').page(offset(cursor), limit, (line) => fileOf(line).path.startsWith(prefix))
         return { items: lines.map(fileOf), cursor: cursorOf(next) }
       },
+      // Streamed from disk in 64 KiB chunks (a missing file fails on the first read).
       async download(filePath) {
-        return new Uint8Array(await readFile(blobPath(dir, filePath)))
+        return createReadStream(blobPath(dir, filePath))
       },
     },
     config: {

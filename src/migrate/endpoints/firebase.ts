@@ -10,12 +10,15 @@
  * included), written as strings with a `valueType` (NUMBER, BOOLEAN, STRING) and read back typed by
  * it; conditional values are kept. Users: firebase-users.ts.
  */
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { PortabaseError } from '../../errors.js'
 import type { ConfigScalar, StoredFile } from '../../types.js'
+import { mapErrors } from '../chunks.js'
 import type { Endpoint } from '../endpoint.js'
 import { loadFirebaseAdmin, type FirebaseAdmin, type FirebaseAdminOptions, type FirebaseBucket } from './firebase-admin.js'
 import { AdminFirestoreCodec, METADATA_FIELD } from './firebase-codec.js'
-import { guardAdmin } from './firebase-errors.js'
+import { adminError, guardAdmin } from './firebase-errors.js'
 import { assertScryptParameters, importFirebaseUsers, listFirebaseUsers, type FirebaseScryptParameters } from './firebase-users.js'
 import type { RemoteConfigParameter, RemoteConfigTemplate } from 'firebase-admin/remote-config'
 
@@ -107,16 +110,13 @@ export function firebaseEndpoint(options: FirebaseEndpointOptions, sdk?: Firebas
           const items = files.filter((file) => !file.name.endsWith('/')).map((file) => storedFileOf(file))
           return { items, cursor: (next as { pageToken?: string } | null)?.pageToken ?? null }
         }),
+      // Streamed both ways: a copy holds chunks, not files (the object's errors come while reading).
       download: (path) =>
-        guardAdmin(`downloading ${path}`, async () => {
-          const [bytes] = await (await admin.bucket()).file(path).download()
-          // A plain Uint8Array view, as the other endpoints return (no copy).
-          return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-        }),
-      upload: (file, bytes) =>
+        guardAdmin(`downloading ${path}`, async () => mapErrors((await admin.bucket()).file(path).createReadStream(), (error) => adminError(error, `downloading ${path}`))),
+      upload: (file, chunks) =>
         guardAdmin(`uploading ${file.path}`, async () => {
-          const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-          await (await admin.bucket()).file(file.path).save(body, { resumable: false, contentType: file.contentType, metadata: { contentType: file.contentType, metadata: { ...file.metadata } } })
+          const target = (await admin.bucket()).file(file.path)
+          await pipeline(Readable.from(chunks), target.createWriteStream({ resumable: false, contentType: file.contentType, metadata: { contentType: file.contentType, metadata: { ...file.metadata } } }))
         }),
     },
     config: {

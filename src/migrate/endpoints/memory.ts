@@ -8,6 +8,7 @@ import { freezeDoc, type MemoryBackend } from '../../../adapters/memory/backend.
 import type { MemoryAdapter } from '../../../adapters/memory/index.js'
 import type { Doc } from '../../types.js'
 import { cloneValue } from '../../values.js'
+import { collect } from '../chunks.js'
 import type { Endpoint, MigratedUser, UserImportResult } from '../endpoint.js'
 import { adapterEndpoint, pageQuery } from './adapter.js'
 
@@ -53,8 +54,9 @@ export function memoryEndpoint(adapter: MemoryAdapter): Endpoint {
     },
     files: {
       ...spi.files,
-      async upload(file, bytes) {
-        backend.files.set(file.path, { bytes: bytes.slice(), contentType: file.contentType, metadata: { ...file.metadata }, updated: new Date(file.updated) })
+      // The memory backend holds whole files: the chunks are gathered (into a fresh array).
+      async upload(file, chunks) {
+        backend.files.set(file.path, { bytes: await collect(chunks), contentType: file.contentType, metadata: { ...file.metadata }, updated: new Date(file.updated) })
       },
     },
     config: {

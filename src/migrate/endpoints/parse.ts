@@ -127,7 +127,8 @@ export function parseEndpoint(options: ParseEndpointOptions, loadAdapter: () => 
     files: {
       list: (prefix, cursor, limit) => filesAccess().list(prefix, cursor, limit),
       download: (path) => filesAccess().download(path),
-      upload: (file, bytes) => filesAccess().upload(file, bytes),
+      // Through the adapter: whole files (Parse's REST file API takes one body).
+      upload: (file, chunks) => filesAccess().upload(file, chunks),
     },
     config: {
       async read() {

@@ -28,6 +28,7 @@ import { encodeValue, type Json } from '../../../adapters/supabase/codec.js'
 import { SupabaseDocuments } from '../../../adapters/supabase/documents.js'
 import { mapPostgrestError, type PostgrestErrorLike } from '../../../adapters/supabase/errors.js'
 import { SupabaseStorage } from '../../../adapters/supabase/storage.js'
+import { collect, oneChunk } from '../chunks.js'
 import type { Endpoint } from '../endpoint.js'
 import { assertUidFields } from '../uid-map.js'
 import { pageQuery } from './adapter.js'
@@ -156,9 +157,10 @@ export function supabaseEndpoint(options: SupabaseEndpointOptions): Endpoint {
         for (const item of items) described.push({ ...item, metadata: (await files.getMetadata(item.path)).metadata })
         return { items: described, cursor: nextCursor }
       },
-      download: async (path) => (await storage()).download(path),
-      async upload(file, bytes) {
-        await (await storage()).upload({ path: file.path, bytes, contentType: file.contentType, metadata: file.metadata, onProgress: () => undefined })
+      // Through the adapter's storage, which takes and returns whole bodies: one file in memory.
+      download: async (path) => oneChunk(await (await storage()).download(path)),
+      async upload(file, chunks) {
+        await (await storage()).upload({ path: file.path, bytes: await collect(chunks), contentType: file.contentType, metadata: file.metadata, onProgress: () => undefined })
       },
     },
     config: {
