@@ -2,7 +2,8 @@
  * Migrations to and from a real Parse Server (test/backends/parse, started as test/parse/*.test.ts
  * start it): memory → Parse and Parse → memory with --verify, users by the documented rules, and a
  * CLI run to Parse killed with SIGKILL then resumed, with every write counted on its way to Parse
- * (a proxy in front of the server logs each /batch): each document created exactly once.
+ * (a proxy in front of the server logs each /batch): each document created exactly once. With
+ * `maintenanceKey`, documents keep their source `updateTime` on the real server (read back over REST).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,6 +13,7 @@ import { parse } from '../../adapters/parse/index.js'
 import { createClient, generateId } from '../../src/index.js'
 import { openEndpoint } from '../../src/migrate/config.js'
 import type { Endpoint } from '../../src/migrate/endpoint.js'
+import type { Doc, DocumentData } from '../../src/types.js'
 import { memoryEndpoint } from '../../src/migrate/endpoints/memory.js'
 import { migrate } from '../../src/migrate/run.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../backends/proxy.js'
@@ -25,9 +27,10 @@ let server: ParseTestServer
 let proxy: FaultProxy
 let dir: string
 const run = generateId(5)
+const maintenanceKey = `maintenance-${generateId(12)}`
 
 beforeAll(async () => {
-  server = await startParseServer()
+  server = await startParseServer({ maintenanceKey })
   proxy = await startFaultProxy({ port: Number(new URL(server.serverURL).port) })
   dir = await mkdtemp(path.join(tmpdir(), 'portabase-migrate-parse-'))
 })
@@ -157,5 +160,72 @@ describe('SIGKILL, then --resume, memory → Parse', () => {
     expect(writes.size).toBe(total)
     expect([...writes.entries()].filter(([, n]) => n !== 1)).toEqual([])
     expect([...writes.keys()].sort()).toEqual(Array.from({ length: total }, (_, i) => docId(i)))
+  })
+})
+
+describe('memory → Parse with maintenanceKey (real Parse Server started with one)', () => {
+  const docsAt = (data: Record<string, DocumentData>, time: (i: number) => Date): Doc[] =>
+    Object.entries(data).map(([id, fields], i) => ({ id, data: fields, meta: { updateTime: time(i), version: String(i), fromCache: false, hasPendingWrites: false } }))
+  const seeded = async (collection: string, docs: Doc[]) => {
+    const source = memory()
+    await memoryEndpoint(source).documents.writePage!(collection, docs)
+    return source
+  }
+  /** createdAt/updatedAt of every object of a class, as Parse Server stores them. */
+  const timesOn = async (collection: string) => {
+    const response = await fetch(`${server.serverURL}/classes/${collection}?limit=1000&keys=objectId`, { headers: { 'X-Parse-Application-Id': server.appId, 'X-Parse-Master-Key': server.masterKey } })
+    const { results } = (await response.json()) as { results: { objectId: string; createdAt: string; updatedAt: string }[] }
+    return Object.fromEntries(results.map((r) => [r.objectId, { createdAt: r.createdAt, updatedAt: r.updatedAt }]))
+  }
+  const move = async (collection: string, source: ReturnType<typeof memory>, options: Record<string, unknown>) => {
+    const target = await openEndpoint({ adapter: 'parse', options: { ...parseOptions(), ...options } }, 'target')
+    try {
+      return await migrate({ from: memoryEndpoint(source), to: target, selection: { collections: [collection], storagePrefixes: [], configKeys: [], users: false }, verify: true, pageSize: 40 })
+    } finally {
+      await target.close()
+    }
+  }
+
+  it('keeps each document\'s updateTime as createdAt and updatedAt, also when the ids are already there (a repeated run)', async () => {
+    const current = `kept${run}`
+    const first = docsAt(fixtureDocs(90, { bytes: false }), (i) => new Date(Date.UTC(2021, 0, 1 + i, 12, 0, 0, i)))
+    const report = await move(current, await seeded(current, first), { maintenanceKey })
+    expect(report.verify?.ok).toBe(true)
+    expect(report.timestamps).toBe('preserved')
+    const iso = (doc: Doc) => doc.meta.updateTime.toISOString()
+    expect(await timesOn(current)).toEqual(Object.fromEntries(first.map((d) => [d.id, { createdAt: iso(d), updatedAt: iso(d) }])))
+
+    // Same ids again, new data and times: Parse updates cannot set updatedAt, so the driver recreates them.
+    const second = first.map((d, i) => ({ ...d, data: { ...d.data, n: 1000 + i }, meta: { ...d.meta, updateTime: new Date(Date.UTC(2022, 5, 1, 0, 0, i)) } }))
+    const again = await move(current, await seeded(current, second), { maintenanceKey })
+    expect(again.verify?.ok).toBe(true)
+    expect(await timesOn(current)).toEqual(Object.fromEntries(second.map((d) => [d.id, { createdAt: iso(d), updatedAt: iso(d) }])))
+    const app = parseApp()
+    const read = await app.db.collection(current).get()
+    expect(Object.fromEntries(read.docs.map((d) => [d.id, d.data]))).toEqual(Object.fromEntries(second.map((d) => [d.id, d.data])))
+    await app.dispose()
+  })
+
+  it('without maintenanceKey, Parse assigns the times (the default)', async () => {
+    const current = `assigned${run}`
+    const started = Date.now() - 5_000 // slack for clock rounding between the processes
+    const docs = docsAt(fixtureDocs(10, { bytes: false }), () => new Date(Date.UTC(2020, 0, 1)))
+    const report = await move(current, await seeded(current, docs), {})
+    expect(report.timestamps).toBe('server-assigned')
+    for (const { createdAt, updatedAt } of Object.values(await timesOn(current))) {
+      expect(Date.parse(createdAt)).toBeGreaterThanOrEqual(started)
+      expect(Date.parse(updatedAt)).toBeGreaterThanOrEqual(started)
+    }
+  })
+
+  it('a key the server does not take fails with permission-denied, and no key is in the error', async () => {
+    const current = `wrongkey${run}`
+    const wrong = `wrong-${generateId(12)}`
+    const docs = docsAt(fixtureDocs(3, { bytes: false }), () => new Date(Date.UTC(2020, 0, 1)))
+    const error = await move(current, await seeded(current, docs), { maintenanceKey: wrong }).then(() => null, (e: unknown) => e as Error & { code?: string })
+    expect(error).toMatchObject({ code: 'permission-denied' })
+    const shown = `${error?.message} ${JSON.stringify(error)} ${String(error?.stack)}`
+    for (const secret of [wrong, maintenanceKey, server.masterKey]) expect(shown).not.toContain(secret)
+    await expect(openEndpoint({ adapter: 'parse', options: { ...parseOptions(), maintenanceKey: '' } }, 'target')).rejects.toMatchObject({ code: 'invalid-argument' })
   })
 })

@@ -6,7 +6,12 @@
  * document, and for ids that already exist (a resumed or repeated run) a replacing PUT, so writes
  * have set semantics. Objects are encoded exactly as the parse adapter encodes them (its codec and
  * write plans), so the adapter reads them back unchanged. Parse assigns `createdAt`/`updatedAt`
- * itself: timestamps are not preserved.
+ * itself, unless a create comes with its *maintenance key* (parse-server's RestWrite.js: "allow
+ * customizing createdAt and updatedAt when using maintenance key", creates only; an update always
+ * gets the server's time). So with `maintenanceKey` documents are created with `createdAt` =
+ * `updatedAt` = the source's `updateTime`, and ids already there are deleted and created again
+ * rather than updated. Maintenance-key requests pass ACLs and class-level permissions as the master
+ * key does, and parse-server takes that key first when a request carries both.
  *
  * Users: Parse Server never returns `_hashed_password` over REST, not even to the master key, and
  * refuses to set it (`Invalid field name: _hashed_password`), so password hashes can move neither
@@ -16,9 +21,9 @@
  */
 import { PortabaseError } from '../../errors.js'
 import type { Adapter } from '../../spi.js'
-import type { ConfigScalar } from '../../types.js'
+import type { ConfigScalar, Doc } from '../../types.js'
 import { decodeDoc, type ParseObjectJSON } from '../../../adapters/parse/codec.js'
-import { BATCH_LIMIT, classPath, planCreate, planReplace, type PlannedRequest } from '../../../adapters/parse/documents.js'
+import { BATCH_LIMIT, classPath, objectPath, planCreate, planReplace, type PlannedRequest } from '../../../adapters/parse/documents.js'
 import { ParseCode } from '../../../adapters/parse/errors.js'
 import type { Endpoint, MigratedUser, UserImportResult } from '../endpoint.js'
 import { adapterFiles } from './adapter.js'
@@ -32,6 +37,11 @@ export interface ParseEndpointOptions {
   javascriptKey?: string
   /** The parse adapter's files class. Default `PortabaseFile`. */
   filesClass?: string
+  /**
+   * Parse Server's `maintenanceKey`: documents keep the source's `updateTime` as `createdAt` and
+   * `updatedAt`. Sent only in the `X-Parse-Maintenance-Key` header of document writes.
+   */
+  maintenanceKey?: string
 }
 
 const PROVIDER = 'parse'
@@ -41,6 +51,11 @@ export function parseEndpoint(options: ParseEndpointOptions, loadAdapter: () => 
   for (const key of ['serverURL', 'appId', 'masterKey'] as const) {
     if (typeof options?.[key] !== 'string' || options[key].length === 0) throw new PortabaseError('invalid-argument', `A parse endpoint needs options.${key}`, { details: { option: key } })
   }
+  const { maintenanceKey } = options
+  if (maintenanceKey !== undefined && (typeof maintenanceKey !== 'string' || maintenanceKey.length === 0)) {
+    throw new PortabaseError('invalid-argument', 'A parse endpoint needs options.maintenanceKey as a non-empty string when given', { details: { option: 'maintenanceKey' } })
+  }
+  const maintenance = maintenanceKey ? { 'X-Parse-Maintenance-Key': maintenanceKey } : undefined
   if (!/^https?:\/\//i.test(options.serverURL)) throw new PortabaseError('invalid-argument', 'A parse endpoint needs options.serverURL as an http(s) URL')
   const base = options.serverURL.replace(/\/+$/, '')
   const mount = new URL(base).pathname.replace(/\/+$/, '')
@@ -64,15 +79,30 @@ export function parseEndpoint(options: ParseEndpointOptions, loadAdapter: () => 
   }
 
   /** Sends planned requests in /batch requests; the per-request outcomes, in order. */
-  async function batch(requests: readonly PlannedRequest[]): Promise<(ParseFailure | null)[]> {
+  async function batch(requests: readonly PlannedRequest[], extraHeaders?: Record<string, string>): Promise<(ParseFailure | null)[]> {
     const outcomes: (ParseFailure | null)[] = []
     for (let i = 0; i < requests.length; i += BATCH_LIMIT) {
       const group = requests.slice(i, i + BATCH_LIMIT)
       const body = { requests: group.map((r) => ({ method: r.method, path: `${mount}/${r.path}`, body: r.body })) }
-      const answers = await request<{ success?: unknown; error?: ParseFailure }[]>('POST', 'batch', body)
-      group.forEach((_, n) => outcomes.push(answers[n]?.success !== undefined ? null : (answers[n]?.error ?? { error: 'no answer' })))
+      const answers = await request<{ success?: { createdAt?: unknown }; error?: ParseFailure }[]>('POST', 'batch', body, extraHeaders)
+      group.forEach((r, n) => {
+        const answer = answers[n]
+        if (answer?.success === undefined) return outcomes.push(answer?.error ?? { error: 'no answer' })
+        // A wrong maintenance key falls back to the master key, which silently assigns the server's time.
+        const sent = (r.body?.createdAt as { iso?: string } | undefined)?.iso
+        if (sent !== undefined && answer.success.createdAt !== sent) throw keyIgnored()
+        outcomes.push(null)
+      })
     }
     return outcomes
+  }
+
+  /** A create, with the source's time as `createdAt`/`updatedAt` when the maintenance key is set. */
+  function create(collection: string, doc: Doc): PlannedRequest {
+    const planned = planCreate(collection, doc.id, doc.data, null)
+    if (!maintenance) return planned
+    const time = { __type: 'Date', iso: new Date(doc.meta.updateTime).toISOString() }
+    return { ...planned, body: { ...planned.body, createdAt: time, updatedAt: time } }
   }
 
   async function readByIds(collection: string, ids: readonly string[]): Promise<Map<string, ParseObjectJSON>> {
@@ -94,7 +124,7 @@ export function parseEndpoint(options: ParseEndpointOptions, loadAdapter: () => 
 
   return {
     label: `parse (${base}, app ${options.appId})`,
-    capabilities: { timestamps: 'server-assigned', resume: 'reconcile' },
+    capabilities: { timestamps: maintenance ? 'preserved' : 'server-assigned', resume: 'reconcile' },
     documents: {
       async readPage(collection, cursor, limit) {
         const where = cursor === null ? {} : { objectId: { $gt: cursor } }
@@ -108,11 +138,21 @@ export function parseEndpoint(options: ParseEndpointOptions, loadAdapter: () => 
         return count
       },
       async writePage(collection, docs) {
-        const outcomes = await batch(docs.map((doc) => planCreate(collection, doc.id, doc.data, null)))
+        const outcomes = await batch(docs.map((doc) => create(collection, doc)), maintenance)
         const taken = docs.filter((_, i) => outcomes[i]?.code === ParseCode.DUPLICATE_VALUE)
         const failed = outcomes.findIndex((o) => o !== null && o.code !== ParseCode.DUPLICATE_VALUE)
         if (failed >= 0) throw failure(outcomes[failed]!, `write ${collection}/${docs[failed]!.id}`)
         if (taken.length === 0) return
+        if (maintenance) {
+          // An update cannot set updatedAt: delete and create again (a crash in between: resume rewrites the page).
+          const deleted = await batch(taken.map((doc): PlannedRequest => ({ method: 'DELETE', collection, id: doc.id, path: objectPath(collection, doc.id) })))
+          const gone = deleted.findIndex((o) => o !== null && o.code !== ParseCode.OBJECT_NOT_FOUND)
+          if (gone >= 0) throw failure(deleted[gone]!, `write ${collection}/${taken[gone]!.id}`)
+          const recreated = await batch(taken.map((doc) => create(collection, doc)), maintenance)
+          const bad = recreated.findIndex((o) => o !== null)
+          if (bad >= 0) throw failure(recreated[bad]!, `write ${collection}/${taken[bad]!.id}`)
+          return
+        }
         // Already there (a resumed run, or a target written before): replace them.
         const stored = await readByIds(collection, taken.map((d) => d.id))
         const replaced = await batch(taken.map((doc) => (stored.has(doc.id) ? planReplace(collection, doc.id, doc.data, stored.get(doc.id)!, null) : planCreate(collection, doc.id, doc.data, null))))
@@ -191,6 +231,10 @@ function userOf(json: ParseObjectJSON): MigratedUser {
 /** 32 random bytes, never stored or shown anywhere: the account needs a password reset. */
 function unusablePassword(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+}
+
+function keyIgnored(): PortabaseError {
+  return new PortabaseError('permission-denied', 'Parse Server ignored options.maintenanceKey (not its maintenance key, or not allowed from this IP: maintenanceKeyIps) and assigned createdAt itself', { provider: PROVIDER, details: { option: 'maintenanceKey' } })
 }
 
 function failure(json: ParseFailure, what: string, status?: number): PortabaseError {

@@ -106,6 +106,7 @@ export async function runParseBackend(opts: BackendOptions): Promise<ParseTestSe
       cloud: (Parse: unknown) => registerCloudCode(Parse),
       allowClientClassCreation: true,
       allowCustomObjectId: true,
+      ...(opts.maintenanceKey ? { maintenanceKey: opts.maintenanceKey } : {}),
       enableAnonymousUsers: true,
       // Password reset needs an email adapter, an appName and a publicServerURL; this one records.
       ...(registerCloudCode.emailAdapter ? { emailAdapter: registerCloudCode.emailAdapter, appName: 'portabase-test', publicServerURL: serverURL } : {}),

@@ -23,6 +23,8 @@ export interface StartParseServerOptions {
   port?: number;
   /** LiveQuery classes (regex sources, anchored by parse-server). Default: every non-system class. */
   liveQueryClassNames?: string[];
+  /** Parse Server's `maintenanceKey` (its requests may set createdAt/updatedAt on create). Default: none. */
+  maintenanceKey?: string;
 }
 
 /** Remote-config params every test server starts with. */
