@@ -112,7 +112,9 @@ async function startFirebaseEmulatorsNow(): Promise<FirebaseEmulators> {
   )
 
   const children: ChildProcess[] = []
+  let stopping = false
   const stop = async (): Promise<void> => {
+    stopping = true
     await Promise.all(children.map(stopChild))
     rmSync(configPath, { force: true })
   }
@@ -137,7 +139,12 @@ async function startFirebaseEmulatorsNow(): Promise<FirebaseEmulators> {
       storage.once('exit', (code) => reject(new Error(`Storage emulator: exited during start-up (code ${code})`)))
     })
     storage.stdout?.resume()
-    storage.stderr?.resume()
+    // Its last output, for the message should it die mid-file (its clients would then retry for minutes).
+    let storageErr = ''
+    storage.stderr?.on('data', (chunk: Buffer) => (storageErr = (storageErr + chunk.toString()).slice(-2_000)))
+    storage.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`Storage emulator (port ${storagePort}) exited unexpectedly (code ${code}, signal ${signal}); its last stderr:\n${storageErr}\n`)
+    })
 
     await Promise.all([cliReady, storageReady])
     firebase.stdout?.resume()
