@@ -80,14 +80,16 @@ const STORAGE: Record<string, ErrorCode> = {
   'storage/unknown': 'internal',
 }
 
-/** HTTP statuses (Remote Config `fetch-status`, Installations `request-failed`) → neutral codes. */
-function fromHttpStatus(status: number): ErrorCode {
+/** HTTP statuses (Remote Config `fetch-status`, Installations `request-failed`, firebase-admin's REST calls) → neutral codes. */
+export function fromHttpStatus(status: number): ErrorCode {
   if (status === 400) return 'invalid-argument'
   if (status === 401) return 'unauthenticated'
   if (status === 403) return 'permission-denied'
   if (status === 404) return 'not-found'
   if (status === 408) return 'deadline-exceeded'
   if (status === 409) return 'conflict'
+  // An ETag precondition (a Remote Config template publish): someone changed it meanwhile.
+  if (status === 412) return 'conflict'
   if (status === 429) return 'resource-exhausted'
   if (status === 501) return 'unsupported'
   if (status >= 500) return 'unavailable'

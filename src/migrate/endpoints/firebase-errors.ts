@@ -5,6 +5,7 @@
  * does not echo credentials or hashes), cut short.
  */
 import { isPortabaseError, PortabaseError, type ErrorCode } from '../../errors.js'
+import { fromHttpStatus } from '../../../adapters/firebase/errors.js'
 
 const PROVIDER = 'firebase'
 
@@ -26,20 +27,9 @@ const GRPC: Record<number, ErrorCode> = {
 
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'app/network-error', 'app/network-timeout'])
 
-function fromHttp(status: number): ErrorCode {
-  if (status === 400) return 'invalid-argument'
-  if (status === 401) return 'unauthenticated'
-  if (status === 403) return 'permission-denied'
-  if (status === 404) return 'not-found'
-  if (status === 409) return 'conflict'
-  if (status === 412) return 'conflict'
-  if (status === 429) return 'resource-exhausted'
-  return status >= 500 ? 'unavailable' : 'internal'
-}
-
 /** A firebase-admin code (`auth/email-already-exists`, 5, 404, 'ECONNREFUSED') as a neutral one. */
 export function neutralCode(code: unknown): ErrorCode {
-  if (typeof code === 'number') return code < 100 ? (GRPC[code] ?? 'internal') : fromHttp(code)
+  if (typeof code === 'number') return code < 100 ? (GRPC[code] ?? 'internal') : fromHttpStatus(code)
   if (typeof code !== 'string') return 'internal'
   if (NETWORK.has(code)) return 'unavailable'
   const name = code.slice(code.indexOf('/') + 1)
