@@ -1,9 +1,15 @@
 /**
- * Names what keeps Jest alive after the last test: sockets, servers, child processes and timers
- * still open a few seconds after the run completes. On a 2-core machine Jest runs every test file
- * in its own process (in band), so a handle any suite leaks would otherwise hang the run silently.
+ * Jest must exit by itself: every suite closes what it opens. This reporter names what keeps Jest
+ * alive after the last test (sockets, servers, child processes, ref'd timers with their callbacks)
+ * and, if the process is still alive LIMIT_MS after the run, fails it (exit code 1) instead of
+ * letting CI hang. A leak is a red run with its culprit named, never a silent forced exit.
+ * Timers that end by themselves in a few seconds (aws-amplify's 15 s subscription-ack timeout of a
+ * subscription that ended unacknowledged) stay within the limit.
  */
+const inspector = require('node:inspector')
+
 const GRACE_MS = 5_000
+const LIMIT_MS = 45_000
 
 function describeHandle(handle) {
   const type = handle?.constructor?.name ?? typeof handle
@@ -17,27 +23,52 @@ function describeHandle(handle) {
     return `Server listening on ${typeof address === 'string' ? address : `${address?.address}:${address?.port}`}`
   }
   if (type === 'ChildProcess') return `ChildProcess pid ${handle.pid}: ${(handle.spawnargs ?? []).join(' ').slice(0, 200)}`
-  if (type === 'Timeout' || type === 'Immediate') {
-    if (handle.hasRef && !handle.hasRef()) return undefined
-    const source = String(handle._onTimeout ?? '').replace(/\s+/g, ' ').slice(0, 200)
-    return `${type} (${handle._idleTimeout} ms): ${source}`
-  }
   if (type === 'Pipe' || type === 'WriteStream' || type === 'ReadStream') return undefined // stdio
   return type
 }
 
+/** The ref'd timers' callbacks (timers are not handles): found in this heap through the inspector. */
+function refdTimers() {
+  return new Promise((resolve) => {
+    const session = new inspector.Session()
+    session.connect()
+    const done = (list) => {
+      session.disconnect()
+      resolve(list)
+    }
+    const probe = '(() => { const t = setTimeout(() => {}, 0); clearTimeout(t); return Object.getPrototypeOf(t) })()'
+    session.post('Runtime.evaluate', { expression: probe }, (error, proto) => {
+      if (error) return done([])
+      session.post('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId }, (error2, found) => {
+        if (error2) return done([])
+        const describe = `function () { return this.filter((t) => !t._destroyed && t._idleTimeout > 0 && t.hasRef()).map((t) => 'Timeout (' + t._idleTimeout + ' ms' + (t._repeat ? ', repeating' : '') + '): ' + String(t._onTimeout).replace(/\\s+/g, ' ').slice(0, 200)) }`
+        session.post('Runtime.callFunctionOn', { objectId: found.objects.objectId, returnByValue: true, functionDeclaration: describe }, (error3, result) => done(error3 ? [] : result.result.value))
+      })
+    })
+  })
+}
+
+async function openNow() {
+  const handles = (process._getActiveHandles?.() ?? []).map(describeHandle).filter(Boolean)
+  return [...handles, ...(await refdTimers())]
+}
+
+function report(title, open) {
+  process.stderr.write(`\nJest: ${title}:\n`)
+  for (const line of open) process.stderr.write(`  - ${line}\n`)
+}
+
 class OpenHandlesReporter {
   onRunComplete() {
-    const timer = setTimeout(() => {
-      const open = (process._getActiveHandles?.() ?? []).map(describeHandle).filter(Boolean)
-      // Timers are not handles: count the ref'd ones (a realtime client reconnecting, a retry loop).
-      const timers = process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
-      if (timers > 0) open.push(`${timers} ref'd timer(s) (e.g. a client that was never disposed, reconnecting)`)
-      if (open.length === 0) return
-      process.stderr.write(`\nJest: ${open.length} handle(s) still open ${GRACE_MS / 1000} s after the last test:\n`)
-      for (const line of open) process.stderr.write(`  - ${line}\n`)
-    }, GRACE_MS)
-    timer.unref() // the report itself must never keep the process alive
+    // Neither timer may keep the process alive itself.
+    setTimeout(async () => {
+      const open = await openNow()
+      if (open.length > 0) report(`${open.length} handle(s)/timer(s) still open ${GRACE_MS / 1000} s after the last test`, open)
+    }, GRACE_MS).unref()
+    setTimeout(async () => {
+      report(`still running ${LIMIT_MS / 1000} s after the last test: failing the run (a suite leaks what is listed)`, await openNow())
+      process.exit(1)
+    }, LIMIT_MS).unref()
   }
 }
 
