@@ -36,7 +36,7 @@ module.exports = {
     { ...common, displayName: 'supabase', testMatch: ['<rootDir>/test/supabase/**/*.test.ts'] },
     { ...common, displayName: 'amplify', testMatch: ['<rootDir>/test/amplify/**/*.test.ts'] },
     // The web example in real Chromium (Debian's chromium package; see test/browser/harness.ts).
-    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'], testTimeout: 120_000 },
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
     { ...common, displayName: 'migrate', testMatch: ['<rootDir>/test/migrate/**/*.test.ts'] },
     // Real vendor backends outside this machine: only with `npm run test:live` (sets PORTABASE_LIVE).
     ...(process.env.PORTABASE_LIVE ? [{ ...common, displayName: 'live', testMatch: ['<rootDir>/test/live/**/*.test.ts'] }] : []),

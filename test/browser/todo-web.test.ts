@@ -7,6 +7,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startParseServer, type ParseTestServer } from '../backends/parse/server.js'
 import { addTodo, buildAndServe, editTitle, inRow, launch, openApp, requireChromium, screenshots, shown, waitText, type Site } from './harness.js'
 
+// A real browser driving a page that syncs with a server: allow it time on a loaded 2-core machine
+// (a project's `testTimeout` in jest.config.cjs is not applied per project: it is a global option).
+jest.setTimeout(120_000)
+
 let site: Site
 let browser: Browser
 let context: BrowserContext
