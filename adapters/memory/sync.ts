@@ -50,9 +50,12 @@ export class MemorySync implements SyncService {
     assertCheckpointFresh(after, now, this.backend.tombstoneTtlMs, PROVIDER)
     this.backend.purgeTombstones()
     const records: SyncRecord[] = []
+    const afterTime = after?.updateTime.getTime()
     // The backend keeps the feed ordered: a page reads from the checkpoint on, `limit` records.
     for (const entry of this.backend.feedFrom(collection, after)) {
-      if (after && !isAfter(new Date(entry.data.t), entry.id, after)) continue
+      // Only entries at the checkpoint's own time can be at or before it (no Date made per entry).
+      if (after && entry.data.t === afterTime && compareStrings(entry.id, after.id) <= 0) continue
+      if (after && entry.data.t < afterTime!) continue
       const record = entry.doc ? this.docRecord(collection, entry.doc) : this.tombstoneRecord(collection, entry.tombstone)
       if (record) records.push(record)
       if (records.length >= limit) break
@@ -89,8 +92,3 @@ export class MemorySync implements SyncService {
 export function compareRecords(a: { updateTime: Date; id: string }, b: { updateTime: Date; id: string }): number {
   return a.updateTime.getTime() - b.updateTime.getTime() || compareStrings(a.id, b.id)
 }
-
-function isAfter(updateTime: Date, id: string, after: SyncCheckpoint | null): boolean {
-  return after === null || compareRecords({ updateTime, id }, after) > 0
-}
-

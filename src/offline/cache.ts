@@ -392,10 +392,13 @@ export class LocalCache {
     this.queued.set(write.seq, write)
     this.writeIds.add(write.writeId)
     const key = docKey(write.op.collection, write.op.id)
-    const list = this.queuedByDoc.get(key) ?? []
-    list.push(write)
-    list.sort((a, b) => a.seq - b.seq)
-    this.queuedByDoc.set(key, list)
+    const list = this.queuedByDoc.get(key)
+    if (list === undefined) this.queuedByDoc.set(key, [write])
+    else {
+      list.push(write)
+      // Writes come in sequence order (loading, queueing): sorted only when one does not.
+      if (list.length > 1 && list[list.length - 2]!.seq > write.seq) list.sort((a, b) => a.seq - b.seq)
+    }
   }
 
   private removeQueued(seq: number): void {

@@ -21,14 +21,15 @@
  * written, so only the last line can be torn by a crash, and that commit was never acknowledged.
  *
  * Memory: the snapshot stays on disk (reads stream it a batch at a time); what is held is the rows
- * changed since the last compaction, as JSON text (at most the log's size), and the snapshot's
- * batch index. The engine's cache is the one decoded copy of the data.
+ * changed since the last compaction, as JSON text (at most the log's size: 4 MiB or the snapshot's
+ * size, see compactAfterBytes), and the snapshot's batch index. The engine's cache is the one decoded copy of the data.
  *
  * Group commit: commits arriving while an append + fdatasync is under way wait for it to end, then
  * go out together, one line each, with one fdatasync, and each resolves after it. A lone commit
  * goes out at once (no commit window by default: the window only delays sequential writes).
  *
- * Compaction (when the log passes the threshold), and what a crash at each step leaves:
+ * Compaction (when the log passes the threshold, and at close() past 1 MiB), and what a crash at
+ * each step leaves:
  *   1. stream snapshot.tmp (old snapshot + changed rows), fsync it → tmp deleted on open; old snapshot + whole log
  *   2. rename it over snapshot        → old snapshot + whole log, or new snapshot + whole log
  *   3. fsync the directory            → (makes 2 durable before 4 may happen)
@@ -49,14 +50,17 @@ import { STORE_TABLES, type EntriesOptions, type LocalStore, type StoreChange, t
 import { fsError, makeDirectory, readIfExists, syncDirectory } from './fs.js'
 import { acquireLock, type DirectoryLock } from './lock.js'
 import { decodeRecords, encodeRecordPayload } from './records.js'
-import { EMPTY_INDEX, readBatch, readBatches, readSnapshotHead, SnapshotWriter, writeAll, type SnapshotIndex } from './snapshot.js'
+import { EMPTY_INDEX, readBatch, readBatches, readSnapshotHead, SnapshotWriter, writeAllOf, type SnapshotIndex } from './snapshot.js'
 
 export interface FileStoreOptions {
   /** Where the store keeps its files; created if missing. One store (one process) at a time. */
   directory: string
   /**
-   * Compact (fold the log into the snapshot) once the log is larger than this. Default: 4 MiB or a
-   * quarter of the snapshot, whichever is larger (bounds both the rewriting and the rows held).
+   * Compact (fold the log into the snapshot) once the log is larger than this. Default: 4 MiB or
+   * the snapshot's size, whichever is larger: the snapshot at least doubles between rewrites, so a
+   * store filled from empty is rewritten a few times in all (a quarter rewrote it every 4 MiB), and
+   * the rows held stay below the snapshot's size. With the default, close() also folds a log over
+   * 1 MiB, so the next open reads one file. An explicit value is the only threshold.
    */
   compactAfterBytes?: number
   /**
@@ -71,7 +75,13 @@ export const SNAPSHOT_TMP_FILE = 'snapshot.tmp'
 export const LOG_FILE = 'log'
 const DEFAULT_COMPACT_AFTER = 4 * 1024 * 1024
 /** With the default threshold, the log may grow to this share of the snapshot before compacting. */
-const DEFAULT_LOG_SHARE = 0.25
+const DEFAULT_LOG_SHARE = 1
+/**
+ * close() folds a log over this size into the snapshot (with the default threshold): the next open
+ * then reads one file instead of replaying the log (a replayed row is parsed, re-serialised and
+ * parsed again). Smaller logs are left: their replay costs less than rewriting the snapshot.
+ */
+const CLOSE_COMPACT_AFTER = 1024 * 1024
 /** A row deleted since the snapshot. */
 const DELETED = null
 
@@ -250,7 +260,7 @@ class FileStore implements LocalStore {
     // Behind every commit already queued. A compaction they asked for may be queued behind us:
     // run it here (or it would wait for the next session), then mark closed so that one skips.
     await this.enqueue(async () => {
-      await this.compact(session).catch((error: unknown) => this.report(error, 'compaction'))
+      await this.compact(session, true).catch((error: unknown) => this.report(error, 'compaction'))
       session.closed = true
     })
     this.session = undefined
@@ -345,9 +355,11 @@ class FileStore implements LocalStore {
       for (const commit of batch) commit.reject(error)
     }
     if (session.broken) return fail(session.broken)
-    const data = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((c) => c.record))
+    const records = batch.map((c) => c.record)
+    let bytes = 0
+    for (const record of records) bytes += record.length
     try {
-      await writeAll(session.log, data)
+      await writeAllOf(session.log, records)
       // datasync: the bytes and the new file size, which is all a later read needs.
       await session.log.datasync()
     } catch (error) {
@@ -355,7 +367,7 @@ class FileStore implements LocalStore {
       return fail(fsError(error, this.name, 'commit'))
     }
     // Visible only once durable: a read never sees what a crash could still take back.
-    session.logSize += data.length
+    session.logSize += bytes
     for (const { changes, texts } of batch) changes.forEach((change, i) => session.changed[change.table].set(change.key, texts[i] ?? DELETED))
     for (const commit of batch) commit.resolve()
     if (this.shouldCompact(session)) {
@@ -378,13 +390,14 @@ class FileStore implements LocalStore {
     }
   }
 
-  private shouldCompact(session: Session): boolean {
-    const threshold = this.compactAfter ?? Math.max(DEFAULT_COMPACT_AFTER, session.index.size * DEFAULT_LOG_SHARE)
-    return session.logSize > threshold
+  private shouldCompact(session: Session, closing = false): boolean {
+    if (this.compactAfter !== undefined) return session.logSize > this.compactAfter
+    const threshold = Math.max(DEFAULT_COMPACT_AFTER, session.index.size * DEFAULT_LOG_SHARE)
+    return session.logSize > (closing ? Math.min(threshold, CLOSE_COMPACT_AFTER) : threshold)
   }
 
-  private async compact(session: Session): Promise<void> {
-    if (session.closed || session.broken || !this.shouldCompact(session)) return
+  private async compact(session: Session, closing = false): Promise<void> {
+    if (session.closed || session.broken || !this.shouldCompact(session, closing)) return
     const directory = session.directory
     session.index = await this.writeSnapshot(directory, session.index, session.changed)
     session.changed = emptyChanged()
@@ -494,7 +507,7 @@ function replay(data: Buffer, changed: Changed, label: string): number {
   for (const { value, end } of decodeRecords(data)) {
     let changes: StoreChange[]
     try {
-      changes = checkChanges(value, label)
+      changes = checkChanges(value, label, false) // fresh from JSON.parse: checked, no copy needed
     } catch {
       break // checksum right but not a commit: treat as damage, like a bad checksum
     }

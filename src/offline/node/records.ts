@@ -18,11 +18,18 @@ export function encodeRecord(value: unknown): Buffer {
   return encodeRecordPayload(JSON.stringify(value))
 }
 
-/** A record of JSON text already made (the caller's JSON.stringify, or pieces of it joined). */
+/**
+ * A record of JSON text already made (the caller's JSON.stringify, or pieces of it joined). One
+ * buffer, the payload encoded into it in place: no intermediate buffers to copy and concatenate.
+ */
 export function encodeRecordPayload(json: string): Buffer {
-  const payload = Buffer.from(json, 'utf8')
-  const header = Buffer.from(`${payload.length} ${hex(crc32(payload))} `, 'latin1')
-  return Buffer.concat([header, payload, Buffer.from([NEWLINE])])
+  const length = Buffer.byteLength(json, 'utf8')
+  const headerLength = String(length).length + 10 // "<length> <8 hex digits> "
+  const out = Buffer.allocUnsafe(headerLength + length + 1)
+  out.write(json, headerLength, length, 'utf8')
+  out.write(`${length} ${hex(crc32(out.subarray(headerLength, headerLength + length)))} `, 0, headerLength, 'latin1')
+  out[out.length - 1] = NEWLINE
+  return out
 }
 
 /**

@@ -112,10 +112,10 @@ export class SnapshotWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes)
+    const pieces = this.pending
     this.pending = []
     this.pendingBytes = 0
-    await writeAll(this.file, data)
+    await writeAllOf(this.file, pieces)
   }
 }
 
@@ -123,6 +123,19 @@ export async function writeAll(file: FileHandle, data: Uint8Array): Promise<void
   for (let offset = 0; offset < data.length; ) {
     const { bytesWritten } = await file.write(data, offset, data.length - offset)
     offset += bytesWritten
+  }
+}
+
+/** Writes the buffers in order with one writev (no copy into one buffer); a short write finishes piecewise. */
+export async function writeAllOf(file: FileHandle, pieces: readonly Buffer[]): Promise<void> {
+  if (pieces.length === 1) return writeAll(file, pieces[0]!)
+  let { bytesWritten } = await file.writev(pieces as Buffer[])
+  for (const piece of pieces) {
+    if (bytesWritten >= piece.length) bytesWritten -= piece.length
+    else {
+      await writeAll(file, piece.subarray(bytesWritten))
+      bytesWritten = 0
+    }
   }
 }
 

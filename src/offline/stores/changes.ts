@@ -106,14 +106,16 @@ function copy(value: unknown, path: Path, store: string, ancestors: object[]): S
           const out: StoredValue[] = []
           for (let i = 0; i < value.length; i++) {
             if (!(i in value)) throw notJson(pathText({ parent: path, key: i }), store, 'a hole in a sparse array')
-            out.push(copy(value[i], { parent: path, key: i }, store, ancestors))
+            const item: unknown = value[i]
+            out.push(isPlainScalar(item) ? item : copy(item, { parent: path, key: i }, store, ancestors))
           }
           return out
         }
         if (!isPlainObject(value)) throw notJson(pathText(path), store, `an instance of ${value.constructor?.name ?? 'a class'}`)
         const out: { [key: string]: StoredValue } = {}
         for (const key of Object.keys(value)) {
-          const field = copy(value[key], { parent: path, key }, store, ancestors)
+          const item = value[key]
+          const field = isPlainScalar(item) ? item : copy(item, { parent: path, key }, store, ancestors)
           // defineProperty for "__proto__": a plain assignment would change the copy's prototype.
           if (key === '__proto__') Object.defineProperty(out, key, { value: field, enumerable: true, writable: true, configurable: true })
           else out[key] = field
@@ -143,16 +145,32 @@ function check(value: unknown, path: Path, store: string, ancestors: object[]): 
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           if (!(i in value)) throw notJson(pathText({ parent: path, key: i }), store, 'a hole in a sparse array')
-          check(value[i], { parent: path, key: i }, store, ancestors)
+          if (!isPlainScalar(value[i])) check(value[i], { parent: path, key: i }, store, ancestors)
         }
       } else {
         if (!isPlainObject(value)) throw notJson(pathText(path), store, `an instance of ${value.constructor?.name ?? 'a class'}`)
-        for (const key in value) if (Object.hasOwn(value, key)) check(value[key], { parent: path, key }, store, ancestors)
+        for (const key in value) if (Object.hasOwn(value, key) && !isPlainScalar(value[key])) check(value[key], { parent: path, key }, store, ancestors)
       }
       ancestors.pop()
       return
     default:
       throw notJson(pathText(path), store, typeof value)
+  }
+}
+
+/**
+ * A scalar kept as it is: string, boolean, null, a finite number other than -0. Checked inline by
+ * the walks, so most fields cost no call and no path object (-0 and the rest take the full path).
+ */
+function isPlainScalar(value: unknown): value is string | boolean | number | null {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+    default:
+      return value === null
   }
 }
 
