@@ -122,9 +122,16 @@ export class Cancellation implements AbortListener {
     if (!this.selfAborted) this.fire(this.parent!.reason)
   }
 
+  /**
+   * For a subclass that is its own first listener (a per-call state object that is also the call's
+   * cancellation, saving an object): runs at the abort, after the signal and before the listeners.
+   */
+  protected onAbort(): void {}
+
   private fire(reason: unknown): void {
     this.unfollow()
     this.controller?.abort(reason)
+    this.onAbort()
     const first = this.first
     const more = this.more
     this.first = undefined
@@ -133,7 +140,8 @@ export class Cancellation implements AbortListener {
     if (more !== undefined) for (const listener of more) listener.handleEvent()
   }
 
-  private follow(): void {
+  /** Listens to the parent (a subclass with `onAbort` and no listeners must call it to hear the parent). */
+  protected follow(): void {
     if (this.parent === undefined || this.following) return
     this.following = true
     listen(this.parent, this)
@@ -203,13 +211,14 @@ export class TerminalOperation implements Operation {
   readonly context: Operation['context']
   private readonly cancel: Cancel
 
-  constructor(op: Operation) {
+  /** `cancel`: what the call runs under, when it is not the operation's own (see stage.ts). */
+  constructor(op: Operation, cancel: Cancel = cancelOf(op)) {
     this.service = op.service
     this.method = op.method
     this.args = op.args
     this.idempotent = op.idempotent
     this.context = op.context
-    this.cancel = cancelOf(op)
+    this.cancel = cancel
   }
 
   get signal(): AbortSignal | undefined {

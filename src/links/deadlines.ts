@@ -11,6 +11,7 @@
  * While entries wait, the timer is ref'd, as a timer per call would be.
  */
 import { monotonicNow } from './internal.js'
+import { readClock } from './stage.js'
 
 export interface DeadlineNode<T> {
   readonly item: T
@@ -37,9 +38,9 @@ export class DeadlineQueue<T> {
     private readonly now: () => number = monotonicNow,
   ) {}
 
-  /** Queues `item`, due `durationMs` from now. */
-  add(item: T): DeadlineNode<T> {
-    const node: DeadlineNode<T> = { item, deadline: this.now() + this.durationMs, prev: this.tail, next: undefined, queued: true }
+  /** Queues `item`, due `durationMs` from now. `at`: a reading of monotonicNow just taken, if any (see stage.ts). */
+  add(item: T, at?: number): DeadlineNode<T> {
+    const node: DeadlineNode<T> = { item, deadline: readClock(this.now, at) + this.durationMs, prev: this.tail, next: undefined, queued: true }
     if (this.tail === undefined) this.head = node
     else this.tail.next = node
     this.tail = node

@@ -1,8 +1,8 @@
 import { PortabaseError } from '../errors.js'
-import { builtinLink, Cancellation, cancelledError, cancelOf, listen, unlisten, withCancellation, type AbortListener } from './cancel.js'
+import { Cancellation, cancelledError, listen, unlisten, type AbortListener } from './cancel.js'
 import { stableKey } from './key.js'
-import type { Link, NextLink, Operation } from './link.js'
-import { callNext } from './internal.js'
+import type { Link, Operation } from './link.js'
+import { stageLink, type Outlet } from './stage.js'
 
 /**
  * Reads dedupe() shares by default: idempotent, side-effect free, and their `args` say everything
@@ -37,24 +37,24 @@ class Caller implements AbortListener {
     readonly flight: Flight,
     /** Undefined for a caller without a signal: it can never leave. */
     readonly cancel: Cancellation | AbortSignal | undefined,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (error: unknown) => void,
+    readonly out: Outlet,
   ) {}
 
   /** This caller aborted: it leaves alone; the request is aborted when no caller is left. */
   handleEvent(): void {
     this.flight.leave(this)
-    this.reject(cancelledError(this.cancel!))
+    this.out.settle(false, cancelledError(this.cancel!))
   }
 }
 
-/** One shared request and the callers waiting for it. */
-class Flight {
-  /** The shared request's own cancellation: no single caller may cancel it for the others. */
-  readonly cancel = new Cancellation()
+/**
+ * One shared request (the outlet of the call below) and the callers waiting for it. It is also the
+ * request's own cancellation, with no parent: no single caller may cancel it for the others.
+ */
+class Flight extends Cancellation implements Outlet {
   /** The caller that started the request, then the others in arrival order. */
-  private first: Caller | undefined = undefined
-  private others: Caller[] | undefined = undefined
+  private firstCaller: Caller | undefined = undefined
+  private otherCallers: Caller[] | undefined = undefined
   /** Callers without a signal: while there is one, the request must run to the end. */
   private pinned = 0
   private settled = false
@@ -67,53 +67,53 @@ class Flight {
     /** The collection a documents read targets: writes to it detach this flight. */
     readonly collection: unknown,
     private readonly forget: (flight: Flight) => void,
-  ) {}
+  ) {
+    super()
+  }
 
-  join(cancel: Cancellation | AbortSignal | undefined): Promise<unknown> {
-    return new Promise<unknown>((resolve, reject) => {
-      const caller = new Caller(this, cancel, resolve, reject)
-      if (this.first === undefined && this.others === undefined) this.first = caller
-      else (this.others ??= []).push(caller)
-      if (cancel === undefined) this.pinned += 1
-      else listen(cancel, caller)
-    })
+  join(cancel: Cancellation | AbortSignal | undefined, out: Outlet): void {
+    const caller = new Caller(this, cancel, out)
+    if (this.firstCaller === undefined && this.otherCallers === undefined) this.firstCaller = caller
+    else (this.otherCallers ??= []).push(caller)
+    if (cancel === undefined) this.pinned += 1
+    else listen(cancel, caller)
   }
 
   leave(caller: Caller): void {
-    if (this.first === caller) this.first = undefined
-    else if (this.others !== undefined) {
-      const at = this.others.indexOf(caller)
-      if (at >= 0) this.others.splice(at, 1)
+    if (this.firstCaller === caller) this.firstCaller = undefined
+    else if (this.otherCallers !== undefined) {
+      const at = this.otherCallers.indexOf(caller)
+      if (at >= 0) this.otherCallers.splice(at, 1)
     }
-    if (this.pinned === 0 && this.first === undefined && (this.others === undefined || this.others.length === 0) && !this.settled) {
+    if (this.pinned === 0 && this.firstCaller === undefined && (this.otherCallers === undefined || this.otherCallers.length === 0) && !this.settled) {
       this.forget(this)
-      this.cancel.abort(new PortabaseError('cancelled', 'Every caller of the shared request cancelled'))
+      this.abort(new PortabaseError('cancelled', 'Every caller of the shared request cancelled'))
     }
   }
 
-  finish(ok: boolean, outcome: unknown): void {
+  /** The shared request settled. */
+  settle(ok: boolean, outcome: unknown, at?: number): void {
     this.settled = true
     this.forget(this)
     // One caller gets the value itself; every other one its own copy of bytes, so one caller mutating
     // a download cannot corrupt another's.
     let copy = false
-    if (this.first !== undefined) {
-      deliver(this.first, ok, outcome, copy)
+    if (this.firstCaller !== undefined) {
+      deliver(this.firstCaller, ok, outcome, copy, at)
       copy = true
     }
-    if (this.others !== undefined) {
-      for (const caller of this.others) {
-        deliver(caller, ok, outcome, copy)
+    if (this.otherCallers !== undefined) {
+      for (const caller of this.otherCallers) {
+        deliver(caller, ok, outcome, copy, at)
         copy = true
       }
     }
   }
 }
 
-function deliver(caller: Caller, ok: boolean, outcome: unknown, copy: boolean): void {
+function deliver(caller: Caller, ok: boolean, outcome: unknown, copy: boolean, at: number | undefined): void {
   if (caller.cancel !== undefined) unlisten(caller.cancel, caller)
-  if (!ok) caller.reject(outcome)
-  else caller.resolve(copy ? copyBytes(outcome) : outcome)
+  caller.out.settle(ok, ok && copy ? copyBytes(outcome) : outcome, at)
 }
 
 /**
@@ -146,33 +146,36 @@ export function dedupe(options: DedupeOptions = {}): Link {
     })
   }
 
-  const passWrite = (op: Operation, next: NextLink): Promise<unknown> => {
-    detach(op)
-    const result = callNext(next, op)
-    result.then(
-      () => detach(op),
-      () => detach(op),
-    )
-    return result
-  }
-
-  return builtinLink((op, next) => {
-    if (!include(op)) return READ_ONLY.has(`${op.service}.${op.method}`) && op.idempotent ? next(op) : passWrite(op, next)
+  return stageLink((op, below, out, at, cancel) => {
+    if (!include(op)) {
+      if (READ_ONLY.has(`${op.service}.${op.method}`) && op.idempotent) return below.run(op, out, at, cancel)
+      detach(op)
+      return below.run(op, new Write(op, detach, out), at, cancel)
+    }
     const key = keyOf(op)
-    if (key === undefined) return next(op)
-    const cancel = cancelOf(op)
-    if (cancel?.aborted) return Promise.reject(cancelledError(cancel))
+    if (key === undefined) return below.run(op, out, at, cancel)
+    if (cancel?.aborted) return out.settle(false, cancelledError(cancel))
     const existing = flights.get(key)
-    if (existing !== undefined) return existing.join(cancel)
+    if (existing !== undefined) return existing.join(cancel, out)
     const flight = new Flight(key, op.service, op.service === 'documents' ? op.args[0] : undefined, forget)
     flights.add(flight)
-    const joined = flight.join(cancel)
-    callNext(next, withCancellation(op, flight.cancel)).then(
-      (value) => flight.finish(true, value),
-      (error: unknown) => flight.finish(false, error),
-    )
-    return joined
+    flight.join(cancel, out)
+    below.run(op, flight, at, flight)
   })
+}
+
+/** A write: closes in-flight reads again when it settles, before its caller learns the outcome. */
+class Write implements Outlet {
+  constructor(
+    private readonly op: Operation,
+    private readonly detach: (write: Operation) => void,
+    private readonly out: Outlet,
+  ) {}
+
+  settle(ok: boolean, value: unknown, at?: number): void {
+    this.detach(this.op)
+    this.out.settle(ok, value, at)
+  }
 }
 
 /** A key no request key equals (request keys are strings). */

@@ -1,4 +1,5 @@
 import { acceptsLazy, implementationOf, markLazy, materialise } from './cancel.js'
+import { fuserOf } from './fusion.js'
 
 export type ServiceName = 'auth' | 'documents' | 'storage' | 'functions' | 'config'
 
@@ -30,13 +31,24 @@ export type Link = ((op: Operation, next: NextLink) => Promise<unknown>) & {
  * Composes links left to right around a terminal call: the first link is the outermost.
  *
  * Built-in links pass each other lazy operations (see cancel.ts) to avoid creating an AbortSignal
- * per call; every custom link and the terminal receive an operation with a real `op.signal`.
+ * per call; every custom link and the terminal receive an operation with a real `op.signal`. Adjacent
+ * built-in links written as stages run fused, in one frame (see stage.ts).
  */
 export function chain(links: readonly Link[], terminal: NextLink): NextLink {
   let next: NextLink = acceptsLazy(terminal) ? terminal : markLazy((op: Operation) => terminal(materialise(op)))
-  for (let i = links.length - 1; i >= 0; i--) {
+  let i = links.length - 1
+  while (i >= 0) {
     const link = links[i]!
     const below = next
+    const fuse = fuserOf(link)
+    if (fuse !== undefined) {
+      // The longest run of links fused the same way ending here, outermost first.
+      const run: Link[] = []
+      for (; i >= 0 && fuserOf(links[i]!) === fuse; i--) run.unshift(links[i]!)
+      next = fuse(run, below)
+      continue
+    }
+    i--
     // A built-in link is called without its wrapper: `below` already accepts lazy operations.
     const builtin = implementationOf(link)
     if (builtin) next = markLazy((op: Operation) => builtin(op, below))

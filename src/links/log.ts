@@ -1,7 +1,7 @@
 import { isPortabaseError, PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link, Operation, ServiceName } from './link.js'
-import { builtinLink } from './cancel.js'
-import { callNext, errorCodeOf, monotonicNow } from './internal.js'
+import { readClock, shareClock, stageLink, type Outlet } from './stage.js'
+import { errorCodeOf, monotonicNow } from './internal.js'
 import { DEFAULT_LIMITS, secretMatcher, summarise, type SummaryLimits } from './redact.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -55,8 +55,8 @@ export function log(options: LogOptions): Link {
   const limits: SummaryLimits = { ...DEFAULT_LIMITS, ...options.limits }
 
   /** Builds and emits the entry of one settled operation. */
-  const finish = (op: Operation, startedAt: number, args: unknown, error: unknown, failedCall: boolean): void => {
-    const durationMs = Math.round((now() - startedAt) * 100) / 100
+  const finish = (op: Operation, startedAt: number, endedAt: number, args: unknown, error: unknown, failedCall: boolean): void => {
+    const durationMs = Math.round((endedAt - startedAt) * 100) / 100
     const { service, method } = op
     let entry: LogEntry
     let entryLevel = level
@@ -77,21 +77,38 @@ export function log(options: LogOptions): Link {
     }
   }
 
-  return builtinLink((op, next) => {
-    const startedAt = now()
+  return stageLink((op, below, out, at, cancel) => {
+    const startedAt = readClock(now, at)
     // Summarised before the call: what was sent, not what an adapter may have done to the args since.
     const args = summarise(op.args, isSecret, limits)
-    return callNext(next, op).then(
-      (value) => {
-        finish(op, startedAt, args, undefined, false)
-        return value
-      },
-      (error: unknown) => {
-        finish(op, startedAt, args, error, true)
-        throw error
-      },
-    )
+    below.run(op, new LoggedCall(finish, now, op, startedAt, args, out), shareClock(now, startedAt, at), cancel)
   })
+}
+
+type Finish = (op: Operation, startedAt: number, endedAt: number, args: unknown, error: unknown, failedCall: boolean) => void
+
+/** One logged operation: writes its entry when the outcome passes outward. */
+class LoggedCall implements Outlet {
+  constructor(
+    private readonly finish: Finish,
+    private readonly now: () => number,
+    private readonly op: Operation,
+    private readonly startedAt: number,
+    private readonly args: unknown,
+    private readonly out: Outlet,
+  ) {}
+
+  settle(ok: boolean, value: unknown, at?: number): void {
+    let endedAt: number
+    try {
+      endedAt = readClock(this.now, at)
+      this.finish(this.op, this.startedAt, endedAt, this.args, ok ? undefined : value, !ok)
+    } catch (error) {
+      // Only an injected clock can throw here: the caller sees it, as from an async link.
+      return this.out.settle(false, error)
+    }
+    this.out.settle(ok, value, shareClock(this.now, endedAt, at))
+  }
 }
 
 function toEmitter(logger: LoggerObject | LogFunction): LogFunction {

@@ -1,8 +1,8 @@
 import { Observable, Subject } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link } from './link.js'
-import { builtinLink } from './cancel.js'
-import { callNext, errorCodeOf, monotonicNow } from './internal.js'
+import { readClock, shareClock, stageLink, type Outlet } from './stage.js'
+import { errorCodeOf, monotonicNow } from './internal.js'
 
 /** Upper bounds (ms, inclusive) of the latency buckets; a last, unbounded bucket catches the rest. */
 export const DEFAULT_LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]
@@ -163,8 +163,8 @@ export function metrics(options: MetricsOptions = {}): MetricsLink {
     operations: Object.fromEntries([...series].map(([name, s]) => [name, s.view()])),
   })
 
-  const settle = (own: Series, startedAt: number, code: ErrorCode | undefined): void => {
-    const ms = Math.max(0, now() - startedAt)
+  const settle = (own: Series, startedAt: number, endedAt: number, code: ErrorCode | undefined): void => {
+    const ms = Math.max(0, endedAt - startedAt)
     own.inFlight -= 1
     own.record(ms, code)
     total.inFlight -= 1
@@ -173,21 +173,12 @@ export function metrics(options: MetricsOptions = {}): MetricsLink {
     if (updates.observed) updates.next(snapshot())
   }
 
-  const link: Link = builtinLink((op, next) => {
+  const link: Link = stageLink((op, below, out, at, cancel) => {
     const own = seriesFor(op.service, op.method)
     own.inFlight += 1
     total.inFlight += 1
-    const startedAt = now()
-    return callNext(next, op).then(
-      (value) => {
-        settle(own, startedAt, undefined)
-        return value
-      },
-      (error: unknown) => {
-        settle(own, startedAt, errorCodeOf(error))
-        throw error
-      },
-    )
+    const startedAt = readClock(now, at)
+    below.run(op, new MeasuredCall(settle, now, own, startedAt, out), shareClock(now, startedAt, at), cancel)
   })
 
   const metrics$ = new Observable<MetricsSnapshot>((subscriber) => {
@@ -203,4 +194,27 @@ export function metrics(options: MetricsOptions = {}): MetricsLink {
       series.forEach((s) => s.clear())
     },
   })
+}
+
+/** One measured operation: recorded when its outcome passes outward. */
+class MeasuredCall implements Outlet {
+  constructor(
+    private readonly record: (own: Series, startedAt: number, endedAt: number, code: ErrorCode | undefined) => void,
+    private readonly now: () => number,
+    private readonly own: Series,
+    private readonly startedAt: number,
+    private readonly out: Outlet,
+  ) {}
+
+  settle(ok: boolean, value: unknown, at?: number): void {
+    let endedAt: number
+    try {
+      endedAt = readClock(this.now, at)
+      this.record(this.own, this.startedAt, endedAt, ok ? undefined : errorCodeOf(value))
+    } catch (error) {
+      // Only an injected clock can throw here: the caller sees it, as from an async link.
+      return this.out.settle(false, error)
+    }
+    this.out.settle(ok, value, shareClock(this.now, endedAt, at))
+  }
 }
