@@ -75,7 +75,7 @@ export class Pipeline {
     }
   }
 
-  /** Records whether a settled call reached the backend; returns the value, or the error a caller sees. */
+  /** @internal Records whether a settled call reached the backend; returns the value, or the error a caller sees. */
   settled(ok: boolean, value: unknown): unknown {
     if (ok) {
       if (this.outcomes.value !== 'ok') this.outcomes.next('ok')

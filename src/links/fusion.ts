@@ -14,6 +14,7 @@ const RUN: unique symbol = Symbol('portabase.fusedRun')
 const WITH_CANCEL: unique symbol = Symbol('portabase.withCancel')
 
 export type Fuser = (links: readonly Link[], next: NextLink) => NextLink
+/** @internal A fused run of links: settles `out` once, without a promise per call. */
 export type FusedRun = (op: Operation, out: Outlet) => void
 export type CallWithCancel = (op: Operation, cancel: Cancel) => Promise<unknown>
 

@@ -27,7 +27,7 @@ import { setFusedRun, setFuser, withCancelOf } from './fusion.js'
 import { callNext, monotonicNow } from './internal.js'
 import type { Link, NextLink, Operation } from './link.js'
 
-/** Receives an operation's outcome: `settle` is called once, and must not throw. */
+/** @internal Receives an operation's outcome: `settle` is called once, and must not throw. */
 export interface Outlet {
   settle(ok: boolean, value: unknown, at?: number): void
 }
