@@ -1,6 +1,6 @@
 import { isPortabaseError, PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link, Operation, ServiceName } from './link.js'
-import { readClock, shareClock, stageLink, type Outlet } from './stage.js'
+import { ObservingOutlet, readClock, shareClock, stageLink, type Outlet } from './stage.js'
 import { errorCodeOf, monotonicNow } from './internal.js'
 import { DEFAULT_LIMITS, secretMatcher, summarise, type SummaryLimits } from './redact.js'
 
@@ -88,26 +88,20 @@ export function log(options: LogOptions): Link {
 type Finish = (op: Operation, startedAt: number, endedAt: number, args: unknown, error: unknown, failedCall: boolean) => void
 
 /** One logged operation: writes its entry when the outcome passes outward. */
-class LoggedCall implements Outlet {
+class LoggedCall extends ObservingOutlet {
   constructor(
     private readonly finish: Finish,
-    private readonly now: () => number,
+    now: () => number,
     private readonly op: Operation,
-    private readonly startedAt: number,
+    startedAt: number,
     private readonly args: unknown,
-    private readonly out: Outlet,
-  ) {}
+    out: Outlet,
+  ) {
+    super(now, startedAt, out)
+  }
 
-  settle(ok: boolean, value: unknown, at?: number): void {
-    let endedAt: number
-    try {
-      endedAt = readClock(this.now, at)
-      this.finish(this.op, this.startedAt, endedAt, this.args, ok ? undefined : value, !ok)
-    } catch (error) {
-      // Only an injected clock can throw here: the caller sees it, as from an async link.
-      return this.out.settle(false, error)
-    }
-    this.out.settle(ok, value, shareClock(this.now, endedAt, at))
+  protected observe(ok: boolean, value: unknown, endedAt: number): void {
+    this.finish(this.op, this.startedAt, endedAt, this.args, ok ? undefined : value, !ok)
   }
 }
 

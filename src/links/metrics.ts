@@ -1,7 +1,7 @@
 import { Observable, Subject } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link } from './link.js'
-import { readClock, shareClock, stageLink, type Outlet } from './stage.js'
+import { ObservingOutlet, readClock, shareClock, stageLink, type Outlet } from './stage.js'
 import { errorCodeOf, monotonicNow } from './internal.js'
 
 /** Upper bounds (ms, inclusive) of the latency buckets; a last, unbounded bucket catches the rest. */
@@ -197,24 +197,18 @@ export function metrics(options: MetricsOptions = {}): MetricsLink {
 }
 
 /** One measured operation: recorded when its outcome passes outward. */
-class MeasuredCall implements Outlet {
+class MeasuredCall extends ObservingOutlet {
   constructor(
     private readonly record: (own: Series, startedAt: number, endedAt: number, code: ErrorCode | undefined) => void,
-    private readonly now: () => number,
+    now: () => number,
     private readonly own: Series,
-    private readonly startedAt: number,
-    private readonly out: Outlet,
-  ) {}
+    startedAt: number,
+    out: Outlet,
+  ) {
+    super(now, startedAt, out)
+  }
 
-  settle(ok: boolean, value: unknown, at?: number): void {
-    let endedAt: number
-    try {
-      endedAt = readClock(this.now, at)
-      this.record(this.own, this.startedAt, endedAt, ok ? undefined : errorCodeOf(value))
-    } catch (error) {
-      // Only an injected clock can throw here: the caller sees it, as from an async link.
-      return this.out.settle(false, error)
-    }
-    this.out.settle(ok, value, shareClock(this.now, endedAt, at))
+  protected observe(ok: boolean, value: unknown, endedAt: number): void {
+    this.record(this.own, this.startedAt, endedAt, ok ? undefined : errorCodeOf(value))
   }
 }

@@ -57,6 +57,32 @@ export function shareClock(now: () => number, reading: number, at: number | unde
   return now === monotonicNow ? reading : at
 }
 
+/**
+ * An outlet that observes each outcome with its end time (log, metrics), then passes it outward.
+ * If the observation throws (only an injected clock can), the caller sees that error instead, as
+ * from an async link.
+ */
+export abstract class ObservingOutlet implements Outlet {
+  constructor(
+    private readonly now: () => number,
+    protected readonly startedAt: number,
+    private readonly out: Outlet,
+  ) {}
+
+  protected abstract observe(ok: boolean, value: unknown, endedAt: number): void
+
+  settle(ok: boolean, value: unknown, at?: number): void {
+    let endedAt: number
+    try {
+      endedAt = readClock(this.now, at)
+      this.observe(ok, value, endedAt)
+    } catch (error) {
+      return this.out.settle(false, error)
+    }
+    this.out.settle(ok, value, shareClock(this.now, endedAt, at))
+  }
+}
+
 /** On a built-in link: its stage. */
 const STAGE: unique symbol = Symbol('portabase.stage')
 

@@ -4,14 +4,14 @@
  * others, converts a format-1 snapshot, and a failed compaction is reported — to `onError`, and by
  * the engine on `sync.status$` — instead of being swallowed.
  */
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memory } from '../../adapters/memory/index.js'
 import { createClient, type LocalStore, type StoreChange, type StoredValue } from '../../src/index.js'
 import { offline } from '../../src/offline/index.js'
 import { LOG_FILE, SNAPSHOT_FILE, SNAPSHOT_TMP_FILE, fileStore } from '../../src/offline/node/file-store.js'
-import { decodeRecords, encodeRecord } from '../../src/offline/node/records.js'
+import { decodeRecords, encodeRecord, encodeRecordPayload } from '../../src/offline/node/records.js'
 
 let directory: string
 const opened: LocalStore[] = []
@@ -153,4 +153,54 @@ test('the engine shows a failed compaction on sync.status$ error', async () => {
   sub.unsubscribe()
   await rm(join(directory, SNAPSHOT_TMP_FILE), { recursive: true })
   await app.dispose()
+})
+
+// ------------------------------------------------ close() folds; grouped writes
+
+const logSize = async (): Promise<number> => (await stat(join(directory, LOG_FILE))).size
+/** ~1.5 MiB of rows over 300 commits: past the close threshold (1 MiB), under the default 4 MiB. */
+const rows = (n: number): StoreChange[] => Array.from({ length: n }, (_, i) => put(`doc/${String(i).padStart(5, '0')}`, { text: 'é'.repeat(2_500), i }))
+
+test('close() folds a log over 1 MiB into the snapshot; the data reads back the same', async () => {
+  const store = await openStore()
+  const changes = rows(300)
+  for (const change of changes) await store.commit([change])
+  expect(await logSize()).toBeGreaterThan(1024 * 1024)
+  await closeAll()
+  expect(await logSize()).toBe(0)
+  const reopened = await openStore()
+  expect(await reopened.entries('docs')).toEqual(changes.map((c) => [c.key, (c as { value: StoredValue }).value]))
+})
+
+test('close() leaves a small log, and an explicit compactAfterBytes is the only threshold', async () => {
+  const small = await openStore()
+  await small.commit([put('a', 1)])
+  await closeAll()
+  expect(await logSize()).toBeGreaterThan(0)
+
+  const explicit = await openStore({ compactAfterBytes: 1e12 })
+  for (const change of rows(300)) await explicit.commit([change])
+  await closeAll()
+  expect(await logSize()).toBeGreaterThan(1024 * 1024)
+  expect((await (await openStore()).entries('docs')).length).toBe(301)
+})
+
+test('concurrent commits written together (one writev) are one sound record each, in order', async () => {
+  const store = await openStore({ compactAfterBytes: 1e12 })
+  const changes = rows(200)
+  await Promise.all(changes.map((change) => store.commit([change])))
+  const records = [...decodeRecords(await readFile(join(directory, LOG_FILE)))]
+  expect(records.map((r) => r.value)).toEqual(changes.map((c) => [c]))
+  expect(records.at(-1)!.end).toBe(await logSize())
+})
+
+test('a record encoded in place equals the one made from its parts (length, checksum, payload)', () => {
+  for (const value of [[], [put('k', 'ü\u2028😀')], [put('x', 'a'.repeat(70_000))]]) {
+    const json = JSON.stringify(value)
+    const payload = Buffer.from(json, 'utf8')
+    const record = encodeRecordPayload(json)
+    expect(record.subarray(record.length - 1 - payload.length, record.length - 1).equals(payload)).toBe(true)
+    expect(record.toString('latin1', 0, record.length - 1 - payload.length)).toMatch(new RegExp(`^${payload.length} [0-9a-f]{8} $`))
+    expect([...decodeRecords(record)]).toEqual([{ value, end: record.length }])
+  }
 })
