@@ -59,23 +59,15 @@ test('without the adapter, aws-amplify keeps reconnecting an idle provider whose
 })
 
 // From here on the adapter's listener is installed (once per aws-amplify instance: this file's).
-test('an idle provider whose socket drops does not keep reconnecting once an amplify adapter exists', async () => {
+test.each([
+  { withSubscription: false, keepsLoop: false, what: 'an idle provider whose socket drops stops reconnecting once an amplify adapter exists' },
+  { withSubscription: true, keepsLoop: true, what: 'a provider that still has a subscription keeps its reconnect loop (the subscription needs it)' },
+])('$what', async ({ withSubscription, keepsLoop }) => {
   const adapter = amplify({ outputs: OUTPUTS as never })
   try {
-    const provider = await dropped(false)
+    const provider = await dropped(withSubscription)
     expect(provider.connectionState).toBe('ConnectionDisrupted')
-    expect(loopRunning(provider)).toBe(false)
-  } finally {
-    await adapter.dispose()
-  }
-})
-
-test('a provider that still has a subscription keeps its reconnect loop (the subscription needs it)', async () => {
-  const adapter = amplify({ outputs: OUTPUTS as never })
-  try {
-    const provider = await dropped(true)
-    expect(provider.connectionState).toBe('ConnectionDisrupted')
-    expect(loopRunning(provider)).toBe(true)
+    expect(loopRunning(provider)).toBe(keepsLoop)
   } finally {
     await adapter.dispose()
   }
