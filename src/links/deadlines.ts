@@ -10,8 +10,7 @@
  * link never keeps a process alive, and its timer fires once more at most, finds nothing and stops.
  * While entries wait, the timer is ref'd, as a timer per call would be.
  */
-import { monotonicNow } from './internal.js'
-import { readClock } from './stage.js'
+import { monotonicNow, readClock } from './internal.js'
 
 export interface DeadlineNode<T> {
   readonly item: T

@@ -18,6 +18,16 @@ export function monotonicNow(): number {
   return perf !== undefined ? perf.now() : Date.now()
 }
 
+/** `now()`, or `at` when `now` is the default clock and a neighbouring link has just read it (see stage.ts). */
+export function readClock(now: () => number, at: number | undefined): number {
+  return at !== undefined && now === monotonicNow ? at : now()
+}
+
+/** The `at` a stage passes on after reading `now` (as `reading`): its own reading if on the default clock. */
+export function shareClock(now: () => number, reading: number, at: number | undefined): number | undefined {
+  return now === monotonicNow ? reading : at
+}
+
 /** Calls `next(op)` so that a synchronous throw becomes a rejection, like an async function would. */
 export function callNext(next: NextLink, op: Operation): Promise<unknown> {
   try {

@@ -1,7 +1,7 @@
 import { isPortabaseError, PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link, Operation, ServiceName } from './link.js'
-import { ObservingOutlet, readClock, shareClock, stageLink, type Outlet } from './stage.js'
-import { errorCodeOf, monotonicNow } from './internal.js'
+import { ObservingOutlet, stageLink, type Outlet } from './stage.js'
+import { errorCodeOf, monotonicNow, readClock, shareClock } from './internal.js'
 import { DEFAULT_LIMITS, secretMatcher, summarise, type SummaryLimits } from './redact.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'

@@ -1,8 +1,8 @@
 import { Observable, Subject } from 'rxjs'
 import { PortabaseError, type ErrorCode } from '../errors.js'
 import type { Link } from './link.js'
-import { ObservingOutlet, readClock, shareClock, stageLink, type Outlet } from './stage.js'
-import { errorCodeOf, monotonicNow } from './internal.js'
+import { ObservingOutlet, stageLink, type Outlet } from './stage.js'
+import { errorCodeOf, monotonicNow, readClock, shareClock } from './internal.js'
 
 /** Upper bounds (ms, inclusive) of the latency buckets; a last, unbounded bucket catches the rest. */
 export const DEFAULT_LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000]

@@ -2,8 +2,8 @@ import { PortabaseError, isPortabaseError } from '../errors.js'
 import { sleep } from './abort.js'
 import { withContext, type Cancel } from './cancel.js'
 import type { Link, Operation } from './link.js'
-import { monotonicNow } from './internal.js'
-import { readClock, shareClock, stageLink, type Below, type Outlet } from './stage.js'
+import { monotonicNow, readClock, shareClock } from './internal.js'
+import { stageLink, type Below, type Outlet } from './stage.js'
 
 export interface RetryOptions {
   /** Total attempts including the first. Default 3. */

@@ -24,7 +24,7 @@
  */
 import { Cancellation, cancelOf, lazyNext, markLazy, withCancellation, type Cancel } from './cancel.js'
 import { setFusedRun, setFuser, withCancelOf } from './fusion.js'
-import { callNext, monotonicNow } from './internal.js'
+import { callNext, readClock, shareClock } from './internal.js'
 import type { Link, NextLink, Operation } from './link.js'
 
 /** @internal Receives an operation's outcome: `settle` is called once, and must not throw. */
@@ -46,16 +46,6 @@ export interface Below {
  * `cancel` is what the operation runs under (cancelOf(op) for the first stage of a run).
  */
 export type Stage = (op: Operation, below: Below, out: Outlet, at: number | undefined, cancel: Cancel) => void
-
-/** `now()`, or `at` when `now` is the default clock and a neighbour has just read it. */
-export function readClock(now: () => number, at: number | undefined): number {
-  return at !== undefined && now === monotonicNow ? at : now()
-}
-
-/** The `at` a stage passes on after reading `now` (as `reading`): its own reading if on the default clock. */
-export function shareClock(now: () => number, reading: number, at: number | undefined): number | undefined {
-  return now === monotonicNow ? reading : at
-}
 
 /**
  * An outlet that observes each outcome with its end time (log, metrics), then passes it outward.
