@@ -9,6 +9,13 @@ import { increment, isPortabaseError } from '../../src/index.js'
 import type { WriteOp } from '../../src/spi.js'
 import { contents, history, loseSyncResponses, side } from './harness.js'
 
+/**
+ * A run takes milliseconds. One that does not end within 5 s fails as a counterexample with its seed
+ * and path (unshrunk: shrinking would re-run the stuck case), instead of hanging until Jest's 30 s
+ * timeout with no input to replay (seen once in CI, 7 Dec; not reproduced in 1,800 local runs).
+ */
+const RUN_OPTIONS = { numRuns: 60, timeout: 5_000, endOnFailure: true }
+
 const ids = fc.constantFrom('a', 'b', 'c')
 const write = fc.oneof(
   fc.record({ type: fc.constant('set' as const), id: ids, v: fc.integer({ min: -5, max: 5 }) }),
@@ -74,7 +81,7 @@ test('the secondary converges to the primary, in order, exactly once', async () 
         await m.dispose()
       }
     }),
-    { numRuns: 60 },
+    RUN_OPTIONS,
   )
 })
 
@@ -119,6 +126,6 @@ test('with the primary failing too (lost responses, refusals), the secondary sti
         await m.dispose()
       }
     }),
-    { numRuns: 60 },
+    RUN_OPTIONS,
   )
 })
