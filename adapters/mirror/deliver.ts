@@ -60,6 +60,7 @@ export class Deliverer {
   readonly refused$ = new Subject<MirrorRefusal>()
   readonly repaired$ = new Subject<MirrorRepair>()
   private running: Promise<void> | undefined
+  private kickedWhileRunning = false
   private timer: ReturnType<typeof setTimeout> | undefined
   private failures = 0
   private readonly abort = new AbortController()
@@ -77,11 +78,22 @@ export class Deliverer {
     return this.abort.signal.aborted
   }
 
-  /** Starts a round unless one is running or the queue is backing off. */
+  /**
+   * Starts a round unless the queue is backing off. During a round, another follows it: a flush
+   * that lands between a failed round's backoff and its end would otherwise cancel the backoff's
+   * timer and start nothing, leaving the queue idle with entries in it.
+   */
   kick(): void {
-    if (this.disposed || this.running || this.timer) return
+    if (this.disposed || this.timer) return
+    if (this.running) {
+      this.kickedWhileRunning = true
+      return
+    }
     this.running = this.run().finally(() => {
       this.running = undefined
+      if (!this.kickedWhileRunning) return
+      this.kickedWhileRunning = false
+      this.kick()
     })
   }
 

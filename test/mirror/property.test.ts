@@ -85,13 +85,30 @@ test('the secondary converges to the primary, in order, exactly once', async () 
   )
 })
 
+const primaryFault = fc.oneof(fc.record({ primary: fc.constant('lost' as const) }), fc.record({ primary: fc.constant('down' as const) }))
+const stepsWithPrimaryFaults = fc.array(fc.oneof({ arbitrary: write, weight: 4 }, { arbitrary: fault, weight: 1 }, { arbitrary: primaryFault, weight: 1 }), { maxLength: 30 })
+type PrimaryFaultSteps = typeof stepsWithPrimaryFaults extends fc.Arbitrary<infer T> ? T : never
+
+/**
+ * Found by CI (seed 1525940125): the final flush() landed after a failed round had set its backoff
+ * timer but before the round ended, so it cancelled the timer, its kick found the round still
+ * running, and the queue sat idle with three entries. Run first on every run.
+ */
+const FLUSH_AT_BACKOFF: PrimaryFaultSteps = [
+  { primary: 'lost' },
+  { type: 'delete', id: 'a' },
+  { primary: 'down' },
+  { type: 'delete', id: 'b' },
+  { fault: 'lose' },
+  { type: 'set', id: 'a', v: 5 },
+  { type: 'set', id: 'a', v: 0 },
+  { fault: 'offline' },
+  { fault: 'fail', count: 1 },
+]
+
 test('with the primary failing too (lost responses, refusals), the secondary still ends as the primary', async () => {
-  const primaryFault = fc.oneof(
-    fc.record({ primary: fc.constant('lost' as const) }),
-    fc.record({ primary: fc.constant('down' as const) }),
-  )
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.oneof({ arbitrary: write, weight: 4 }, { arbitrary: fault, weight: 1 }, { arbitrary: primaryFault, weight: 1 }), { maxLength: 30 }), async (steps) => {
+    fc.asyncProperty(stepsWithPrimaryFaults, async (steps) => {
       const primary = side()
       const secondary = side()
       const m = mirror({ primary: primary.adapter, secondary: secondary.adapter, retry: { initialDelayMs: 1, maxDelayMs: 4 } })
@@ -126,6 +143,6 @@ test('with the primary failing too (lost responses, refusals), the secondary sti
         await m.dispose()
       }
     }),
-    RUN_OPTIONS,
+    { ...RUN_OPTIONS, examples: [[FLUSH_AT_BACKOFF]] },
   )
 })
