@@ -923,7 +923,8 @@ export function runOfflineSuite(target: OfflineTarget): void {
             for (const d of devices) await d.app.dispose().catch(() => undefined)
           }
         }),
-        { numRuns: Number(process.env.OFFLINE_PROPERTY_RUNS ?? target.propertyRuns) },
+        // A run that hangs fails after 30 s with its seed and path, instead of at the test's timeout.
+        { numRuns: Number(process.env.OFFLINE_PROPERTY_RUNS ?? target.propertyRuns), timeout: 30_000, endOnFailure: true },
       )
     })
   })
