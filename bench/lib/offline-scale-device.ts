@@ -3,8 +3,8 @@
  * of its own so its peak RSS is its own: seeds a memory backend, pulls it onto a device on the given
  * store, then samples the device figures interleaved with their floors, all in this process.
  *
- * Run as `node --expose-gc --import tsx bench/lib/offline-scale-device.ts <store> <docs>`; reports
- * a DeviceReport over IPC.
+ * Forked by the suite, bundled (`offline-scale-device.mjs`) and run as `node --expose-gc … <store>
+ * <docs>`; reports a DeviceReport over IPC.
  */
 import { Buffer } from 'node:buffer'
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
@@ -36,6 +36,11 @@ export interface DeviceReport {
   sequential: Stats
   concurrent: Stats
   appendFloor: Stats
+  /** Close, reopen, first query with the pulled documents only. */
+  reopenClean: Stats
+  reopenCleanFloor: Stats
+  /** The same after the update figures, their writes still queued (the network is off). */
+  queuedWrites: number
   reopen: Stats
   reopenFloor: Stats
 }
@@ -88,6 +93,46 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
     )
     log(`    ${kind}: query ${query.portabase.median.toFixed(3)} ms, top-k scan ${query.floor.median.toFixed(3)} ms`)
 
+    // ------------------------------------------------------------ close, reopen, first query vs read + JSON.parse
+    // Twice: here, with the pulled documents only, and after the updates below, with their writes queued.
+    const reopenRuns = quick ? 2 : 5
+    const measureReopen = async (what: string) => {
+      const stats = await interleaved(
+        { warmup: 1, runs: reopenRuns },
+        {
+          portabase: {
+            async once() {
+              collectGarbage()
+              const start = now()
+              device = openDevice(backend, makeStore(), true)
+              todos = device.app.db.collection<Todo>('todos')
+              const page = await topQuery().get()
+              const ms = now() - start
+              same(`${kind} reopened query`, page.docs.map((d) => d.id), expected)
+              await device.app.dispose()
+              return ms
+            },
+          },
+          floor: {
+            async once() {
+              collectGarbage()
+              const start = now()
+              const parsed = JSON.parse(await readFile(dataFile, 'utf8')) as FlatTodo[]
+              const ms = now() - start
+              if (parsed.length !== count) throw new Error('floor: wrong document count')
+              return ms
+            },
+          },
+        },
+      )
+      log(`    ${kind}: reopen + first query (${what}) ${stats.portabase.median.toFixed(0)} ms, read + JSON.parse ${stats.floor.median.toFixed(0)} ms`)
+      return stats
+    }
+    await device.app.dispose()
+    const reopenClean = await measureReopen('pulled documents only')
+    device = openDevice(backend, makeStore(), true)
+    todos = device.app.db.collection<Todo>('todos')
+
     // ------------------------------------------------------------ offline updates vs an fsync'd append
     // The same record the engine queues for such an update: the write and its base document.
     const sample = rows[0]!
@@ -95,6 +140,7 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
     let n = 0
     const target = (i: number): string => rows[(i * 7919) % rows.length]!.id
     const writeRuns = quick ? 3 : 7
+    const queuedWrites = (1 + writeRuns) * (SEQUENTIAL + CONCURRENT)
     const writes = await interleaved(
       { warmup: 1, runs: writeRuns },
       {
@@ -126,38 +172,9 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
     )
     log(`    ${kind}: update sequential ${writes.sequential.median.toFixed(3)} ms, concurrent ${writes.concurrent.median.toFixed(3)} ms/write, fsync'd append ${writes.append.median.toFixed(3)} ms`)
 
-    // ------------------------------------------------------------ close, reopen, first query vs read + JSON.parse
+    // ------------------------------------------------------------ close, reopen, first query, with the updates above queued
     await device.app.dispose()
-    const reopenRuns = quick ? 2 : 5
-    const reopen = await interleaved(
-      { warmup: 1, runs: reopenRuns },
-      {
-        portabase: {
-          async once() {
-            collectGarbage()
-            const start = now()
-            device = openDevice(backend, makeStore(), true)
-            todos = device.app.db.collection<Todo>('todos')
-            const page = await topQuery().get()
-            const ms = now() - start
-            same(`${kind} reopened query`, page.docs.map((d) => d.id), expected)
-            await device.app.dispose()
-            return ms
-          },
-        },
-        floor: {
-          async once() {
-            collectGarbage()
-            const start = now()
-            const parsed = JSON.parse(await readFile(dataFile, 'utf8')) as FlatTodo[]
-            const ms = now() - start
-            if (parsed.length !== count) throw new Error('floor: wrong document count')
-            return ms
-          },
-        },
-      },
-    )
-    log(`    ${kind}: reopen + first query ${reopen.portabase.median.toFixed(0)} ms, read + JSON.parse ${reopen.floor.median.toFixed(0)} ms`)
+    const reopen = await measureReopen(`with ${queuedWrites.toLocaleString('en-US')} queued writes`)
     return {
       store: kind,
       docs: count,
@@ -170,6 +187,9 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
       sequential: writes.sequential,
       concurrent: writes.concurrent,
       appendFloor: writes.append,
+      reopenClean: reopenClean.portabase,
+      reopenCleanFloor: reopenClean.floor,
+      queuedWrites,
       reopen: reopen.portabase,
       reopenFloor: reopen.floor,
     }
@@ -221,7 +241,7 @@ function same(what: string, got: readonly string[], expected: readonly string[])
 }
 
 /** Child entry: `offline-scale-device.ts <store> <docs> [--quick]`. */
-if (process.argv[1]?.endsWith('offline-scale-device.ts') && process.send) {
+if (/offline-scale-device\.(ts|mjs)$/.test(process.argv[1] ?? '') && process.send) {
   const [kind, docs] = process.argv.slice(2) as [StoreKind, string]
   measureDevice(kind, Number(docs), process.argv.includes('--quick'), (line) => void process.stderr.write(`${line}\n`)).then(
     (report) => process.send!(report, () => process.exit(0)),
