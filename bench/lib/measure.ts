@@ -151,3 +151,18 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
+
+/**
+ * Rounds of a paired measurement: each round times both sides itself, interleaved as finely as
+ * the caller chooses (e.g. one operation of each, alternating), and reports each side's total.
+ * Warm-up rounds are dropped.
+ */
+export async function pairedRounds<K extends string>(options: { warmup: number; runs: number }, round: (index: number) => Promise<Record<K, number>>): Promise<Record<K, Stats>> {
+  const samples = new Map<K, number[]>()
+  for (let i = 0; i < options.warmup + options.runs; i++) {
+    const totals = await round(i)
+    if (i < options.warmup) continue
+    for (const [side, ms] of Object.entries(totals) as Array<[K, number]>) samples.set(side, [...(samples.get(side) ?? []), ms])
+  }
+  return Object.fromEntries([...samples].map(([side, list]) => [side, stats(list)])) as Record<K, Stats>
+}

@@ -11,8 +11,9 @@
  *     on every read, which V8 makes cost ≈ 0.5 µs; dedupe() itself no longer does, so this floor
  *     overstates the least the chain can cost.
  * (e) point reads on a real Parse Server (test/backends/parse: PGlite, a child process, HTTP on
- *     loopback), chain vs no links — unit: ms per sample of 200 reads. Target ≤ 1.03×: on an
- *     operation that waits for a server, the chain must not show.
+ *     loopback), chain vs no links — unit: ms per 200 reads (a sample: the round's median read ×
+ *     200), paired read by read (each id through both clients back to back). Target ≤ 1.03×: on an operation that waits
+ *     for a server, the chain must not show.
  * Context, no target: (b) the top-20 query of query-top20 over 10k docs on memory, chain vs no
  * links, after an untimed write to a `done` doc — unit: ms per query; (d) the inline bookkeeping
  * vs no links at all; (c) point reads over a simulated 1 ms round trip (the memory adapter's
@@ -23,7 +24,7 @@ import { parse } from '../../adapters/parse/index.js'
 import { startParseServer } from '../../test/backends/parse/server.js'
 import { createClient, dedupe, log, metrics, retry, timeout, type CollectionRef, type Link, type PortabaseClient } from '../../src/index.js'
 import { makeTodos, prng, shuffle, type Todo } from '../datasets.js'
-import { collectGarbage, interleaved, now, scaled } from '../lib/measure.js'
+import { collectGarbage, interleaved, now, pairedRounds, scaled, stats, type Stats } from '../lib/measure.js'
 import { inlineChainRead } from '../lib/inline-chain.js'
 import { batchWrite } from '../lib/portabase.js'
 import type { Suite } from '../lib/suite.js'
@@ -122,19 +123,29 @@ export const linksChain: Suite = {
     const server = await startParseServer()
     const onParse = () => parse({ serverURL: server.serverURL, appId: server.appId, javascriptKey: server.javascriptKey, liveQueryServerURL: false })
     const parseApps = { chain: open(createClient({ adapter: onParse(), links: chain() })), none: open(createClient({ adapter: onParse() })) }
-    let parsed: Awaited<ReturnType<typeof interleaved<'chain' | 'none'>>>
+    let parsed: Record<'chain' | 'none', Stats>
     try {
       const parseIds = ids.slice(0, PARSE_READS)
       await batchWrite(parseApps.none, rows.slice(0, PARSE_READS))
-      const parseReads = (todos: CollectionRef<Todo>) => async (i: number): Promise<number> => {
+      // Paired at the grain of one read: each id is read through both clients back to back, the
+      // first of the two alternating, and each read is timed. A server's drift (its GC, PGlite's
+      // checkpoints, neighbours on the machine) lasts longer than a pair, so it falls on both sides
+      // alike; rounds of 200 reads per client (the old design) left ±10 % between medians.
+      // A sample is the round's MEDIAN read × 200: one read stalled by a GC pause or a PGlite
+      // checkpoint (tens of ms) would otherwise move a 400 ms sum by several per cent on its own.
+      const pairedReads = async (i: number): Promise<Record<'chain' | 'none', number>> => {
         const list = shuffle([...parseIds], prng(3000 + i))
-        const start = now()
-        for (const id of list) {
-          if ((await todos.doc(id).get()) === null) throw new Error(`lost ${id} on Parse`)
+        const times = { chain: [] as number[], none: [] as number[] }
+        for (const [k, id] of list.entries()) {
+          for (const side of k % 2 === 0 ? (['chain', 'none'] as const) : (['none', 'chain'] as const)) {
+            const start = now()
+            if ((await parseApps[side].todos.doc(id).get()) === null) throw new Error(`lost ${id} on Parse`)
+            times[side].push(now() - start)
+          }
         }
-        return now() - start
+        return { chain: stats(times.chain).median * PARSE_READS, none: stats(times.none).median * PARSE_READS }
       }
-      parsed = await interleaved({ warmup: 1, runs: scaled(11, quick) }, { chain: { once: parseReads(parseApps.chain.todos) }, none: { once: parseReads(parseApps.none.todos) } })
+      parsed = await pairedRounds({ warmup: 1, runs: scaled(21, quick) }, pairedReads)
       progress(`  point reads on Parse: chain ${parsed.chain.median.toFixed(1)} ms, none ${parsed.none.median.toFixed(1)} ms per ${PARSE_READS} reads`)
     } finally {
       await parseApps.chain.close()
@@ -196,8 +207,9 @@ export const linksChain: Suite = {
         rxdb: null,
         floor: parsed.none,
         target: { against: 'floor', ratio: 1.03 },
-        notes: `${linksOnly} Floor column = the same client WITHOUT links, on a second Parse adapter to the same server, interleaved rounds; no RxDB column. Parse Server 8 on PGlite in a child process (test/backends/parse), HTTP on loopback, no LiveQuery; ${PARSE_READS} documents, each sample reads each once, shuffled, one awaited doc(id).get() after another.`,
+        notes: `${linksOnly} Floor column = the same client WITHOUT links, on a second Parse adapter to the same server; no RxDB column. Parse Server 8 on PGlite in a child process (test/backends/parse), HTTP on loopback, no LiveQuery; ${PARSE_READS} documents, each sample reads each once per client, shuffled, one awaited doc(id).get() after another, PAIRED: each id through both clients back to back (which goes first alternates), each read timed, a sample = each client's MEDIAN read of the round × 200 (robust to single stalled reads).`,
       },
     ]
   },
 }
+
