@@ -85,12 +85,17 @@ export class ParseLive {
     const { connection } = this.ctx.rest
     client.on('open', () => {
       if (this.client === client) connection.set('online')
+      // The SDK emits 'open' before it sets its state to connected: close once it has.
+      else queueMicrotask(() => void keepClosed(client))
     })
     client.on('close', () => {
       // The SDK reconnects with backoff, and re-subscribes once connected.
       if (this.client === client) connection.set('connecting')
+      else keepClosed(client)
     })
-    client.on('error', () => undefined)
+    client.on('error', () => {
+      if (this.client !== client) keepClosed(client)
+    })
     client.open()
     this.client = client
     return client
@@ -100,15 +105,7 @@ export class ParseLive {
     const client = this.client
     this.client = undefined
     if (!client) return Promise.resolve()
-    this.closing = client.close().catch(() => undefined)
-    // The SDK's close() leaves a pending reconnect timer running (it does not clear reconnectHandle):
-    // when it fires, the client opens a socket again and, with the server gone, retries for ever,
-    // keeping the process alive. close() has set the state to DISCONNECTED, so no new timer follows.
-    clearTimeout(client.reconnectHandle)
-    // close() resets the client with a fresh connectPromise that nobody awaits; a server error still
-    // in flight on the closing socket (e.g. "Cannot find subscription" for a last unsubscribe) would
-    // reject it as an unhandled rejection.
-    client.connectPromise?.catch(() => undefined)
+    this.closing = keepClosed(client)
     return this.closing
   }
 
@@ -119,6 +116,26 @@ export class ParseLive {
     this.watches.clear()
     await this.closeClient()
   }
+}
+
+/**
+ * Closes a LiveQueryClient for good; called again by its event listeners whenever it comes back.
+ * The SDK's close() can be undone by the SDK itself: a server's `connected` reply that arrives
+ * after close() sets the state to connected again, and the socket's close then schedules a
+ * reconnect, which, with the server gone, retries for ever (seen in the offline property test: a
+ * watch stopped while its client was connecting). Its 'open', 'close' and 'error' events come
+ * before any reconnect is scheduled, so closing again there stops it.
+ */
+function keepClosed(client: LiveQueryClientLike): Promise<unknown> {
+  if (client.state === 'disconnected') return Promise.resolve()
+  const closed = client.close().catch(() => undefined)
+  // close() does not clear a reconnect timer already pending (reconnectHandle).
+  clearTimeout(client.reconnectHandle)
+  // close() resets the client with a fresh connectPromise that nobody awaits; a server error still
+  // in flight on the closing socket (e.g. "Cannot find subscription" for a last unsubscribe) would
+  // reject it as an unhandled rejection.
+  client.connectPromise?.catch(() => undefined)
+  return closed
 }
 
 interface LiveEvent {

@@ -55,6 +55,8 @@ export interface LiveQueryClientLike {
   connectPromise?: Promise<unknown>
   /** The SDK's pending reconnect timer (internal; close() does not clear it). */
   reconnectHandle?: ReturnType<typeof setTimeout>
+  /** The SDK's connection state: `disconnected` once close() ran (until something reopens it). */
+  state?: string
 }
 
 export interface ParseFileLike {
