@@ -12,7 +12,7 @@ import { contents, history, loseSyncResponses, side } from './harness.js'
 /**
  * A run takes milliseconds. One that does not end within 5 s fails as a counterexample with its seed
  * and path (unshrunk: shrinking would re-run the stuck case), instead of hanging until Jest's 30 s
- * timeout with no input to replay (seen once in CI, 7 Dec; not reproduced in 1,800 local runs).
+ * timeout with no input to replay. It caught the flush race of FLUSH_AT_BACKOFF below.
  */
 const RUN_OPTIONS = { numRuns: 60, timeout: 5_000, endOnFailure: true }
 
