@@ -210,7 +210,10 @@ test(`${NUM_RUNS} random sequences of writes and id-ordered queries: Amplify ans
         await reference.dispose()
       }
     }),
-    { numRuns: NUM_RUNS },
+    // A failure shrinks for as long as the test's time allows, then reports its counterexample and
+    // seed (a CI run hit Jest's 300 s timeout instead, with no input to replay); a sequence
+    // that hangs fails after 30 s.
+    { numRuns: NUM_RUNS, timeout: 30_000, interruptAfterTimeLimit: 60_000 + NUM_RUNS * 4_000, markInterruptAsFailure: true },
   )
   console.log(
     `amplify differential: ${tally.sequences} sequences (with shrinking, if any), ${tally.writes} writes (${tally.failedWrites} batches refused as the reference refused them), ` +

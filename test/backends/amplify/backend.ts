@@ -17,6 +17,7 @@ import simulatorItemsModule from '@aws-amplify/amplify-appsync-simulator/lib/dat
 import { toJSON } from '@aws-amplify/amplify-appsync-simulator/lib/velocity/value-mapper/to-json.js';
 import { generateModels } from '@aws-amplify/graphql-generator';
 import dynalite from 'dynalite';
+import { memoiseDynaliteConditionParser } from './dynalite-parser.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startCognito, CONFIRMATION_CODE } from './cognito.js';
@@ -192,6 +193,8 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
 }
 
 async function startDynalite(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  // Filters nested a few levels deep took dynalite's parser tens of seconds (dynalite-parser.ts).
+  memoiseDynaliteConditionParser();
   // In memory; tables are ACTIVE at once instead of after dynalite's default 500 ms.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const port = await listen(server, 0);
