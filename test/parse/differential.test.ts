@@ -167,7 +167,8 @@ test(`${NUM_RUNS} random datasets × random queries: Parse answers exactly like 
         await reference.dispose()
       }
     }),
-    { numRuns: NUM_RUNS, endOnFailure: true },
+    // A query that hangs fails after 30 s with its seed and path, not at Jest's timeout.
+    { numRuns: NUM_RUNS, endOnFailure: true, timeout: 30_000 },
   )
   // Bounded, but not vacuous.
   expect(queriesRun).toBeGreaterThanOrEqual(NUM_RUNS)
