@@ -28,14 +28,7 @@ export const runCli = (args: readonly string[], env?: Record<string, string>): P
 
 export const fixture = (name: string): string => path.join(REPO, 'test/migrate/fixtures', name)
 
-/** Polls until `check` holds (or fails after `timeoutMs`). */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 10): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, everyMs))
-  }
-}
+export { waitFor } from '../contract/helpers.js'
 
 /** How far a checkpoint says a collection got (0 while there is none, or mid-rename). */
 export async function writtenSoFar(checkpoint: string, collection: string): Promise<number> {

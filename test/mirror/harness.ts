@@ -7,6 +7,7 @@ import { createMemoryBackend, memory, type MemoryAdapter, type MemoryBackend, ty
 import { mirror, type MirrorAdapter, type MirrorOptions } from '../../adapters/mirror/index.js'
 import { createClient, type PortabaseClient } from '../../src/index.js'
 import { PortabaseError } from '../../src/errors.js'
+import { waitFor } from '../contract/helpers.js'
 import type { Doc, DocumentData } from '../../src/types.js'
 
 export interface Side {
@@ -82,10 +83,4 @@ export function loseSyncResponses(adapter: MemoryAdapter, count: number): void {
 }
 
 /** Resolves once `predicate` holds, checking after each macrotask (fails the test after `ms`). */
-export async function until(predicate: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
+export const until = (predicate: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> => waitFor(predicate, ms, 2)

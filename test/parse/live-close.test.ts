@@ -8,6 +8,7 @@
 import Parse from 'parse/node'
 import { parse } from '../../adapters/parse/index.js'
 import type { ParseSDK } from '../../adapters/parse/sdk.js'
+import { waitFor } from '../contract/helpers.js'
 
 /** The SDK's WebSocket, scripted: the test decides when it opens, what it receives and when it closes. */
 class ScriptedSocket {
@@ -54,10 +55,6 @@ afterAll(() => {
   sdk.CoreManager.setWebSocketController(savedController)
 })
 
-const waitFor = async (predicate: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200 && !predicate(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
-  if (!predicate()) throw new Error('condition not reached within 1 s')
-}
 
 test("a client closed while connecting does not reopen when the server's connected reply comes after the close", async () => {
   const adapter = parse({
@@ -69,7 +66,7 @@ test("a client closed while connecting does not reopen when the server's connect
   })
   try {
     const subscription = adapter.documents.watch('notes', { filters: [], orderBy: [] }).subscribe({ error: () => undefined })
-    await waitFor(() => ScriptedSocket.made.length === 1)
+    await waitFor(() => ScriptedSocket.made.length === 1, 1_000, 5)
     const socket = ScriptedSocket.made[0]!
     const client = clients[0]!
     socket.onopen!() // the SDK sends its connect request
@@ -77,7 +74,7 @@ test("a client closed while connecting does not reopen when the server's connect
 
     // The last watch stops: the adapter closes the client while the server's reply is on its way.
     subscription.unsubscribe()
-    await waitFor(() => socket.closedByClient)
+    await waitFor(() => socket.closedByClient, 1_000, 5)
     expect(client.state).toBe('disconnected')
 
     // The reply arrives after close(); then the socket's close event.
