@@ -162,7 +162,11 @@ export async function pairedRounds<K extends string>(options: { warmup: number; 
   for (let i = 0; i < options.warmup + options.runs; i++) {
     const totals = await round(i)
     if (i < options.warmup) continue
-    for (const [side, ms] of Object.entries(totals) as Array<[K, number]>) samples.set(side, [...(samples.get(side) ?? []), ms])
+    for (const [side, ms] of Object.entries(totals) as Array<[K, number]>) {
+      let list = samples.get(side)
+      if (!list) samples.set(side, (list = []))
+      list.push(ms)
+    }
   }
   return Object.fromEntries([...samples].map(([side, list]) => [side, stats(list)])) as Record<K, Stats>
 }

@@ -37,8 +37,8 @@ export interface DeviceReport {
   concurrent: Stats
   appendFloor: Stats
   /** Close, reopen, first query with the pulled documents only. */
-  reopenClean: Stats
-  reopenCleanFloor: Stats
+  reopenPulled: Stats
+  reopenPulledFloor: Stats
   /** The same after the update figures, their writes still queued (the network is off). */
   queuedWrites: number
   reopen: Stats
@@ -129,7 +129,7 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
       return stats
     }
     await device.app.dispose()
-    const reopenClean = await measureReopen('pulled documents only')
+    const reopenPulled = await measureReopen('pulled documents only')
     device = openDevice(backend, makeStore(), true)
     todos = device.app.db.collection<Todo>('todos')
 
@@ -187,8 +187,8 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
       sequential: writes.sequential,
       concurrent: writes.concurrent,
       appendFloor: writes.append,
-      reopenClean: reopenClean.portabase,
-      reopenCleanFloor: reopenClean.floor,
+      reopenPulled: reopenPulled.portabase,
+      reopenPulledFloor: reopenPulled.floor,
       queuedWrites,
       reopen: reopen.portabase,
       reopenFloor: reopen.floor,

@@ -12,8 +12,8 @@
  *     overstates the least the chain can cost.
  * (e) point reads on a real Parse Server (test/backends/parse: PGlite, a child process, HTTP on
  *     loopback), chain vs no links — unit: ms per 200 reads (a sample: the round's median read ×
- *     200), paired read by read (each id through both clients back to back). Target ≤ 1.03×: on an operation that waits
- *     for a server, the chain must not show.
+ *     200), paired read by read (each id through both clients back to back). Target ≤ 1.03×: on
+ *     an operation that waits for a server, the chain must not show.
  * Context, no target: (b) the top-20 query of query-top20 over 10k docs on memory, chain vs no
  * links, after an untimed write to a `done` doc — unit: ms per query; (d) the inline bookkeeping
  * vs no links at all; (c) point reads over a simulated 1 ms round trip (the memory adapter's
@@ -212,4 +212,3 @@ export const linksChain: Suite = {
     ]
   },
 }
-

@@ -5,7 +5,8 @@
  * a browser's disk does).
  *
  * Each store runs in a child process of its own (bench/lib/offline-scale-device.ts, bundled by
- * esbuild and run by plain node, as an app ships), so its peak RSS is its own. The child seeds a memory backend (same process) with the todos, then:
+ * esbuild and run by plain node, as an app ships), so its peak RSS is its own. The child seeds a
+ * memory backend (same process) with the todos, then:
  *   - initial pull: createClient → sync.waitForSync() on an empty store, delta sync; peak RSS of
  *     the process during it, less the harness's share (the seeded backend and the floors' data,
  *     measured after seeding: RSS then minus RSS at start);
@@ -154,9 +155,9 @@ function figures(r: DeviceReport): Measurement[] {
       title: `Offline ${label}: close, reopen, first query, ${n} docs as pulled (ms)`,
       unit: 'ms',
       better: 'lower',
-      portabase: r.reopenClean,
+      portabase: r.reopenPulled,
       rxdb: null,
-      floor: r.reopenCleanFloor,
+      floor: r.reopenPulledFloor,
       target: { against: 'floor', ratio: 3 },
       notes: `FLOOR = readFile + JSON.parse of one file holding the same ${n} documents (${jsonMb.toFixed(1)} MB). Right after the pull, no writes queued: a new client on the same store (network off) until its first top-20 query answers; interleaved samples.`,
     },
