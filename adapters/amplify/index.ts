@@ -18,7 +18,7 @@ import { AmplifyFunctions } from './functions.js'
 import { modelInfos } from './graphql.js'
 import { AmplifyConfig, type ConfigClient } from './remote-config.js'
 import { AmplifyRealtime, ownerValueOf, type SubscriptionClient } from './realtime.js'
-import { haltIdleReconnects } from './reconnect.js'
+import { haltIdle, haltIdleReconnects } from './reconnect.js'
 import type { AmplifyCollection } from './schema.js'
 import { AmplifySync, type AmplifySyncOptions } from './sync.js'
 import { AmplifyStorage, type AmplifyStorageOptions } from './storage.js'
@@ -109,6 +109,7 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
       if (disposed) return
       disposed = true
       realtime.dispose()
+      haltIdle()
       auth.close()
       connection.complete()
     },

@@ -44,6 +44,7 @@ import type { Doc, QuerySnapshot, User } from '../../src/types.js'
 import type { AmplifyContext } from './context.js'
 import { amplifyError, mapDataError, PROVIDER } from './errors.js'
 import type { ModelInfo } from './graphql.js'
+import { haltIdle } from './reconnect.js'
 
 /** What the watches need of aws-amplify's client: `graphql()` of a subscription returns an observable. */
 export interface SubscriptionClient {
@@ -254,6 +255,7 @@ class RequeryWatch {
 
   private unsubscribeAll(): void {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe()
+    haltIdle()
   }
 
   trigger(): void {

@@ -10,7 +10,7 @@
  *
  * A provider with no subscriptions left has nothing to re-subscribe, and the next subscription
  * opens its own connection, so its loop is halted when it reports the disruption. A provider
- * that still has subscriptions keeps its loop: those subscriptions need it.
+ * that still has subscriptions keeps its loop while they last: those subscriptions need it.
  */
 import { Hub } from 'aws-amplify/utils'
 
@@ -26,6 +26,8 @@ function isRealtimeProvider(value: unknown): value is RealtimeProvider {
 }
 
 let installed = false
+/** Disrupted providers that still had subscriptions then: halted once their last one is gone. */
+const disrupted = new Set<RealtimeProvider>()
 
 /** Installs, once per aws-amplify instance, the Hub listener that halts idle providers' reconnect loops. */
 export function haltIdleReconnects(): void {
@@ -33,12 +35,27 @@ export function haltIdleReconnects(): void {
   installed = true
   Hub.listen('api', ({ payload }) => {
     const data = payload.data as { connectionState?: string; provider?: unknown } | undefined
-    if (payload.event !== 'ConnectionStateChange' || data?.connectionState !== 'ConnectionDisrupted') return
+    if (payload.event !== 'ConnectionStateChange' || !isRealtimeProvider(data?.provider)) return
     const provider = data.provider
-    if (!isRealtimeProvider(provider)) return
+    if (data.connectionState !== 'ConnectionDisrupted') {
+      disrupted.delete(provider)
+      return
+    }
+    disrupted.add(provider)
     // The provider starts its loop right after dispatching this event: halt it once it has.
-    queueMicrotask(() => {
-      if (provider.subscriptionObserverMap.size === 0) provider.reconnectionMonitor.record('HALT_RECONNECT')
-    })
+    queueMicrotask(haltIdle)
   })
+}
+
+/**
+ * Halts the loop of every disrupted provider with no subscriptions left. Also called when a watch
+ * unsubscribes and when an adapter is disposed: a provider disrupted while a watch was still
+ * subscribed (the server went away before the app disposed its client) keeps its loop until then.
+ */
+export function haltIdle(): void {
+  for (const provider of disrupted) {
+    if (provider.subscriptionObserverMap.size > 0) continue
+    provider.reconnectionMonitor.record('HALT_RECONNECT')
+    disrupted.delete(provider)
+  }
 }

@@ -2,7 +2,8 @@
  * adapters/amplify/reconnect.ts on aws-amplify's own realtime provider class (no server): its
  * connection-state machine is driven through the transitions a dropped socket makes, and the
  * provider's real reconnect loop is observed. An idle provider's loop is halted (otherwise it
- * keeps a Node process alive for ever); a provider with a subscription keeps its loop.
+ * keeps a Node process alive for ever); a provider with a subscription keeps its loop until the
+ * subscription is gone.
  */
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -71,4 +72,13 @@ test.each([
   } finally {
     await adapter.dispose()
   }
+})
+
+test('a provider disrupted while a subscription was left stops reconnecting once that subscription is gone and the adapter is disposed', async () => {
+  const adapter = amplify({ outputs: OUTPUTS as never })
+  const provider = await dropped(true)
+  expect(loopRunning(provider)).toBe(true)
+  provider.subscriptionObserverMap.delete('s1') // the app's last watch unsubscribed
+  await adapter.dispose()
+  expect(loopRunning(provider)).toBe(false)
 })
