@@ -23,6 +23,8 @@ import { decodeRecords, encodeRecordPayload } from './records.js'
 export const SNAPSHOT_FORMAT = 2
 /** Target payload of one batch: the unit of reading, checking and skipping. */
 const BATCH_BYTES = 256 * 1024
+/** Bytes of adjacent batches read with one read(). */
+const READ_CHUNK = 4 * 1024 * 1024
 /** Bytes gathered before one write() during a compaction. */
 const WRITE_CHUNK = 1024 * 1024
 
@@ -202,14 +204,23 @@ export async function* readBatches(
   prefix: string,
   describe: () => PortabaseError,
 ): AsyncGenerator<Array<[string, StoredValue]>> {
-  for (const batch of batches) {
-    if (batch.table !== table) continue
-    if (prefix !== '' && (batch.lastKey < prefix || (batch.firstKey > prefix && !batch.firstKey.startsWith(prefix)))) continue
-    const data = await readRange(file, batch.start, batch.end)
-    const [record] = decodeRecords(data)
-    const rows = (record?.value as { t?: unknown; r?: unknown } | undefined)?.r
-    if (record?.end !== data.length || !Array.isArray(rows)) throw describe()
-    yield rows as Array<[string, StoredValue]>
+  const wanted = batches.filter(
+    (batch) => batch.table === table && !(prefix !== '' && (batch.lastKey < prefix || (batch.firstKey > prefix && !batch.firstKey.startsWith(prefix)))),
+  )
+  for (let i = 0; i < wanted.length; ) {
+    // Adjacent batches are read together, up to READ_CHUNK: one read per few megabytes, not per batch.
+    let j = i + 1
+    while (j < wanted.length && wanted[j]!.start === wanted[j - 1]!.end && wanted[j]!.end - wanted[i]!.start <= READ_CHUNK) j++
+    const base = wanted[i]!.start
+    const data = await readRange(file, base, wanted[j - 1]!.end)
+    for (; i < j; i++) {
+      const batch = wanted[i]!
+      const bytes = data.subarray(batch.start - base, batch.end - base)
+      const [record] = decodeRecords(bytes)
+      const rows = (record?.value as { t?: unknown; r?: unknown } | undefined)?.r
+      if (record?.end !== bytes.length || !Array.isArray(rows)) throw describe()
+      yield rows as Array<[string, StoredValue]>
+    }
   }
 }
 
