@@ -127,6 +127,8 @@ interface CollectionMirror {
   indexes: OrderedIndexes<Item>
   /** The local view as the indexes read it. */
   view: { readonly size: number; values(): Iterable<Item> }
+  /** Documents in the local view, kept by `refresh` (counting them would take O(overlays)). */
+  size: number
 }
 
 /** A change of the local view; its Doc is made only if someone reads it (a live view on the collection). */
@@ -154,7 +156,7 @@ export class LocalCache {
   constructor(private readonly semantics: QuerySemantics = REFERENCE_SEMANTICS) {}
 
   /**
-   * Fills the mirror from the store's rows: one object per document, nothing copied or frozen yet.
+   * Fills the (empty) mirror from the store's rows: one object per document, nothing copied or frozen yet.
    * `partition`: read only the rows whose keys start with it (the store's rows of every partition,
    * read in place rather than copied without the prefix).
    */
@@ -172,6 +174,7 @@ export class LocalCache {
       const entry = decodeEntry(key.slice(prefix.length), value)
       mirror.server.set(entry.id, entry)
       if (entry.data === null) mirror.overlays.set(entry.id, null)
+      else mirror.size++
     }
     for (const [key, value] of outbox) {
       if (!key.startsWith(partition)) continue
@@ -179,7 +182,8 @@ export class LocalCache {
       this.addQueued(write)
       this.lastSeq = Math.max(this.lastSeq, write.seq)
     }
-    for (const key of this.queuedByDoc.keys()) this.refresh(key, undefined)
+    // Before its writes, a document's view is its server state: `refresh` counts the view's size from it.
+    for (const key of this.queuedByDoc.keys()) this.refresh(key, this.itemAt(key))
   }
 
   /**
@@ -244,6 +248,11 @@ export class LocalCache {
     const mirror = this.collections.get(collection)
     const item = mirror && localItem(mirror, id)
     return item === undefined ? undefined : toDoc(item)
+  }
+
+  /** How many documents the local view holds (kept as it changes: no scan). */
+  size(collection: string): number {
+    return this.collections.get(collection)?.size ?? 0
   }
 
   /** The local view's documents, for evaluation only (ids and data: no Doc is made for them). */
@@ -365,9 +374,10 @@ export class LocalCache {
         server: new Map(),
         overlays: new Map(),
         indexes: new OrderedIndexes<Item>({ minDocs: INDEX_MIN_DOCS, max: INDEXES_PER_COLLECTION, buildOnUse: 2 }),
+        size: 0,
         view: {
           get size() {
-            return localSize(made)
+            return made.size
           },
           values: () => localItems(made),
         },
@@ -446,7 +456,7 @@ export class LocalCache {
 
   /**
    * Recomputes the local view of one document from its server state and queued writes (and its
-   * place in the indexes); returns the change from `before`, if any.
+   * place in the indexes, and the view's size); returns the change from `before`, if any.
    */
   private refresh(key: string, before: Item | undefined): LocalChange | undefined {
     const slash = key.indexOf('/')
@@ -471,6 +481,7 @@ export class LocalCache {
       else mirror.overlays.set(id, (after as Doc | undefined) ?? null)
     }
     if (before !== after) mirror.indexes.replace(before, after)
+    mirror.size += (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1)
     if (before === after || (before !== undefined && after !== undefined && sameView(before, after))) return undefined
     if (before === undefined && after === undefined) return undefined
     return new Change(collection, id, after)
@@ -491,12 +502,6 @@ function localItems(mirror: CollectionMirror): Iterable<Item> {
     for (const entry of server.values()) if (!overlays.has(entry.id)) yield entry as Item
     for (const doc of overlays.values()) if (doc !== null) yield doc
   })()
-}
-
-function localSize(mirror: CollectionMirror): number {
-  let size = mirror.server.size
-  for (const [id, doc] of mirror.overlays) size += (doc === null ? 0 : 1) - (mirror.server.has(id) ? 1 : 0)
-  return size
 }
 
 /** The Doc of a local view item: a server state's is made once, frozen, and kept on it. */

@@ -3,6 +3,7 @@
  * states read from store rows, overlays for queued writes, Docs made on first read, and the ordered
  * indexes kept in step. What the engine does with it is covered by the offline suite.
  */
+import fc from 'fast-check'
 import { LocalCache, type LocalChange, type QueuedWrite } from '../../src/offline/cache.js'
 import type { StoredValue } from '../../src/offline/store.js'
 import type { Query } from '../../src/query/model.js'
@@ -81,5 +82,51 @@ describe('offline cache: one object per document', () => {
     expect(changes[0]).toHaveLength(1_200) // the seen documents (the state without data was never seen)
     expect(cache.isEmpty).toBe(true)
     expect(cache.query('c', top)).toEqual([])
+  })
+})
+
+describe('offline cache: the local view size is kept, not counted', () => {
+  const id = fc.constantFrom('a', 'b', 'c', 'd')
+  const data = fc.option(fc.record({ n: fc.integer({ min: 0, max: 9 }) }), { nil: null })
+  type Step =
+    | { kind: 'queue'; id: string; type: 'set' | 'update' | 'delete'; n: number }
+    | { kind: 'state'; id: string; data: Record<string, StoredValue> | null | undefined }
+    | { kind: 'settle'; rebase: boolean }
+    | { kind: 'clear' }
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('queue' as const), id, type: fc.constantFrom('set' as const, 'update' as const, 'delete' as const), n: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({ kind: fc.constant('state' as const), id, data: fc.option(data, { nil: undefined }) }),
+    fc.record({ kind: fc.constant('settle' as const), rebase: fc.boolean() }),
+    fc.constant({ kind: 'clear' as const }),
+  )
+
+  it('equals the documents a full scan returns after loads, queued writes, settlements and clear()', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(id, data), { selector: ([key]) => key }), fc.array(step, { maxLength: 30 }), (rows, steps) => {
+        const cache = new LocalCache()
+        const scanned = (): number => cache.query('c', { filters: [], orderBy: [] }).length
+        cache.load(rows.map(([key, d]) => row(`c/${key}`, d)).sort(([a], [b]) => a.localeCompare(b)), [])
+        expect(cache.size('c')).toBe(scanned())
+        for (const s of steps) {
+          if (s.kind === 'queue') {
+            const seq = cache.nextSeq()
+            const op = s.type === 'delete' ? { type: 'delete' as const, collection: 'c', id: s.id } : { type: s.type, collection: 'c', id: s.id, data: { n: s.n } }
+            cache.prepareQueue([{ seq, writeId: `w${seq}`, op, base: cache.serverState('c', s.id), createdAt: new Date(2_000) }]).apply()
+          } else if (s.kind === 'state') {
+            const state = s.data === undefined ? undefined : { data: s.data, version: 'v', writeId: null, updateTime: null }
+            cache.prepareSettle({ states: new Map([[`c/${s.id}`, state]]) }).apply()
+          } else if (s.kind === 'settle') {
+            const oldest = cache.outbox()[0]
+            if (oldest !== undefined) cache.prepareSettle({ removed: [oldest], states: new Map(), rebase: s.rebase }).apply()
+          } else cache.clear()
+          expect(cache.size('c')).toBe(scanned())
+        }
+        // Loaded again from what a store would hold: the same size.
+        const reloaded = new LocalCache()
+        const states = ['a', 'b', 'c', 'd'].filter((key) => cache.holds('c', key)).map((key) => row(`c/${key}`, cache.serverState('c', key).data as Record<string, StoredValue> | null))
+        reloaded.load(states, cache.prepareQueue(cache.outbox()).changes.map((c) => [c.key, (c as { value: StoredValue }).value]))
+        expect(reloaded.size('c')).toBe(reloaded.query('c', { filters: [], orderBy: [] }).length)
+      }),
+    )
   })
 })
