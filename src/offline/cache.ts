@@ -101,6 +101,8 @@ const NO_WRITES: readonly QueuedWrite[] = []
 class Entry {
   /** The Doc made from it, once one was asked for. */
   doc: Doc | undefined = undefined
+  /** Whether an overlay stands for it in the local view (it is in `overlays`): read by every scan, so no lookup. */
+  shadowed = false
   constructor(
     readonly id: string,
     readonly data: DocumentData | null,
@@ -173,8 +175,10 @@ export class LocalCache {
       }
       const entry = decodeEntry(key.slice(prefix.length), value)
       mirror.server.set(entry.id, entry)
-      if (entry.data === null) mirror.overlays.set(entry.id, null)
-      else mirror.size++
+      if (entry.data === null) {
+        mirror.overlays.set(entry.id, null)
+        entry.shadowed = true
+      } else mirror.size++
     }
     for (const [key, value] of outbox) {
       if (!key.startsWith(partition)) continue
@@ -182,8 +186,36 @@ export class LocalCache {
       this.addQueued(write)
       this.lastSeq = Math.max(this.lastSeq, write.seq)
     }
-    // Before its writes, a document's view is its server state: `refresh` counts the view's size from it.
-    for (const key of this.queuedByDoc.keys()) this.refresh(key, this.itemAt(key))
+    this.layQueued()
+  }
+
+  /**
+   * At load: lays each document's queued writes over its server state. What `refresh` does for one
+   * changed document, without its bookkeeping: nothing is indexed or watched yet.
+   */
+  private layQueued(): void {
+    let collection = ''
+    let mirror: CollectionMirror | undefined
+    for (const [key, queued] of this.queuedByDoc) {
+      const slash = key.indexOf('/')
+      // Keys come grouped by collection more often than not: its mirror is looked up once per run.
+      if (mirror === undefined || slash !== collection.length || !key.startsWith(collection)) {
+        collection = key.slice(0, slash)
+        mirror = this.mirror(collection)
+      }
+      const id = key.slice(slash + 1)
+      const entry = mirror.server.get(id)
+      const data = overlay(entry?.data ?? null, queued)
+      if (entry?.data != null) mirror.size--
+      if (entry !== undefined) entry.shadowed = true
+      if (data === null) {
+        if (entry === undefined) mirror.overlays.delete(id)
+        else mirror.overlays.set(id, null)
+      } else {
+        mirror.overlays.set(id, pendingDoc(id, data, entry, queued))
+        mirror.size++
+      }
+    }
   }
 
   /**
@@ -480,6 +512,7 @@ export class LocalCache {
       if (after === undefined && entry === undefined) mirror.overlays.delete(id)
       else mirror.overlays.set(id, (after as Doc | undefined) ?? null)
     }
+    if (entry !== undefined) entry.shadowed = mirror.overlays.has(id)
     if (before !== after) mirror.indexes.replace(before, after)
     mirror.size += (after === undefined ? 0 : 1) - (before === undefined ? 0 : 1)
     if (before === after || (before !== undefined && after !== undefined && sameView(before, after))) return undefined
@@ -498,10 +531,11 @@ function localItem(mirror: CollectionMirror, id: string): Item | undefined {
 function localItems(mirror: CollectionMirror): Iterable<Item> {
   const { server, overlays } = mirror
   if (overlays.size === 0) return server.values() as IterableIterator<Item>
-  return (function* () {
-    for (const entry of server.values()) if (!overlays.has(entry.id)) yield entry as Item
-    for (const doc of overlays.values()) if (doc !== null) yield doc
-  })()
+  // An array, not a generator: a scan reads every item, and a generator's resumption per item cost more than the array.
+  const items: Item[] = []
+  for (const entry of server.values()) if (!entry.shadowed) items.push(entry as Item)
+  for (const doc of overlays.values()) if (doc !== null) items.push(doc)
+  return items
 }
 
 /** The Doc of a local view item: a server state's is made once, frozen, and kept on it. */
