@@ -137,7 +137,7 @@ function figures(r: DeviceReport): Measurement[] {
       rxdb: null,
       floor: r.appendFloor,
       target: { against: 'floor', ratio: 5 },
-      notes: `FLOOR = ONE fdatasync'd APPEND of the same record (the queued write with its base document). 50 awaited update({ score }) per sample, network off; interleaved samples.`,
+      notes: `FLOOR = ONE fdatasync'd APPEND of the same record (the queued write; its base is the document's row, stored by reference). 50 awaited update({ score }) per sample, network off; interleaved samples.`,
     },
     {
       name: `offline-scale-${slug}-update-1000`,
@@ -170,7 +170,7 @@ function figures(r: DeviceReport): Measurement[] {
       rxdb: null,
       floor: r.reopenFloor,
       target: { against: 'floor', ratio: 3 },
-      notes: `FLOOR = readFile + JSON.parse of one file holding the same ${n} documents (${jsonMb.toFixed(1)} MB), without the queued writes. After the update figures: their ${r.queuedWrites.toLocaleString('en-US')} writes are still queued (network off), each with its base document, and are read and laid over the documents at reopen; interleaved samples.`,
+      notes: `FLOOR = readFile + JSON.parse of one file holding the same ${n} documents (${jsonMb.toFixed(1)} MB), without the queued writes. After the update figures: their ${r.queuedWrites.toLocaleString('en-US')} writes are still queued (network off), each based on its document's row, and are read and laid over the documents at reopen; interleaved samples.`,
     },
   ]
 }

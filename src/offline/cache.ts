@@ -113,8 +113,23 @@ class Entry {
   ) {}
 }
 
-/** What the local view holds of a document: its server state as is (with data), or a Doc with queued writes applied. */
-type Item = (Entry & Evaluable) | Doc
+/**
+ * The local view of a document with queued writes: their result on top of its server state. Its Doc
+ * is made (and its data frozen) on first use, like an Entry's: a reopen with thousands of writes
+ * queued freezes none until they are read.
+ */
+class Pending {
+  doc: Doc | undefined = undefined
+  constructor(
+    readonly id: string,
+    readonly data: DocumentData,
+    readonly version: string,
+    readonly updateTime: Date,
+  ) {}
+}
+
+/** What the local view holds of a document: its server state as is (with data), or the result of its queued writes. */
+type Item = (Entry & Evaluable) | Pending
 
 /** One collection's share of the mirror. */
 interface CollectionMirror {
@@ -124,7 +139,7 @@ interface CollectionMirror {
    * The local view where it is not the server state: ids with queued writes (their Doc, or null
    * when the writes delete it) and server states without data (null). Usually small.
    */
-  overlays: Map<string, Doc | null>
+  overlays: Map<string, Pending | null>
   /** Ordered indexes of the local view, for limited queries. */
   indexes: OrderedIndexes<Item>
   /** The local view as the indexes read it. */
@@ -180,9 +195,14 @@ export class LocalCache {
         entry.shadowed = true
       } else mirror.size++
     }
+    // A base stored as "the document's row" is that row's state, read above (its data is the entry's, not a copy).
+    const row = (collection: string, id: string): ServerState => {
+      const entry = this.collections.get(collection)?.server.get(id)
+      return entry === undefined ? ABSENT : { data: entry.data, version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
+    }
     for (const [key, value] of outbox) {
       if (!key.startsWith(partition)) continue
-      const write = decodeQueuedWrite(value)
+      const write = decodeQueuedWrite(value, row)
       this.addQueued(write)
       this.lastSeq = Math.max(this.lastSeq, write.seq)
     }
@@ -329,8 +349,10 @@ export class LocalCache {
   // --- mutations: `prepare*` returns the store changes and, to run after they commit, the mirror update ---
 
   prepareQueue(writes: readonly QueuedWrite[]): Prepared {
+    const row = (w: QueuedWrite): Entry | undefined => this.collections.get(w.op.collection)?.server.get(w.op.id)
     return {
-      changes: writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) })),
+      // The documents' rows stay as they are: a base that is its document's row is not repeated.
+      changes: writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, isRow(w.base, row(w))) })),
       apply: () => {
         this.update(
           writes.map((w) => docKey(w.op.collection, w.op.id)),
@@ -352,10 +374,19 @@ export class LocalCache {
         }
       }
     }
+    // A document's row after this commit: its new state, or the one it has.
+    const rowAfter = (w: QueuedWrite): ServerState | Entry | undefined => {
+      const key = docKey(w.op.collection, w.op.id)
+      return states.has(key) ? states.get(key) : this.collections.get(w.op.collection)?.server.get(w.op.id)
+    }
     const changes: StoreChange[] = removed.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), delete: true as const }))
-    for (const w of upserts.values()) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w) })
+    for (const w of upserts.values()) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, isRow(w.base, rowAfter(w))) })
     for (const [key, state] of states) {
       changes.push(state === undefined ? { table: 'docs', key, delete: true } : { table: 'docs', key, value: encodeServerState(state) })
+      // Queued writes that may have referred to the row for their base, which this commit changes: written out in full.
+      for (const w of this.queuedByDoc.get(key) ?? []) {
+        if (!gone.has(w.seq) && !upserts.has(w.seq) && !isRow(w.base, state)) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, false) })
+      }
     }
     return {
       changes,
@@ -510,7 +541,7 @@ export class LocalCache {
       after = data === null ? undefined : pendingDoc(id, data, entry, queued)
       if (after !== undefined && before !== undefined && sameView(before, after)) after = before // keep the Doc already handed out
       if (after === undefined && entry === undefined) mirror.overlays.delete(id)
-      else mirror.overlays.set(id, (after as Doc | undefined) ?? null)
+      else mirror.overlays.set(id, (after as Pending | undefined) ?? null)
     }
     if (entry !== undefined) entry.shadowed = mirror.overlays.has(id)
     if (before !== after) mirror.indexes.replace(before, after)
@@ -538,13 +569,13 @@ function localItems(mirror: CollectionMirror): Iterable<Item> {
   return items
 }
 
-/** The Doc of a local view item: a server state's is made once, frozen, and kept on it. */
+/** The Doc of a local view item: made once, frozen, and kept on it. */
 function toDoc(item: Item): Doc {
-  if (!(item instanceof Entry)) return item
   if (item.doc === undefined) {
-    const updateTime = Object.freeze(new Date(item.time ?? 0))
-    const meta = Object.freeze({ updateTime, version: serverVersion(item), fromCache: true, hasPendingWrites: false })
-    item.doc = Object.freeze({ id: item.id, data: deepFreeze(item.data), meta })
+    const pending = item instanceof Pending
+    const updateTime = Object.freeze(pending ? item.updateTime : new Date(item.time ?? 0))
+    const meta = Object.freeze({ updateTime, version: versionOf(item), fromCache: true, hasPendingWrites: pending })
+    item.doc = Object.freeze({ id: item.id, data: deepFreeze(item.data as DocumentData), meta })
   }
   return item.doc
 }
@@ -554,23 +585,19 @@ function serverVersion(state: { version: string | null; writeId: string | null }
 }
 
 function versionOf(item: Item): string {
-  return item instanceof Entry ? serverVersion(item) : item.meta.version
+  return item instanceof Entry ? serverVersion(item) : item.version
 }
 
 /** The same document as far as a reader can tell: version, pending flag and data. */
 function sameView(a: Item, b: Item): boolean {
-  const pendingA = !(a instanceof Entry) && a.meta.hasPendingWrites
-  const pendingB = !(b instanceof Entry) && b.meta.hasPendingWrites
-  return pendingA === pendingB && versionOf(a) === versionOf(b) && valuesEqual(a.data, b.data)
+  return a instanceof Pending === b instanceof Pending && versionOf(a) === versionOf(b) && valuesEqual(a.data, b.data)
 }
 
 /** The local view of a document with queued writes: their result on top of the server state. */
-function pendingDoc(id: string, data: DocumentData, state: Entry | undefined, queued: readonly QueuedWrite[]): Doc {
+function pendingDoc(id: string, data: DocumentData, state: Entry | undefined, queued: readonly QueuedWrite[]): Pending {
   const last = queued[queued.length - 1]!
   // Changes whenever the server state under the queued writes or the writes themselves change.
-  const version = `local:${queued[0]!.seq}-${last.writeId}:${serverVersion(state)}`
-  const meta = Object.freeze({ updateTime: Object.freeze(last.createdAt), version, fromCache: true, hasPendingWrites: true })
-  return Object.freeze({ id, data: deepFreeze(data), meta })
+  return new Pending(id, data, `local:${queued[0]!.seq}-${last.writeId}:${serverVersion(state)}`, last.createdAt)
 }
 
 /** The document after the queued writes, in order (null: absent). A write that cannot apply is skipped. */
@@ -615,7 +642,36 @@ function decodeEntry(id: string, json: StoredValue): Entry {
   return new Entry(id, s.d === null ? null : decodeData(s.d), s.v, s.w, s.t)
 }
 
-function encodeQueuedWrite(w: QueuedWrite): StoredValue {
+/**
+ * A queued write's stored base when it is exactly its document's row in `docs` (the usual case: the
+ * state the write was made on). The row is not repeated; a commit that changes the row writes the
+ * base out in full first (`prepareSettle`, `withStoredBase`).
+ */
+const BASE_IS_ROW = 0
+
+/** Whether `base` is the state a document's row holds (`row` undefined: no row). */
+function isRow(base: ServerState, row: ServerState | Entry | undefined): boolean {
+  if (row === undefined) return base.data === null && base.version === null && base.writeId === null && base.updateTime === null
+  const time = row instanceof Entry ? row.time : (row.updateTime?.getTime() ?? null)
+  return (
+    base.version === row.version &&
+    base.writeId === row.writeId &&
+    (base.updateTime?.getTime() ?? null) === time &&
+    (base.data === row.data || (base.data !== null && row.data !== null && valuesEqual(base.data, row.data)))
+  )
+}
+
+/**
+ * An outbox row with its base written out in full, from the partition's `docs` rows (keyed
+ * `collection/id`): for a queue moved without its documents (partition.ts).
+ */
+export function withStoredBase(value: StoredValue, docs: ReadonlyMap<string, StoredValue>): StoredValue {
+  const q = value as { b?: StoredValue; c: string; i: string }
+  if (q.b !== BASE_IS_ROW) return value
+  return { ...(value as Record<string, StoredValue>), b: docs.get(docKey(q.c, q.i)) ?? encodeServerState(ABSENT) }
+}
+
+function encodeQueuedWrite(w: QueuedWrite, baseIsRow: boolean): StoredValue {
   const { op } = w
   return {
     s: w.seq,
@@ -624,7 +680,7 @@ function encodeQueuedWrite(w: QueuedWrite): StoredValue {
     c: op.collection,
     i: op.id,
     d: op.type === 'delete' ? null : encodeWriteData(op.data),
-    b: encodeServerState(w.base),
+    b: baseIsRow ? BASE_IS_ROW : encodeServerState(w.base),
     t: w.createdAt.getTime(),
     ...(w.verdict ? { o: encodeVerdict(w.verdict) } : {}),
   }
@@ -653,10 +709,11 @@ function decodeVerdict(json: StoredValue): Verdict {
   }
 }
 
-function decodeQueuedWrite(json: StoredValue): QueuedWrite {
+function decodeQueuedWrite(json: StoredValue, row: (collection: string, id: string) => ServerState): QueuedWrite {
   const q = json as { s: number; w: string; type: WriteOp['type']; c: string; i: string; d: StoredValue; b: StoredValue; t: number; o?: StoredValue }
   const op: WriteOp = q.type === 'delete' ? { type: 'delete', collection: q.c, id: q.i } : { type: q.type, collection: q.c, id: q.i, data: decodeWriteData(q.d) }
-  const write: QueuedWrite = { seq: q.s, writeId: q.w, op, base: decodeServerState(q.b), createdAt: new Date(q.t) }
+  const base = q.b === BASE_IS_ROW ? row(q.c, q.i) : decodeServerState(q.b)
+  const write: QueuedWrite = { seq: q.s, writeId: q.w, op, base, createdAt: new Date(q.t) }
   if (q.o !== undefined) write.verdict = decodeVerdict(q.o)
   return write
 }

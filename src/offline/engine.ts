@@ -343,6 +343,7 @@ export class OfflineEngine {
     )
     this.updateStatus({})
     if (uid === this.part.uid) this.schedule(0)
+    // Only the writes are reported: their documents (and bases stored as their rows) are not read.
     const cache = new LocalCache(this.adapter.capabilities)
     cache.load([], dropped.get('outbox') ?? [])
     return { uid, writes: cache.outbox().map((w) => ({ ...written(w), collection: w.op.collection, id: w.op.id })) }

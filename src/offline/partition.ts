@@ -4,7 +4,7 @@
  * engine reads and writes only the partition of the user signed in now, so a queued write is sent
  * only under the session of the user who made it, and no user reads another's local documents.
  */
-import { outboxKey } from './cache.js'
+import { outboxKey, withStoredBase } from './cache.js'
 import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue, type StoreTable } from './store.js'
 
 /** Where a store written before partitions (schema 1) keeps its data until the first user adopts it. */
@@ -55,13 +55,16 @@ export async function movePartition(store: LocalStore, from: string, to: string)
   const keepAll = target.size === 0
   let seq = 0
   for (const [key, value] of target.get('outbox') ?? []) seq = Math.max(seq, Number(key) || 0, Number((value as { s?: number }).s) || 0)
+  // Queued writes moved without their documents carry their bases in full (their rows stay behind).
+  const docs = keepAll ? undefined : new Map(source.get('docs'))
   const changes: StoreChange[] = []
   for (const table of STORE_TABLES) {
     for (const [key, value] of source.get(table) ?? []) {
       changes.push({ table, key: from + key, delete: true })
       if (table === 'outbox') {
         seq += 1
-        changes.push({ table, key: to + outboxKey(seq), value: { ...(value as Record<string, StoredValue>), s: seq } })
+        const moved = docs === undefined ? value : withStoredBase(value, docs)
+        changes.push({ table, key: to + outboxKey(seq), value: { ...(moved as Record<string, StoredValue>), s: seq } })
       } else if (keepAll) {
         changes.push({ table, key: to + key, value })
       }

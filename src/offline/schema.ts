@@ -29,6 +29,9 @@ const STORE_META = new Set([SCHEMA_VERSION_KEY, 'openedBy'])
  * Version 1: the first layout (docs keyed `collection/id`, outbox keyed by a zero-padded sequence).
  * Version 2: one partition per user (partition.ts); a version-1 store's contents move to the legacy
  * partition, which the first user to open the store adopts (a store used to belong to one user).
+ * Version 3: a queued write whose base is its document's stored row refers to the row instead of
+ * repeating it (cache.ts, `BASE_IS_ROW`). Nothing to convert: full bases still read. The number
+ * changes so that an earlier portabase, which would misread such a write, refuses the store.
  */
 export const MIGRATIONS: readonly Migration[] = [
   { to: 1, describe: 'initial layout', migrate: () => [] },
@@ -46,6 +49,7 @@ export const MIGRATIONS: readonly Migration[] = [
       return changes
     },
   },
+  { to: 3, describe: 'queued writes may refer to their document row for their base', migrate: () => [] },
 ]
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.to

@@ -4,7 +4,7 @@
  * indexes kept in step. What the engine does with it is covered by the offline suite.
  */
 import fc from 'fast-check'
-import { LocalCache, type LocalChange, type QueuedWrite } from '../../src/offline/cache.js'
+import { LocalCache, type LocalChange, type Prepared, type QueuedWrite } from '../../src/offline/cache.js'
 import type { StoredValue } from '../../src/offline/store.js'
 import type { Query } from '../../src/query/model.js'
 
@@ -85,25 +85,52 @@ describe('offline cache: one object per document', () => {
   })
 })
 
-describe('offline cache: the local view size is kept, not counted', () => {
+describe('offline cache: the local view size is kept, not counted; what it stores reloads the same', () => {
   const id = fc.constantFrom('a', 'b', 'c', 'd')
   const data = fc.option(fc.record({ n: fc.integer({ min: 0, max: 9 }) }), { nil: null })
   type Step =
-    | { kind: 'queue'; id: string; type: 'set' | 'update' | 'delete'; n: number }
+    | { kind: 'queue'; id: string; type: 'set' | 'update' | 'delete'; n: number; staleBase: boolean }
     | { kind: 'state'; id: string; data: Record<string, StoredValue> | null | undefined }
     | { kind: 'settle'; rebase: boolean }
+    | { kind: 'replace'; n: number }
     | { kind: 'clear' }
   const step: fc.Arbitrary<Step> = fc.oneof(
-    fc.record({ kind: fc.constant('queue' as const), id, type: fc.constantFrom('set' as const, 'update' as const, 'delete' as const), n: fc.integer({ min: 0, max: 9 }) }),
+    fc.record({
+      kind: fc.constant('queue' as const),
+      id,
+      type: fc.constantFrom('set' as const, 'update' as const, 'delete' as const),
+      n: fc.integer({ min: 0, max: 9 }),
+      staleBase: fc.boolean(),
+    }),
+    fc.record({ kind: fc.constant('replace' as const), n: fc.integer({ min: 0, max: 9 }) }),
     fc.record({ kind: fc.constant('state' as const), id, data: fc.option(data, { nil: undefined }) }),
     fc.record({ kind: fc.constant('settle' as const), rebase: fc.boolean() }),
     fc.constant({ kind: 'clear' as const }),
   )
 
-  it('equals the documents a full scan returns after loads, queued writes, settlements and clear()', () => {
+  it('after loads, queued writes, settlements and clear(): size = a full scan, and the stored rows reload to the same queue and view', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.tuple(id, data), { selector: ([key]) => key }), fc.array(step, { maxLength: 30 }), (rows, steps) => {
         const cache = new LocalCache()
+        // What a store would hold: every prepared change applied. Loaded into a new cache, it must give
+        // the same queue (each write with its base: stored in full, or as its document's row) and view.
+        const stored = new Map<string, StoredValue>(rows.map(([key, d]) => [`docs/c/${key}`, row(`c/${key}`, d)[1]]))
+        const commit = (prepared: Prepared): void => {
+          for (const change of prepared.changes) {
+            if ('delete' in change && change.delete) stored.delete(`${change.table}/${change.key}`)
+            else stored.set(`${change.table}/${change.key}`, (change as { value: StoredValue }).value)
+          }
+          prepared.apply()
+        }
+        const tableRows = (table: string): Array<[string, StoredValue]> =>
+          [...stored].filter(([key]) => key.startsWith(`${table}/`)).map(([key, value]): [string, StoredValue] => [key.slice(table.length + 1), value]).sort(([a], [b]) => a.localeCompare(b))
+        const sameAsStored = (): void => {
+          const reopened = new LocalCache()
+          reopened.load(tableRows('docs'), tableRows('outbox'))
+          expect(reopened.outbox()).toEqual(cache.outbox())
+          const byId: Query = { filters: [], orderBy: [{ field: '__id__', direction: 'asc' }] }
+          expect(reopened.query('c', byId)).toEqual(cache.query('c', byId))
+        }
         // The scan (every document of the local view) agrees with reading each id, and with the kept size.
         const scanned = (): number => {
           const scan = cache.query('c', { filters: [], orderBy: [] })
@@ -117,15 +144,29 @@ describe('offline cache: the local view size is kept, not counted', () => {
           if (s.kind === 'queue') {
             const seq = cache.nextSeq()
             const op = s.type === 'delete' ? { type: 'delete' as const, collection: 'c', id: s.id } : { type: s.type, collection: 'c', id: s.id, data: { n: s.n } }
-            cache.prepareQueue([{ seq, writeId: `w${seq}`, op, base: cache.serverState('c', s.id), createdAt: new Date(2_000) }]).apply()
-          } else if (s.kind === 'state') {
-            const state = s.data === undefined ? undefined : { data: s.data, version: 'v', writeId: null, updateTime: null }
-            cache.prepareSettle({ states: new Map([[`c/${s.id}`, state]]) }).apply()
-          } else if (s.kind === 'settle') {
+            // A base other than the document's row (a caller's older state) is stored in full.
+            const base = s.staleBase ? { data: { n: -1 }, version: 'old', writeId: null, updateTime: new Date(500) } : cache.serverState('c', s.id)
+            commit(cache.prepareQueue([{ seq, writeId: `w${seq}`, op, base, createdAt: new Date(2_000) }]))
+          } else if (s.kind === 'replace') {
+            // A conflict decision rewrites the oldest write in place, its base kept (the row may have changed since).
             const oldest = cache.outbox()[0]
-            if (oldest !== undefined) cache.prepareSettle({ removed: [oldest], states: new Map(), rebase: s.rebase }).apply()
-          } else cache.clear()
+            const op = { type: 'set' as const, collection: 'c', id: oldest?.op.id ?? 'a', data: { n: s.n } }
+            if (oldest !== undefined) commit(cache.prepareSettle({ replaced: [{ ...oldest, op }] }))
+          } else if (s.kind === 'state') {
+            const state = s.data === undefined ? undefined : { data: s.data, version: `v${s.data?.n ?? ''}`, writeId: null, updateTime: null }
+            commit(cache.prepareSettle({ states: new Map([[`c/${s.id}`, state]]) }))
+          } else if (s.kind === 'settle') {
+            // The oldest write reached the server: its document's new state, remaining writes rebased or not.
+            const oldest = cache.outbox()[0]
+            const key = oldest && `c/${oldest.op.id}`
+            const state = oldest && { data: { n: 100 + oldest.seq }, version: `s${oldest.seq}`, writeId: oldest.writeId, updateTime: new Date(3_000) }
+            if (oldest !== undefined) commit(cache.prepareSettle({ removed: [oldest], states: new Map([[key!, state]]), rebase: s.rebase }))
+          } else {
+            cache.clear() // the engine drops the partition's rows with it
+            stored.clear()
+          }
           expect(cache.size('c')).toBe(scanned())
+          sameAsStored()
         }
         // Loaded again from what a store would hold: the same size.
         const reloaded = new LocalCache()

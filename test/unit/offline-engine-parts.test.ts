@@ -1,7 +1,8 @@
 /** The offline engine's pure parts: three-way merge, conflict detection, codec, schema migrations. */
 import { arrayUnion, deleteField, increment, isSentinel, serverTimestamp, type DocumentData } from '../../src/index.js'
 import { memoryStore } from '../../src/offline/index.js'
-import { overlay, type BaseState, type QueuedWrite } from '../../src/offline/cache.js'
+import { LocalCache, overlay, type BaseState, type QueuedWrite } from '../../src/offline/cache.js'
+import { movePartition } from '../../src/offline/partition.js'
 import { decodeWriteData, encodeWriteData } from '../../src/offline/codec.js'
 import { analyse, baseMatches, decide, mergeFields } from '../../src/offline/conflicts.js'
 import { CURRENT_SCHEMA_VERSION, openAndMigrate, SCHEMA_VERSION_KEY, type Migration } from '../../src/offline/schema.js'
@@ -129,5 +130,46 @@ describe('schema versions and migrations', () => {
     await store.open()
     await store.commit([{ table: 'meta', key: SCHEMA_VERSION_KEY, value: CURRENT_SCHEMA_VERSION + 1 }])
     await expect(openAndMigrate(store)).rejects.toMatchObject({ code: 'failed-precondition' })
+  })
+})
+
+describe('a queue handed to another partition keeps its bases', () => {
+  const state = { data: { n: 1 }, version: 'v1', writeId: null, updateTime: new Date(1_000) }
+  /** A partition `from` holding document c/a and one write queued on it (its base stored as the row). */
+  async function sourceWithQueuedWrite(store: ReturnType<typeof memoryStore>): Promise<QueuedWrite> {
+    const cache = new LocalCache()
+    const settle = cache.prepareSettle({ states: new Map([['c/a', state]]) })
+    settle.apply()
+    const write: QueuedWrite = { seq: 1, writeId: 'w1', op: { type: 'update', collection: 'c', id: 'a', data: { n: 2 } }, base: cache.serverState('c', 'a'), createdAt: new Date(2_000) }
+    const queue = cache.prepareQueue([write])
+    expect((queue.changes[0] as unknown as { value: { b: unknown } }).value.b).toBe(0) // stored as "the document's row"
+    await store.commit([...settle.changes, ...queue.changes].map((change) => ({ ...change, key: `from/${change.key}` })))
+    return write
+  }
+  const loaded = async (store: ReturnType<typeof memoryStore>, prefix: string): Promise<LocalCache> => {
+    const cache = new LocalCache()
+    cache.load(await store.entries('docs'), await store.entries('outbox'), prefix)
+    return cache
+  }
+
+  it('moved without its documents (the target has its own): the base is written out in full', async () => {
+    const store = memoryStore()
+    await store.open()
+    const write = await sourceWithQueuedWrite(store)
+    await store.commit([{ table: 'docs', key: 'to/c/a', value: { d: { n: 50 }, v: 'v9', w: null, t: 9_000 } }])
+    await movePartition(store, 'from/', 'to/')
+    const target = await loaded(store, 'to/')
+    expect(target.serverState('c', 'a').version).toBe('v9') // the target's own document stays
+    expect(target.outbox()).toEqual([{ ...write, base: state }])
+  })
+
+  it('moved with its documents (the target is empty): the row moves with it and still is the base', async () => {
+    const store = memoryStore()
+    await store.open()
+    const write = await sourceWithQueuedWrite(store)
+    await movePartition(store, 'from/', 'to/')
+    const target = await loaded(store, 'to/')
+    expect(target.outbox()).toEqual([{ ...write, base: state }])
+    expect((await store.entries('outbox')).map(([, value]) => (value as { b: unknown }).b)).toEqual([0])
   })
 })
