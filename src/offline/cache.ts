@@ -195,14 +195,9 @@ export class LocalCache {
         entry.shadowed = true
       } else mirror.size++
     }
-    // A base stored as "the document's row" is that row's state, read above (its data is the entry's, not a copy).
-    const row = (collection: string, id: string): ServerState => {
-      const entry = this.collections.get(collection)?.server.get(id)
-      return entry === undefined ? ABSENT : { data: entry.data, version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
-    }
     for (const [key, value] of outbox) {
       if (!key.startsWith(partition)) continue
-      const write = decodeQueuedWrite(value, row)
+      const write = decodeQueuedWrite(value)
       this.addQueued(write)
       this.lastSeq = Math.max(this.lastSeq, write.seq)
     }
@@ -210,21 +205,26 @@ export class LocalCache {
   }
 
   /**
-   * At load: lays each document's queued writes over its server state. What `refresh` does for one
+   * At load: resolves bases stored as the document's row, and lays each document's queued writes over
+   * its server state (one lookup per document for both). What `refresh` does for one
    * changed document, without its bookkeeping: nothing is indexed or watched yet.
    */
   private layQueued(): void {
     let collection = ''
     let mirror: CollectionMirror | undefined
-    for (const [key, queued] of this.queuedByDoc) {
-      const slash = key.indexOf('/')
-      // Keys come grouped by collection more often than not: its mirror is looked up once per run.
-      if (mirror === undefined || slash !== collection.length || !key.startsWith(collection)) {
-        collection = key.slice(0, slash)
+    for (const queued of this.queuedByDoc.values()) {
+      const { collection: name, id } = queued[0]!.op
+      // Writes come grouped by collection more often than not: its mirror is looked up once per run.
+      if (mirror === undefined || name !== collection) {
+        collection = name
         mirror = this.mirror(collection)
       }
-      const id = key.slice(slash + 1)
       const entry = mirror.server.get(id)
+      // A base stored as "the document's row" is that row's state (its data the entry's, not a copy).
+      let row: ServerState | undefined
+      for (const w of queued) {
+        if (w.base === ROW_BASE) w.base = row ??= entry === undefined ? ABSENT : { data: entry.data, version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
+      }
       const data = overlay(entry?.data ?? null, queued)
       if (entry?.data != null) mirror.size--
       if (entry !== undefined) entry.shadowed = true
@@ -648,6 +648,8 @@ function decodeEntry(id: string, json: StoredValue): Entry {
  * base out in full first (`prepareSettle`, `withStoredBase`).
  */
 const BASE_IS_ROW = 0
+/** Decoded in place of such a base until `layQueued` reads the row. */
+const ROW_BASE: ServerState = Object.freeze({ data: null, version: null, writeId: null, updateTime: null })
 
 /** Whether `base` is the state a document's row holds (`row` undefined: no row). */
 function isRow(base: ServerState, row: ServerState | Entry | undefined): boolean {
@@ -709,10 +711,10 @@ function decodeVerdict(json: StoredValue): Verdict {
   }
 }
 
-function decodeQueuedWrite(json: StoredValue, row: (collection: string, id: string) => ServerState): QueuedWrite {
+function decodeQueuedWrite(json: StoredValue): QueuedWrite {
   const q = json as { s: number; w: string; type: WriteOp['type']; c: string; i: string; d: StoredValue; b: StoredValue; t: number; o?: StoredValue }
   const op: WriteOp = q.type === 'delete' ? { type: 'delete', collection: q.c, id: q.i } : { type: q.type, collection: q.c, id: q.i, data: decodeWriteData(q.d) }
-  const base = q.b === BASE_IS_ROW ? row(q.c, q.i) : decodeServerState(q.b)
+  const base = q.b === BASE_IS_ROW ? ROW_BASE : decodeServerState(q.b)
   const write: QueuedWrite = { seq: q.s, writeId: q.w, op, base, createdAt: new Date(q.t) }
   if (q.o !== undefined) write.verdict = decodeVerdict(q.o)
   return write
