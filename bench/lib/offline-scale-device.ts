@@ -95,7 +95,7 @@ export async function measureDevice(kind: StoreKind, count: number, quick: boole
 
     // ------------------------------------------------------------ close, reopen, first query vs read + JSON.parse
     // Twice: here, with the pulled documents only, and after the updates below, with their writes queued.
-    const reopenRuns = quick ? 2 : 5
+    const reopenRuns = quick ? 2 : 9
     const measureReopen = async (what: string) => {
       const stats = await interleaved(
         { warmup: 1, runs: reopenRuns },
