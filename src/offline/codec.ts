@@ -54,8 +54,6 @@ export function encodeWriteData(data: WriteData): StoredValue {
 }
 
 export function decodeWriteData(json: StoredValue): WriteData {
-  // No tag anywhere (sentinels are tags too): the JSON is the write's data, kept without a copy.
-  if (isUntagged(json)) return json as WriteData
   const out: WriteData = {}
   for (const [field, value] of Object.entries(json as Record<string, StoredValue>)) {
     const tagged = value !== null && typeof value === 'object' && !Array.isArray(value) && '$sentinel' in value && Object.keys(value).length === 1
