@@ -28,6 +28,13 @@ function isRealtimeProvider(value: unknown): value is RealtimeProvider {
 let installed = false
 /** Disrupted providers that still had subscriptions then: halted once their last one is gone. */
 const disrupted = new Set<RealtimeProvider>()
+/**
+ * While one is left, looked at again every second: aws-amplify removes an unsubscribed
+ * subscription only once it has settled (`_cleanupSubscription` first waits for it to connect),
+ * so the last one can go after the watch unsubscribed and after the adapter was disposed.
+ */
+const RECHECK_MS = 1_000
+let recheck: ReturnType<typeof setInterval> | undefined
 
 /** Installs, once per aws-amplify instance, the Hub listener that halts idle providers' reconnect loops. */
 export function haltIdleReconnects(): void {
@@ -39,6 +46,7 @@ export function haltIdleReconnects(): void {
     const provider = data.provider
     if (data.connectionState !== 'ConnectionDisrupted') {
       disrupted.delete(provider)
+      if (disrupted.size === 0) haltIdle() // stops the re-check
       return
     }
     disrupted.add(provider)
@@ -57,5 +65,13 @@ export function haltIdle(): void {
     if (provider.subscriptionObserverMap.size > 0) continue
     provider.reconnectionMonitor.record('HALT_RECONNECT')
     disrupted.delete(provider)
+  }
+  if (disrupted.size === 0) {
+    clearInterval(recheck)
+    recheck = undefined
+  } else if (recheck === undefined) {
+    recheck = setInterval(haltIdle, RECHECK_MS)
+    // Never what keeps a process alive (aws-amplify's own loop does, while it runs).
+    ;(recheck as { unref?: () => void }).unref?.()
   }
 }

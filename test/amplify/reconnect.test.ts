@@ -3,11 +3,12 @@
  * connection-state machine is driven through the transitions a dropped socket makes, and the
  * provider's real reconnect loop is observed. An idle provider's loop is halted (otherwise it
  * keeps a Node process alive for ever); a provider with a subscription keeps its loop until the
- * subscription is gone.
+ * subscription is gone, however late aws-amplify removes it.
  */
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { amplify } from '../../adapters/amplify/index.js'
+import { waitFor } from '../contract/helpers.js'
 
 /** Outputs naming endpoints nothing listens on: the adapter is only created (installing its listener), never used. */
 const OUTPUTS = {
@@ -81,4 +82,13 @@ test('a provider disrupted while a subscription was left stops reconnecting once
   provider.subscriptionObserverMap.delete('s1') // the app's last watch unsubscribed
   await adapter.dispose()
   expect(loopRunning(provider)).toBe(false)
+})
+
+test('a subscription aws-amplify removes only after the adapter was disposed (its cleanup still pending) ends the loop when it goes', async () => {
+  const adapter = amplify({ outputs: OUTPUTS as never })
+  const provider = await dropped(true)
+  await adapter.dispose() // the app's watch unsubscribed; aws-amplify's cleanup waits for the subscription to settle
+  expect(loopRunning(provider)).toBe(true)
+  provider.subscriptionObserverMap.delete('s1') // that cleanup ends, with no call into the adapter
+  await waitFor(() => !loopRunning(provider), 3_000)
 })
