@@ -18,7 +18,7 @@ import { AmplifyFunctions } from './functions.js'
 import { modelInfos } from './graphql.js'
 import { AmplifyConfig, type ConfigClient } from './remote-config.js'
 import { AmplifyRealtime, ownerValueOf, type SubscriptionClient } from './realtime.js'
-import { haltIdle, haltIdleReconnects } from './reconnect.js'
+import { haltIdleReconnects } from './reconnect.js'
 import type { AmplifyCollection } from './schema.js'
 import { AmplifySync, type AmplifySyncOptions } from './sync.js'
 import { AmplifyStorage, type AmplifyStorageOptions } from './storage.js'
@@ -87,7 +87,7 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
   const hasApiKey = Boolean(config.API?.GraphQL?.apiKey)
   const authMode = (): 'userPool' | 'apiKey' => (auth.currentUser() || !hasApiKey ? 'userPool' : 'apiKey')
   const client = generateClient(ctx)
-  haltIdleReconnects()
+  const releaseReconnects = haltIdleReconnects()
   const realtime = new AmplifyRealtime(client as unknown as SubscriptionClient, ctx, { authMode, user$: auth.user$ })
   const functions = new AmplifyFunctions(client as unknown as GraphQLClient, authMode)
   const remoteConfig = new AmplifyConfig(client as unknown as ConfigClient, { authMode, user$: auth.user$ })
@@ -109,7 +109,7 @@ export function amplify(options: AmplifyAdapterOptions): AmplifyAdapter {
       if (disposed) return
       disposed = true
       realtime.dispose()
-      haltIdle()
+      releaseReconnects()
       auth.close()
       connection.complete()
     },

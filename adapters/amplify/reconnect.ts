@@ -10,7 +10,10 @@
  *
  * A provider with no subscriptions left has nothing to re-subscribe, and the next subscription
  * opens its own connection, so its loop is halted when it reports the disruption. A provider
- * that still has subscriptions keeps its loop while they last: those subscriptions need it.
+ * that still has subscriptions keeps its loop while they last: those subscriptions need it,
+ * unless no adapter is open any more (what is left are subscriptions the adapters unsubscribed and
+ * aws-amplify has not removed yet: one unsubscribed before the server acknowledged it is removed
+ * only once it settles, and one whose server went away may never be).
  */
 import { Hub } from 'aws-amplify/utils'
 
@@ -26,6 +29,8 @@ function isRealtimeProvider(value: unknown): value is RealtimeProvider {
 }
 
 let installed = false
+/** Amplify adapters open in this module instance (created and not yet disposed). */
+let open = 0
 /** Disrupted providers that still had subscriptions then: halted once their last one is gone. */
 const disrupted = new Set<RealtimeProvider>()
 /**
@@ -36,9 +41,20 @@ const disrupted = new Set<RealtimeProvider>()
 const RECHECK_MS = 1_000
 let recheck: ReturnType<typeof setInterval> | undefined
 
-/** Installs, once per aws-amplify instance, the Hub listener that halts idle providers' reconnect loops. */
-export function haltIdleReconnects(): void {
-  if (installed) return
+/**
+ * Called for each adapter created: installs, once per aws-amplify instance, the Hub listener that
+ * halts idle providers' reconnect loops, and counts the adapter open until the returned release.
+ */
+export function haltIdleReconnects(): () => void {
+  open++
+  let released = false
+  const release = (): void => {
+    if (released) return
+    released = true
+    open--
+    haltIdle()
+  }
+  if (installed) return release
   installed = true
   Hub.listen('api', ({ payload }) => {
     const data = payload.data as { connectionState?: string; provider?: unknown } | undefined
@@ -53,16 +69,18 @@ export function haltIdleReconnects(): void {
     // The provider starts its loop right after dispatching this event: halt it once it has.
     queueMicrotask(haltIdle)
   })
+  return release
 }
 
 /**
- * Halts the loop of every disrupted provider with no subscriptions left. Also called when a watch
- * unsubscribes and when an adapter is disposed: a provider disrupted while a watch was still
- * subscribed (the server went away before the app disposed its client) keeps its loop until then.
+ * Halts the loop of every disrupted provider with no subscriptions left (with no adapter open: of
+ * every disrupted provider). Also called when a watch unsubscribes and when an adapter is disposed:
+ * a provider disrupted while a watch was still subscribed (the server went away before the app
+ * disposed its client) keeps its loop until then.
  */
 export function haltIdle(): void {
   for (const provider of disrupted) {
-    if (provider.subscriptionObserverMap.size > 0) continue
+    if (open > 0 && provider.subscriptionObserverMap.size > 0) continue
     provider.reconnectionMonitor.record('HALT_RECONNECT')
     disrupted.delete(provider)
   }

@@ -16,6 +16,7 @@ import { AmplifyAuth } from '../../adapters/amplify/auth.js'
 import { createAdapterContext, SessionStore } from '../../adapters/amplify/context.js'
 import { AmplifyFunctions, functionError, mapFunctionError } from '../../adapters/amplify/functions.js'
 import type { GraphQLClient } from '../../adapters/amplify/documents.js'
+import { haltIdleReconnects } from '../../adapters/amplify/reconnect.js'
 import { AmplifyConfig, type ConfigClient } from '../../adapters/amplify/remote-config.js'
 import { CONFIG_ADMIN_GROUP, portabaseConfigModel, portabaseFunction } from '../../adapters/amplify/schema.js'
 import { startAmplifyBackend, type AmplifyTestBackend } from '../backends/amplify/server.js'
@@ -50,6 +51,8 @@ function session(options: { pageSize?: number } = {}) {
   const authMode = (): 'userPool' | 'apiKey' => (auth.currentUser() ? 'userPool' : 'apiKey')
   return {
     auth,
+    // As amplify() does: aws-amplify's reconnect loop of a connection left disrupted is halted once the session closes.
+    releaseReconnects: haltIdleReconnects(),
     client: client as unknown as GraphQLClient,
     functions: new AmplifyFunctions(client as unknown as GraphQLClient, authMode),
     config: new AmplifyConfig(client as unknown as ConfigClient, { authMode, user$: auth.user$ }, options),
@@ -65,6 +68,7 @@ afterEach(async () => {
   for (const s of sessions.splice(0)) {
     if (s.auth.currentUser()) await s.auth.signOut()
     s.auth.close()
+    s.releaseReconnects()
   }
 })
 function open(options: { pageSize?: number } = {}): Session {

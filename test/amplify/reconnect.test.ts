@@ -84,11 +84,28 @@ test('a provider disrupted while a subscription was left stops reconnecting once
   expect(loopRunning(provider)).toBe(false)
 })
 
-test('a subscription aws-amplify removes only after the adapter was disposed (its cleanup still pending) ends the loop when it goes', async () => {
+test('a leftover subscription aws-amplify removes late ends the loop when it goes, while another adapter is still open', async () => {
+  const other = amplify({ outputs: OUTPUTS as never })
   const adapter = amplify({ outputs: OUTPUTS as never })
-  const provider = await dropped(true)
-  await adapter.dispose() // the app's watch unsubscribed; aws-amplify's cleanup waits for the subscription to settle
-  expect(loopRunning(provider)).toBe(true)
-  provider.subscriptionObserverMap.delete('s1') // that cleanup ends, with no call into the adapter
-  await waitFor(() => !loopRunning(provider), 3_000)
+  try {
+    const provider = await dropped(true)
+    await adapter.dispose() // its watch unsubscribed; aws-amplify's cleanup waits for the subscription to settle
+    expect(loopRunning(provider)).toBe(true) // the open adapter may still need the connection
+    provider.subscriptionObserverMap.delete('s1') // that cleanup ends, with no call into the adapter
+    await waitFor(() => !loopRunning(provider), 3_000)
+  } finally {
+    await other.dispose()
+  }
+})
+
+test('once no adapter is open, a disrupted connection stops reconnecting even with a subscription aws-amplify never removed', async () => {
+  const adapter = amplify({ outputs: OUTPUTS as never })
+  const before = await dropped(true)
+  expect(loopRunning(before)).toBe(true)
+  await adapter.dispose()
+  expect(loopRunning(before)).toBe(false)
+  // Disrupted after the last adapter was disposed (the server went away later).
+  const after = await dropped(true)
+  expect(after.connectionState).toBe('ConnectionDisrupted')
+  expect(loopRunning(after)).toBe(false)
 })
