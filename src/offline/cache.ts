@@ -223,7 +223,7 @@ export class LocalCache {
       // A base stored as "the document's row" is that row's state (its data the entry's, not a copy).
       let row: ServerState | undefined
       for (const w of queued) {
-        if (w.base === ROW_BASE) w.base = row ??= entry === undefined ? ABSENT : { data: entry.data, version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
+        if (w.base === ROW_BASE) w.base = row ??= entry === undefined ? ABSENT : stateOf(entry)
       }
       const data = overlay(entry?.data ?? null, queued)
       if (entry?.data != null) mirror.size--
@@ -256,10 +256,11 @@ export class LocalCache {
   }
 
   serverState(collection: string, id: string): ServerState {
-    const entry = this.collections.get(collection)?.server.get(id)
+    const entry = this.entry(collection, id)
     if (entry === undefined) return ABSENT
     // Handed out (a queued write's base, a conflict's input): frozen like every document.
-    return { data: deepFreeze(entry.data), version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
+    deepFreeze(entry.data)
+    return stateOf(entry)
   }
 
   /** Queued writes, oldest first. */
@@ -337,22 +338,21 @@ export class LocalCache {
 
   /** Whether this device holds a server state of the document. */
   holds(collection: string, id: string): boolean {
-    return this.collections.get(collection)?.server.has(id) ?? false
+    return this.entry(collection, id) !== undefined
   }
 
   /** The write id this device last knows for a document: its last queued write's, else the server's. */
   lastWriteId(collection: string, id: string): string | null {
     const queued = this.queuedFor(collection, id)
-    return queued.length > 0 ? queued[queued.length - 1]!.writeId : (this.collections.get(collection)?.server.get(id)?.writeId ?? null)
+    return queued.length > 0 ? queued[queued.length - 1]!.writeId : (this.entry(collection, id)?.writeId ?? null)
   }
 
   // --- mutations: `prepare*` returns the store changes and, to run after they commit, the mirror update ---
 
   prepareQueue(writes: readonly QueuedWrite[]): Prepared {
-    const row = (w: QueuedWrite): Entry | undefined => this.collections.get(w.op.collection)?.server.get(w.op.id)
     return {
       // The documents' rows stay as they are: a base that is its document's row is not repeated.
-      changes: writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, isRow(w.base, row(w))) })),
+      changes: writes.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, isRow(w.base, this.entry(w.op.collection, w.op.id))) })),
       apply: () => {
         this.update(
           writes.map((w) => docKey(w.op.collection, w.op.id)),
@@ -377,7 +377,7 @@ export class LocalCache {
     // A document's row after this commit: its new state, or the one it has.
     const rowAfter = (w: QueuedWrite): ServerState | Entry | undefined => {
       const key = docKey(w.op.collection, w.op.id)
-      return states.has(key) ? states.get(key) : this.collections.get(w.op.collection)?.server.get(w.op.id)
+      return states.has(key) ? states.get(key) : this.entry(w.op.collection, w.op.id)
     }
     const changes: StoreChange[] = removed.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), delete: true as const }))
     for (const w of upserts.values()) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, isRow(w.base, rowAfter(w))) })
@@ -428,6 +428,11 @@ export class LocalCache {
       this.queuedByDoc.clear()
       this.writeIds.clear()
     })
+  }
+
+  /** A document's last known server state, as held. */
+  private entry(collection: string, id: string): Entry | undefined {
+    return this.collections.get(collection)?.server.get(id)
   }
 
   private mirror(collection: string): CollectionMirror {
@@ -634,6 +639,11 @@ interface StoredState {
 function decodeServerState(json: StoredValue): ServerState {
   const s = json as unknown as StoredState
   return { data: s.d === null ? null : decodeData(s.d), version: s.v, writeId: s.w, updateTime: s.t === null ? null : new Date(s.t) }
+}
+
+/** An entry's server state (its data the entry's own object, not a copy). */
+function stateOf(entry: Entry): ServerState {
+  return { data: entry.data, version: entry.version, writeId: entry.writeId, updateTime: entry.time === null ? null : new Date(entry.time) }
 }
 
 /** A stored server state as the cache's entry: one object, its updateTime left a number. */
