@@ -106,11 +106,19 @@ class Entry {
   constructor(
     readonly id: string,
     readonly data: DocumentData | null,
-    readonly version: string | null,
+    /** Version and update time as the row stores them (`stampOf`), decoded when read. */
+    readonly stamp: string,
     readonly writeId: string | null,
-    /** updateTime in ms: a Date is made only when asked for. */
-    readonly time: number | null,
   ) {}
+
+  get version(): string | null {
+    return stampVersion(this.stamp)
+  }
+
+  /** updateTime in ms: a Date is made only when asked for. */
+  get time(): number | null {
+    return stampTime(this.stamp)
+  }
 }
 
 /**
@@ -408,7 +416,7 @@ export class LocalCache {
             }
             const id = key.slice(slash + 1)
             if (state === undefined) server.delete(id)
-            else server.set(id, new Entry(id, state.data, state.version, state.writeId, state.updateTime === null ? null : state.updateTime.getTime()))
+            else server.set(id, new Entry(id, state.data, stampOf(state.version, state.updateTime), state.writeId))
           }
         })
       },
@@ -620,25 +628,57 @@ export function serverStateOf(record: SyncRecord): ServerState {
   return { data: record.data, version: record.version, writeId: record.writeId, updateTime: record.updateTime }
 }
 
-function encodeServerState(state: ServerState): StoredValue {
-  return {
-    d: state.data === null ? null : encodeData(state.data),
-    v: state.version,
-    w: state.writeId,
-    t: state.updateTime?.getTime() ?? null,
-  }
-}
-
+/**
+ * A document row (`docs` table), schema 4: `{ d, m, w? }`, its version and update time one string
+ * (`stampOf`), its write id only when set. Schema 3 and before stored `{ d, v, w, t }`, still read:
+ * at 100k documents a version string and an update time number each cost as much to parse, keep and
+ * collect as the document itself (measured: bench/RESULTS.md, #14).
+ */
 interface StoredState {
   d: StoredValue
-  v: string | null
-  w: string | null
-  t: number | null
+  m?: string
+  w?: string | null
+  /** Before schema 4. */
+  v?: string | null
+  t?: number | null
+}
+
+function encodeServerState(state: ServerState): StoredValue {
+  const row: { d: StoredValue; m: string; w?: string } = { d: state.data === null ? null : encodeData(state.data), m: stampOf(state.version, state.updateTime) }
+  if (state.writeId !== null) row.w = state.writeId
+  return row
 }
 
 function decodeServerState(json: StoredValue): ServerState {
   const s = json as unknown as StoredState
-  return { data: s.d === null ? null : decodeData(s.d), version: s.v, writeId: s.w, updateTime: s.t === null ? null : new Date(s.t) }
+  const stamp = storedStamp(s)
+  const time = stampTime(stamp)
+  return { data: s.d === null ? null : decodeData(s.d), version: stampVersion(stamp), writeId: s.w ?? null, updateTime: time === null ? null : new Date(time) }
+}
+
+function storedStamp(s: StoredState): string {
+  return typeof s.m === 'string' ? s.m : stampOf(s.v ?? null, s.t ?? null)
+}
+
+/**
+ * A version and an update time as one string: `<ms>,<version>`, the ms empty when there is no time,
+ * no comma when there is no version (versions are any string; the ms never hold a comma).
+ */
+function stampOf(version: string | null, time: Date | number | null): string {
+  const n = time === null ? NaN : typeof time === 'number' ? time : time.getTime()
+  const ms = Number.isFinite(n) ? String(n) : ''
+  return version === null ? ms : `${ms},${version}`
+}
+
+function stampVersion(stamp: string): string | null {
+  const comma = stamp.indexOf(',')
+  return comma < 0 ? null : stamp.slice(comma + 1)
+}
+
+function stampTime(stamp: string): number | null {
+  const comma = stamp.indexOf(',')
+  const end = comma < 0 ? stamp.length : comma
+  return end === 0 ? null : Number(stamp.slice(0, end))
 }
 
 /** An entry's server state (its data the entry's own object, not a copy). */
@@ -649,7 +689,7 @@ function stateOf(entry: Entry): ServerState {
 /** A stored server state as the cache's entry: one object, its updateTime left a number. */
 function decodeEntry(id: string, json: StoredValue): Entry {
   const s = json as unknown as StoredState
-  return new Entry(id, s.d === null ? null : decodeData(s.d), s.v, s.w, s.t)
+  return new Entry(id, s.d === null ? null : decodeData(s.d), storedStamp(s), s.w ?? null)
 }
 
 /**

@@ -32,6 +32,9 @@ const STORE_META = new Set([SCHEMA_VERSION_KEY, 'openedBy'])
  * Version 3: a queued write whose base is its document's stored row refers to the row instead of
  * repeating it (cache.ts, `BASE_IS_ROW`). Nothing to convert: full bases still read. The number
  * changes so that an earlier portabase, which would misread such a write, refuses the store.
+ * Version 4: a document row keeps its version and update time as one string (cache.ts,
+ * `StoredState`) and its write id only when set. Nothing to convert: older rows still read, and
+ * are written anew as their documents change; the number changes for the same reason as 3's.
  */
 export const MIGRATIONS: readonly Migration[] = [
   { to: 1, describe: 'initial layout', migrate: () => [] },
@@ -50,6 +53,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   { to: 3, describe: 'queued writes may refer to their document row for their base', migrate: () => [] },
+  { to: 4, describe: "document rows keep version and update time as one string", migrate: () => [] },
 ]
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.to

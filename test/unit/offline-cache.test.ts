@@ -36,6 +36,32 @@ describe('offline cache: one object per document', () => {
     expect(cache.serverState('c', '0007')).toEqual({ data: { n: 7 }, version: '1', writeId: null, updateTime: new Date(1_000) })
   })
 
+  it('reads document rows of schema 4 ({ d, m, w? }) and of schema 3 and before ({ d, v, w, t }) alike, and writes schema 4', () => {
+    const cache = new LocalCache()
+    const states = [
+      { data: { n: 1 }, version: 'a,b', writeId: null, updateTime: new Date(5) },
+      { data: { n: 2 }, version: '', writeId: 'w9', updateTime: null },
+      { data: null, version: null, writeId: null, updateTime: new Date(0) },
+      { data: { n: 4 }, version: null, writeId: 'w1', updateTime: null },
+    ]
+    const schema3 = states.map((s, i): [string, StoredValue] => [`c/old${i}`, { d: s.data, v: s.version, w: s.writeId, t: s.updateTime?.getTime() ?? null }])
+    // What the cache writes for the same states (a settlement's changes to the docs table).
+    const prepared = cache.prepareSettle({ states: new Map(states.map((s, i) => [`c/new${i}`, s])) })
+    const schema4 = prepared.changes.map((c): [string, StoredValue] => [c.key, (c as { value: StoredValue }).value])
+    expect(schema4.map(([, value]) => value)).toEqual([
+      { d: { n: 1 }, m: '5,a,b' },
+      { d: { n: 2 }, m: ',', w: 'w9' },
+      { d: null, m: '0' },
+      { d: { n: 4 }, m: '', w: 'w1' },
+    ])
+    const reopened = new LocalCache()
+    reopened.load([...schema4, ...schema3].sort(([a], [b]) => a.localeCompare(b)), [])
+    states.forEach((state, i) => {
+      expect(reopened.serverState('c', `old${i}`)).toEqual(state)
+      expect(reopened.serverState('c', `new${i}`)).toEqual(state)
+    })
+  })
+
   it('makes a frozen Doc on first read and hands out the same one after', () => {
     const cache = loaded()
     const doc = cache.doc('c', '0001')!
@@ -90,7 +116,7 @@ describe('offline cache: the local view size is kept, not counted; what it store
   const data = fc.option(fc.record({ n: fc.integer({ min: 0, max: 9 }) }), { nil: null })
   type Step =
     | { kind: 'queue'; id: string; type: 'set' | 'update' | 'delete'; n: number; staleBase: boolean }
-    | { kind: 'state'; id: string; data: Record<string, StoredValue> | null | undefined }
+    | { kind: 'state'; id: string; data: Record<string, StoredValue> | null | undefined; version: string | null; time: number | null }
     | { kind: 'settle'; rebase: boolean }
     | { kind: 'replace'; n: number }
     | { kind: 'clear' }
@@ -103,7 +129,14 @@ describe('offline cache: the local view size is kept, not counted; what it store
       staleBase: fc.boolean(),
     }),
     fc.record({ kind: fc.constant('replace' as const), n: fc.integer({ min: 0, max: 9 }) }),
-    fc.record({ kind: fc.constant('state' as const), id, data: fc.option(data, { nil: undefined }) }),
+    fc.record({
+      kind: fc.constant('state' as const),
+      id,
+      data: fc.option(data, { nil: undefined }),
+      // Versions are any string (a row keeps version and time as one string: commas, empty ones too).
+      version: fc.option(fc.constantFrom('v1', 'a,b', '', ',', '7'), { nil: null }),
+      time: fc.option(fc.integer({ min: -5, max: 5_000 }), { nil: null }),
+    }),
     fc.record({ kind: fc.constant('settle' as const), rebase: fc.boolean() }),
     fc.constant({ kind: 'clear' as const }),
   )
@@ -153,7 +186,7 @@ describe('offline cache: the local view size is kept, not counted; what it store
             const op = { type: 'set' as const, collection: 'c', id: oldest?.op.id ?? 'a', data: { n: s.n } }
             if (oldest !== undefined) commit(cache.prepareSettle({ replaced: [{ ...oldest, op }] }))
           } else if (s.kind === 'state') {
-            const state = s.data === undefined ? undefined : { data: s.data, version: `v${s.data?.n ?? ''}`, writeId: null, updateTime: null }
+            const state = s.data === undefined ? undefined : { data: s.data, version: s.version, writeId: null, updateTime: s.time === null ? null : new Date(s.time) }
             commit(cache.prepareSettle({ states: new Map([[`c/${s.id}`, state]]) }))
           } else if (s.kind === 'settle') {
             // The oldest write reached the server: its document's new state, remaining writes rebased or not.
