@@ -389,8 +389,12 @@ export class LocalCache {
     }
     const changes: StoreChange[] = removed.map((w) => ({ table: 'outbox', key: outboxKey(w.seq), delete: true as const }))
     for (const w of upserts.values()) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, isRow(w.base, rowAfter(w))) })
+    // The rows written, in `states` order: the mirror's entries take their stamps (made once per document).
+    const rows: Array<StoredState | undefined> = []
     for (const [key, state] of states) {
-      changes.push(state === undefined ? { table: 'docs', key, delete: true } : { table: 'docs', key, value: encodeServerState(state) })
+      const row = state === undefined ? undefined : encodeServerState(state)
+      rows.push(row)
+      changes.push(row === undefined ? { table: 'docs', key, delete: true } : { table: 'docs', key, value: row })
       // Queued writes that may have referred to the row for their base, which this commit changes: written out in full.
       for (const w of this.queuedByDoc.get(key) ?? []) {
         if (!gone.has(w.seq) && !upserts.has(w.seq) && !isRow(w.base, state)) changes.push({ table: 'outbox', key: outboxKey(w.seq), value: encodeQueuedWrite(w, false) })
@@ -407,7 +411,9 @@ export class LocalCache {
           for (const w of upserts.values()) this.replaceQueued(w)
           let collection = ''
           let server: Map<string, Entry> | undefined
+          let i = 0
           for (const [key, state] of states) {
+            const row = rows[i++]
             const slash = key.indexOf('/')
             // A page's keys are all of one collection: its map is looked up once.
             if (server === undefined || slash !== collection.length || !key.startsWith(collection)) {
@@ -415,8 +421,8 @@ export class LocalCache {
               server = this.mirror(collection).server
             }
             const id = key.slice(slash + 1)
-            if (state === undefined) server.delete(id)
-            else server.set(id, new Entry(id, state.data, stampOf(state.version, state.updateTime), state.writeId))
+            if (state === undefined || row === undefined) server.delete(id)
+            else server.set(id, new Entry(id, state.data, row.m!, state.writeId))
           }
         })
       },
@@ -630,11 +636,12 @@ export function serverStateOf(record: SyncRecord): ServerState {
 
 /**
  * A document row (`docs` table), schema 4: `{ d, m, w? }`, its version and update time one string
- * (`stampOf`), its write id only when set. Schema 3 and before stored `{ d, v, w, t }`, still read:
- * at 100k documents a version string and an update time number each cost as much to parse, keep and
- * collect as the document itself (measured: bench/RESULTS.md, #14).
+ * (`stampOf`), its write id only when set. Schema 3 and before stored `{ d, v, w, t }`, still read.
+ * One string instead of a string and a number per row: parsing, keeping and collecting them made a
+ * reopen of 100k documents ≈ 15% slower (bench/RESULTS.md, #14). A type, not an interface, so that
+ * it is a StoredValue.
  */
-interface StoredState {
+type StoredState = {
   d: StoredValue
   m?: string
   w?: string | null
@@ -643,8 +650,8 @@ interface StoredState {
   t?: number | null
 }
 
-function encodeServerState(state: ServerState): StoredValue {
-  const row: { d: StoredValue; m: string; w?: string } = { d: state.data === null ? null : encodeData(state.data), m: stampOf(state.version, state.updateTime) }
+function encodeServerState(state: ServerState): StoredState {
+  const row: StoredState = { d: state.data === null ? null : encodeData(state.data), m: stampOf(state.version, state.updateTime) }
   if (state.writeId !== null) row.w = state.writeId
   return row
 }
