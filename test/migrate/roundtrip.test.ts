@@ -2,7 +2,7 @@
  * memory → backup (NDJSON) → memory, through the migration API: every document, file, config key
  * and user arrives as the fixtures hold them, `verify` agrees, and it notices a difference.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { memory } from '../../adapters/memory/index.js'
@@ -19,6 +19,9 @@ import { FIXTURE_CONFIG, FIXTURE_EMAIL, FIXTURE_FILES, FIXTURE_LISTS, FIXTURE_PA
 const DOCS = 1_234
 const ALL: Selection = { collections: ['todos', 'lists'], storagePrefixes: ['avatars/'], configKeys: 'all', users: true }
 let dir: string
+
+/** The process's open file descriptors (Linux and macOS list them under /dev/fd). */
+const openFiles = async (): Promise<number> => (await readdir('/dev/fd')).length
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'portabase-migrate-'))
@@ -39,8 +42,11 @@ describe('memory → backup → memory', () => {
   it('moves documents (ids, every value kind, timestamps), files, config and users with their passwords, and verifies', async () => {
     const source = await seeded()
     const backup = path.join(dir, 'backup')
+    const filesBefore = await openFiles()
     const exported = await migrate({ from: memoryEndpoint(source), to: backupWriter(backup), selection: ALL, verify: true, pageSize: 100, targetReader: () => backupReader(backup) })
     expect(exported.verify?.ok).toBe(true)
+    // A finished backup closes its files: nothing is left for the GC to close (the caller never called close()).
+    expect(await openFiles()).toBe(filesBefore)
     expect(exported.collections.map((c) => [c.collection, c.read, c.written])).toEqual([
       ['todos', DOCS, DOCS],
       ['lists', 2, 2],

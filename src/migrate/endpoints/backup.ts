@@ -144,6 +144,12 @@ export function backupWriter(dir: string): Endpoint & { finish(summary: BackupSu
     sizes.set(relative, sizes.get(relative)! + bytes.byteLength)
   }
 
+  async function closeFiles(): Promise<void> {
+    const open = [...handles.values()]
+    handles.clear()
+    await Promise.all(open.map((h) => h.close()))
+  }
+
   /** Writes to a temporary file, fsyncs it, then renames it in place; chunks are written as they come. */
   async function writeDurably(file: string, bytes: Uint8Array | string | Chunks): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true })
@@ -233,11 +239,10 @@ export function backupWriter(dir: string): Endpoint & { finish(summary: BackupSu
       await Promise.all([...handles.values()].map((h) => h.sync()))
       const manifest: BackupManifest = { format: BACKUP_FORMAT, version: BACKUP_VERSION, createdAt: new Date().toISOString(), ...summary }
       await writeDurably(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+      // The backup is complete: its files are closed now, not left to the caller's close() (or to the GC).
+      await closeFiles()
     },
-    async close() {
-      await Promise.all([...handles.values()].map((h) => h.close()))
-      handles.clear()
-    },
+    close: closeFiles,
   }
 }
 
