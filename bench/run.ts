@@ -23,12 +23,13 @@ import { fanoutSameQuery } from './suites/fanout-same-query.js'
 import { linksChain } from './suites/links-chain.js'
 import { migrateSuite } from './suites/migrate.js'
 import { offlineScale } from './suites/offline-scale.js'
+import { offlineScaleBrowser } from './suites/offline-scale-browser.js'
 import { offlineSync } from './suites/offline-sync.js'
 import { parseOverhead } from './suites/parse-overhead.js'
 import { pointReads } from './suites/point-reads.js'
 import { queryTop20 } from './suites/query-top20.js'
 
-export const suites: readonly Suite[] = [pointReads, bulkWrites, queryTop20, fanoutSameQuery, fanoutManyQueries, parseOverhead, linksChain, offlineSync, offlineScale, migrateSuite]
+export const suites: readonly Suite[] = [pointReads, bulkWrites, queryTop20, fanoutSameQuery, fanoutManyQueries, parseOverhead, linksChain, offlineSync, offlineScale, offlineScaleBrowser, migrateSuite]
 
 const here = dirname(fileURLToPath(import.meta.url))
 
