@@ -5,7 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { IDBFactory } from 'fake-indexeddb'
+import fc from 'fast-check'
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { isPortabaseError } from '../../src/errors.js'
 import { fileStore } from '../../src/offline/node/index.js'
 import type { LocalStore, StoreChange, StoredValue, StoreTable } from '../../src/offline/store.js'
@@ -30,6 +31,15 @@ const subjects: Subject[] = [
     create: async () => {
       const indexedDB = new IDBFactory()
       const make = (): LocalStore => indexedDbStore({ name: 'portabase-test', indexedDB })
+      return { store: make(), sameStorage: make }
+    },
+  },
+  {
+    // Every commit folded into the batches at once: the same behaviour through the compaction path.
+    name: 'indexedDbStore (fake-indexeddb, compacting after every commit)',
+    create: async () => {
+      const indexedDB = new IDBFactory()
+      const make = (): LocalStore => indexedDbStore({ name: 'portabase-test', indexedDB, IDBKeyRange, compactAfterChars: 0 })
       return { store: make(), sameStorage: make }
     },
   },
@@ -271,17 +281,85 @@ describe('indexedDbStore specifics', () => {
     expect((error as Error).message).toMatch(/IndexedDB is not available/)
   })
 
-  test('creates one database at schema version 1 with the docs, outbox and meta object stores', async () => {
-    const indexedDB = new IDBFactory()
-    await opened(indexedDbStore({ name: 'shape', indexedDB }))
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('shape')
+  const openRaw = (indexedDB: IDBFactory, name: string, version?: number, upgrade?: (db: IDBDatabase) => void): Promise<IDBDatabase> =>
+    new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, version)
+      request.onupgradeneeded = () => upgrade?.(request.result)
       request.onsuccess = () => resolve(request.result)
       request.onerror = () => reject(request.error)
     })
-    expect(db.version).toBe(1)
-    expect([...db.objectStoreNames].sort()).toEqual(['docs', 'meta', 'outbox'])
+
+  test('creates one database at schema version 2 with the batches and log object stores', async () => {
+    const indexedDB = new IDBFactory()
+    await opened(indexedDbStore({ name: 'shape', indexedDB }))
+    const db = await openRaw(indexedDB, 'shape')
+    expect(db.version).toBe(2)
+    expect([...db.objectStoreNames].sort()).toEqual(['batches', 'log'])
     db.close()
+  })
+
+  test('a version-1 database (one record per row) opens with the same entries, converted into batches', async () => {
+    const indexedDB = new IDBFactory()
+    const rows: Record<StoreTable, Array<[string, StoredValue]>> = {
+      docs: Array.from({ length: 40 }, (_, i): [string, StoredValue] => [`u/c/${String(i).padStart(3, '0')}`, { d: { n: i, text: 'x'.repeat(20_000) }, v: `v${i}`, w: null, t: i }]),
+      outbox: [['u/0000000001', { s: 1, w: 'w1', type: 'update', c: 'c', i: '001', d: { n: 9 }, b: 0, t: 5 }]],
+      meta: [['schemaVersion', 3], ['u/checkpoint/c', { at: 'x' }]],
+    }
+    const v1 = await openRaw(indexedDB, 'old', 1, (db) => {
+      for (const table of ['docs', 'outbox', 'meta']) db.createObjectStore(table)
+    })
+    const tx = v1.transaction(['docs', 'outbox', 'meta'], 'readwrite')
+    for (const table of ['docs', 'outbox', 'meta'] as const) for (const [key, value] of rows[table]) tx.objectStore(table).put(value, key)
+    await new Promise((resolve) => (tx.oncomplete = resolve))
+    v1.close()
+    const store = await opened(indexedDbStore({ name: 'old', indexedDB, IDBKeyRange }))
+    expect(await dump(store)).toEqual(rows)
+    expect(await store.entries('docs', { prefix: 'u/c/01' })).toEqual(rows.docs.slice(10, 20))
+    await store.close()
+    const db = await openRaw(indexedDB, 'old')
+    expect([...db.objectStoreNames].sort()).toEqual(['batches', 'log'])
+    // 40 rows of 20k characters: more than one batch.
+    const batches = await new Promise<number>((resolve) => {
+      const count = db.transaction('batches').objectStore('batches').count()
+      count.onsuccess = () => resolve(count.result)
+    })
+    expect(batches).toBeGreaterThan(1)
+    db.close()
+  })
+
+  test('commits, compactions and reopening give what the memory store gives (random commits; values large enough to span batches)', async () => {
+    const key = fc.constantFrom('a', 'b', 'b1', 'c', 'd', 'e', 'f', 'g', 'h', 'p/a', 'p/b', 'p/c', 'z')
+    const table = fc.constantFrom<StoreTable>('docs', 'outbox', 'meta')
+    const change = fc.oneof(
+      fc.record({ table, key, size: fc.integer({ min: 0, max: 90_000 }), n: fc.integer() }).map(({ table, key, size, n }) => put(table, key, { n, pad: 'y'.repeat(size) })),
+      fc.record({ table, key }).map(({ table, key }) => del(table, key)),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(change, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 12 }), fc.constantFrom(0, 100_000, 10_000_000), async (commits, compactAfterChars) => {
+        const indexedDB = new IDBFactory()
+        const make = (): LocalStore => indexedDbStore({ name: 'random', indexedDB, IDBKeyRange, compactAfterChars })
+        const reference = memoryStore()
+        await reference.open()
+        let store = make()
+        await store.open()
+        for (const [i, changes] of commits.entries()) {
+          await Promise.all([reference.commit(changes), store.commit(changes)])
+          expect(await dump(store)).toEqual(await dump(reference))
+          expect(await store.entries('docs', { prefix: 'p/' })).toEqual(await reference.entries('docs', { prefix: 'p/' }))
+          if (i % 4 === 3) {
+            await store.close()
+            store = make()
+            await store.open()
+          }
+        }
+        await store.close()
+        store = make()
+        await store.open()
+        expect(await dump(store)).toEqual(await dump(reference))
+        await store.close()
+      }),
+      { numRuns: 40 },
+    )
   })
 
   test('another connection upgrading the database: the store steps aside and says so; open() again fails clearly (newer schema)', async () => {
@@ -289,7 +367,7 @@ describe('indexedDbStore specifics', () => {
     const store = await opened(indexedDbStore({ name: 'upgrade', indexedDB }))
     await store.commit([put('docs', 'a', 1)])
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('upgrade', 2) // not blocked: the store closes on versionchange
+      const request = indexedDB.open('upgrade', 3) // not blocked: the store closes on versionchange
       request.onsuccess = () => resolve(request.result)
       request.onerror = () => reject(request.error)
     })

@@ -1,6 +1,14 @@
 /**
- * Browser LocalStore on IndexedDB, with the raw API (a few requests do not justify a dependency):
- * one database, one object store per table, string keys out of line, JSON values.
+ * Browser LocalStore on IndexedDB, with the raw API (a few requests do not justify a dependency).
+ * One database, two object stores (schema version 2):
+ *
+ *   batches   "<table>\0<first key>" → JSON text of sorted [key, value] rows, ~256 KiB each
+ *   log       auto-increment → JSON text of the commits written since (StoreChange[][])
+ *
+ * A browser's IndexedDB costs per record, whatever its size (batches.ts): a commit is one log
+ * record, and once the log passes `compactAfterChars` a compaction folds it into the batches its
+ * keys fall in, rewriting only those, in one transaction. Reads merge the log over the batches.
+ * Version 1 (one record per row in `docs`, `outbox`, `meta`) is converted on open.
  *
  * Group commit: one write transaction at a time; commits arriving while it runs go together in the
  * next one (with durability 'strict', a transaction is a flush to disk). Each commit resolves when
@@ -11,10 +19,11 @@
  * exist (every current browser), the store hands the engine their coordination (tabs/coordinator.ts):
  * one tab syncs, every tab writes, none sends a queued write twice.
  */
-import { PortabaseError } from '../../errors.js'
-import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue } from '../store.js'
+import { invalidArgument, PortabaseError } from '../../errors.js'
+import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue, type StoreErrorListener, type StoreTable } from '../store.js'
 import { tabCoordinator, type TabCoordinatorOptions } from '../tabs/coordinator.js'
-import { checkChanges, checkPrefix, checkTable, notOpen, prefixEnd } from './changes.js'
+import { applyKeyChanges, BATCH_CHARS, changesByBatch, lastChanges, parseBatch, toBatches, type Row } from './batches.js'
+import { checkChanges, checkPrefix, checkTable, notOpen } from './changes.js'
 
 export interface IndexedDbStoreOptions {
   /** The IndexedDB database name; also shown in errors. One database per store. */
@@ -33,16 +42,43 @@ export interface IndexedDbStoreOptions {
    * `{ locks, channel }` injects them (tests, other realms).
    */
   tabs?: false | Omit<TabCoordinatorOptions, 'name'>
+  /**
+   * Fold the log into the batches once it holds more than this many characters of JSON. Default:
+   * 4 MiB, or a quarter of what the batches hold when that is more (each counted as 256 KiB), which
+   * bounds both the log a read merges and the rewriting.
+   */
+  compactAfterChars?: number
 }
+
+const BATCHES = 'batches'
+const LOG = 'log'
+const COMPACT_AFTER_CHARS = 4 * 1024 * 1024
+const batchKey = (batch: { table: StoreTable; firstKey: string }): string => `${batch.table}\u0000${batch.firstKey}`
 
 /**
  * Schema upgrades: step i takes the database from version i to i + 1, so the database version is
  * the number of steps. A v2 appends a step here; never edit a step that has shipped.
  */
 const UPGRADES: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> = [
-  // v1: docs, outbox, meta
+  // v1: docs, outbox, meta (one record per row)
   (db) => {
     for (const table of STORE_TABLES) db.createObjectStore(table)
+  },
+  // v2: the rows moved into batches, and the log
+  (db, tx) => {
+    db.createObjectStore(BATCHES)
+    db.createObjectStore(LOG, { autoIncrement: true })
+    for (const table of STORE_TABLES) {
+      const store = tx.objectStore(table)
+      const keys = store.getAllKeys()
+      const values = store.getAll()
+      // Requests of one transaction complete in order: both are done here.
+      values.onsuccess = () => {
+        const rows = (keys.result as string[]).map((key, i): Row => [key, values.result[i] as StoredValue])
+        for (const batch of toBatches(table, rows)) tx.objectStore(BATCHES).put(batch.text, batchKey(batch))
+        db.deleteObjectStore(table)
+      }
+    }
   },
 ]
 const VERSION = UPGRADES.length
@@ -50,9 +86,17 @@ const VERSION = UPGRADES.length
 export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
   const name = options.name
   const label = `indexedDbStore(${JSON.stringify(name)})`
+  const compactAfter = options.compactAfterChars
+  if (compactAfter !== undefined && (typeof compactAfter !== 'number' || !(compactAfter >= 0))) throw invalidArgument(`${label}: compactAfterChars must be a number ≥ 0`)
+  const threshold = (): number => compactAfter ?? Math.max(COMPACT_AFTER_CHARS, (batchCount * BATCH_CHARS) / 4)
   let db: IDBDatabase | undefined
   /** Why the connection went away without close(), for the next error message. */
   let lostReason: string | undefined
+  /** Characters of JSON in the log (this connection's view: what it read at open and wrote since). */
+  let logChars = 0
+  /** Batches in the database (counted at open, kept by compactions). */
+  let batchCount = 0
+  const listeners = new Set<StoreErrorListener>()
 
   const connection = (): IDBDatabase => {
     if (db) return db
@@ -61,16 +105,38 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
   }
 
   const Range = options.IDBKeyRange ?? (options.indexedDB ? undefined : (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange)
-  /** The keys starting with `prefix` as a key range (undefined: all keys, filtered after). */
-  const keyRange = (prefix: string): IDBKeyRange | undefined => {
-    if (prefix === '' || !Range) return undefined
-    const end = prefixEnd(prefix)
-    return end === undefined ? Range.lowerBound(prefix) : Range.bound(prefix, end, false, true)
-  }
+  /** One table's batches as a key range (undefined: all batches, filtered after). */
+  const tableRange = (table: StoreTable): IDBKeyRange | undefined => (Range ? Range.bound(`${table}\u0000`, `${table}\u0001`, false, true) : undefined)
 
   /** Commits waiting for the next write transaction, and the loop running them (set while it runs). */
   let pending: PendingCommit[] = []
   let writing: Promise<void> | undefined
+
+  const append = async (commits: readonly PendingCommit[]): Promise<void> => {
+    const text = `[${commits.map((c) => c.text).join(',')}]`
+    const tx = transaction(connection(), [LOG], 'readwrite', label)
+    const finished = done(tx, label)
+    try {
+      tx.objectStore(LOG).add(text)
+    } catch (error) {
+      abort(tx, finished)
+      throw toStoreError(error, label)
+    }
+    // Resolves on `complete`: with durability 'strict' that is after the data reached the disk.
+    await finished
+    logChars += text.length
+  }
+
+  const report = (error: unknown): void => {
+    const failure = toStoreError(error, label)
+    for (const listener of listeners) {
+      try {
+        listener(failure)
+      } catch {
+        // a listener's own failure is not the store's
+      }
+    }
+  }
 
   const runGroups = async (): Promise<void> => {
     try {
@@ -78,19 +144,28 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
         const group = pending
         pending = []
         try {
-          await write(connection(), group.flatMap((c) => c.changes), label)
+          await append(group)
           for (const c of group) c.resolve()
         } catch (error) {
           if (group.length === 1) group[0]!.reject(error)
           else {
             for (const c of group) {
               try {
-                await write(connection(), c.changes, label)
+                await append([c])
                 c.resolve()
               } catch (own) {
                 c.reject(own)
               }
             }
+          }
+        }
+        if (logChars > threshold()) {
+          try {
+            batchCount = await compact(connection(), label)
+            logChars = 0
+          } catch (error) {
+            // Nothing is lost (the log still holds every commit): reported, and tried again after the next commit.
+            report(error)
           }
         }
       }
@@ -125,33 +200,51 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
       opened.onversionchange = () => lose('the database was upgraded or deleted by another connection')
       // Fired when the browser closes it (storage cleared, disk error).
       opened.onclose = () => lose('the browser closed the database')
+      const tx = transaction(opened, [LOG, BATCHES], 'readonly', label)
+      const log = tx.objectStore(LOG).getAll()
+      const count = tx.objectStore(BATCHES).count()
+      await done(tx, label)
+      logChars = (log.result as string[]).reduce((sum, text) => sum + text.length, 0)
+      batchCount = count.result
       db = opened
       lostReason = undefined
+    },
+
+    onError(listener) {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
     },
 
     async entries(table, options) {
       checkTable(table, label)
       const prefix = checkPrefix(options, label)
       await settled() // a read sees every commit called before it
-      const tx = transaction(connection(), [table], 'readonly', label)
-      const store = tx.objectStore(table)
-      const range = keyRange(prefix)
-      // One transaction: keys and values come from the same snapshot, both in key order.
-      const keys = store.getAllKeys(range)
-      const values = store.getAll(range)
+      // One transaction: the batches and the log from the same snapshot.
+      const tx = transaction(connection(), [BATCHES, LOG], 'readonly', label)
+      const range = tableRange(table)
+      const keys = range ? undefined : tx.objectStore(BATCHES).getAllKeys()
+      const batches = tx.objectStore(BATCHES).getAll(range)
+      const log = tx.objectStore(LOG).getAll()
       await done(tx, label)
-      const valueList = values.result as StoredValue[]
-      const out: Array<[string, StoredValue]> = []
-      for (const [i, key] of (keys.result as string[]).entries()) if (range || key.startsWith(prefix)) out.push([key, valueList[i]!])
-      return out
+      const own = `${table}\u0000`
+      const rows: Row[] = []
+      ;(batches.result as string[]).forEach((text, i) => {
+        if (keys && !(keys.result[i] as string).startsWith(own)) return
+        for (const row of parseBatch(text)) rows.push(row)
+      })
+      const changes = lastChanges((log.result as string[]).flatMap((text) => JSON.parse(text) as StoreChange[][])).get(table)
+      const merged = applyKeyChanges(rows, changes)
+      return prefix === '' ? merged : merged.filter(([key]) => key.startsWith(prefix))
     },
 
     async commit(changes) {
-      const checked = checkChanges(changes, label)
+      // Serialised here, before commit() returns: later changes to the caller's objects do not count.
+      const checked = checkChanges(changes, label, false)
       connection()
       if (checked.length === 0) return
+      const text = JSON.stringify(checked)
       return new Promise<void>((resolve, reject) => {
-        pending.push({ changes: checked, resolve, reject })
+        pending.push({ text, resolve, reject })
         // Started a microtask later, so commits called together (Promise.all) share the first transaction.
         writing ??= Promise.resolve().then(runGroups)
       })
@@ -168,33 +261,72 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
 }
 
 interface PendingCommit {
-  changes: StoreChange[]
+  /** The commit's changes as JSON text. */
+  text: string
   resolve: () => void
   reject: (error: unknown) => void
 }
 
-/** One readwrite transaction applying `changes` in order; resolves on `complete`. */
-async function write(database: IDBDatabase, changes: readonly StoreChange[], label: string): Promise<void> {
-  const tables = [...new Set(changes.map((change) => change.table))]
-  const tx = transaction(database, tables, 'readwrite', label)
+/**
+ * Folds the log into the batches its keys fall in, in one readwrite transaction: only the batches a
+ * change touches are read, merged and rewritten (split again at ~256 KiB). Resolves with the number
+ * of batches after it.
+ */
+async function compact(database: IDBDatabase, label: string): Promise<number> {
+  const tx = transaction(database, [BATCHES, LOG], 'readwrite', label)
   const finished = done(tx, label)
+  const batches = tx.objectStore(BATCHES)
+  const log = tx.objectStore(LOG)
+  let count = 0
   try {
-    for (const change of changes) {
-      const store = tx.objectStore(change.table)
-      if ('delete' in change) store.delete(change.key)
-      else store.put(change.value, change.key)
+    // Requests run in order and each callback issues the next: the transaction stays active throughout.
+    const keysRequest = batches.getAllKeys()
+    const logRequest = log.getAll()
+    logRequest.onsuccess = () => {
+      const keys = keysRequest.result as string[]
+      const changes = lastChanges((logRequest.result as string[]).flatMap((text) => JSON.parse(text) as StoreChange[][]))
+      log.clear()
+      for (const table of STORE_TABLES) {
+        const own = `${table}\u0000`
+        const tableKeys = keys.filter((key) => key.startsWith(own))
+        const tableChanges = changes.get(table)
+        if (!tableChanges) continue
+        for (const [i, group] of changesByBatch(
+          tableKeys.map((key) => key.slice(own.length)),
+          tableChanges,
+        )) {
+          const replace = (rows: Row[], old: string | undefined): void => {
+            if (old !== undefined) batches.delete(old)
+            const rewritten = toBatches(table, applyKeyChanges(rows, group))
+            for (const batch of rewritten) batches.put(batch.text, batchKey(batch))
+            count += rewritten.length - (old === undefined ? 0 : 1)
+          }
+          const old = tableKeys[i]
+          // No batch yet: the changes make the table's first batches.
+          if (old === undefined) replace([], undefined)
+          else {
+            const read = batches.get(old)
+            read.onsuccess = () => replace(parseBatch(read.result as string), old)
+          }
+        }
+      }
+      count += keys.length
     }
   } catch (error) {
-    try {
-      tx.abort()
-    } catch {
-      // already aborting
-    }
-    finished.catch(() => {})
+    abort(tx, finished)
     throw toStoreError(error, label)
   }
-  // Resolves on `complete`: with durability 'strict' that is after the data reached the disk.
   await finished
+  return count
+}
+
+function abort(tx: IDBTransaction, finished: Promise<void>): void {
+  try {
+    tx.abort()
+  } catch {
+    // already aborting
+  }
+  finished.catch(() => {})
 }
 
 function openDatabase(factory: IDBFactory, name: string, label: string): Promise<IDBDatabase> {
