@@ -327,6 +327,37 @@ describe('indexedDbStore specifics', () => {
     db.close()
   })
 
+  test('a compaction that fails loses nothing: reported through onError, the log kept, folded by the next one', async () => {
+    const indexedDB = new IDBFactory()
+    const store = await opened(indexedDbStore({ name: 'failing', indexedDB, IDBKeyRange, compactAfterChars: 0 }))
+    const errors: Error[] = []
+    store.onError!((error) => errors.push(error))
+    await store.commit([put('docs', 'a', 1), put('docs', 'b', 2)]) // compacted: the first batch
+    const { IDBObjectStore } = jest.requireActual('fake-indexeddb') as { IDBObjectStore: { prototype: IDBObjectStore } }
+    const original = IDBObjectStore.prototype.put
+    const failing = jest.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      // The log is appended with add(); put() writes batches, i.e. the compaction.
+      if (this.name === 'batches') throw new Error('disk on fire')
+      return original.apply(this, args)
+    })
+    await store.commit([put('docs', 'a', 10), del('docs', 'b'), put('docs', 'c', 3)])
+    failing.mockRestore()
+    expect(errors).toHaveLength(1)
+    expect(isPortabaseError(errors[0], 'internal')).toBe(true)
+    expect(errors[0]!.message).toMatch(/disk on fire/)
+    expect(await store.entries('docs')).toEqual([['a', 10], ['c', 3]])
+    await store.commit([put('docs', 'd', 4)])
+    expect(errors).toHaveLength(1)
+    const raw = await openRaw(indexedDB, 'failing')
+    const logged = await new Promise<number>((resolve) => {
+      const count = raw.transaction('log').objectStore('log').count()
+      count.onsuccess = () => resolve(count.result)
+    })
+    raw.close()
+    expect(logged).toBe(0) // folded by the compaction after the next commit
+    expect(await store.entries('docs')).toEqual([['a', 10], ['c', 3], ['d', 4]])
+  })
+
   test('commits, compactions and reopening give what the memory store gives (random commits; values large enough to span batches)', async () => {
     const key = fc.constantFrom('a', 'b', 'b1', 'c', 'd', 'e', 'f', 'g', 'h', 'p/a', 'p/b', 'p/c', 'z')
     const table = fc.constantFrom<StoreTable>('docs', 'outbox', 'meta')

@@ -73,11 +73,11 @@ const UPGRADES: ReadonlyArray<(db: IDBDatabase, tx: IDBTransaction) => void> = [
       const keys = store.getAllKeys()
       const values = store.getAll()
       // Requests of one transaction complete in order: both are done here.
-      values.onsuccess = () => {
+      values.onsuccess = guarded(tx, () => {
         const rows = (keys.result as string[]).map((key, i): Row => [key, values.result[i] as StoredValue])
         for (const batch of toBatches(table, rows)) tx.objectStore(BATCHES).put(batch.text, batchKey(batch))
         db.deleteObjectStore(table)
-      }
+      })
     }
   },
 ]
@@ -278,11 +278,17 @@ async function compact(database: IDBDatabase, label: string): Promise<number> {
   const batches = tx.objectStore(BATCHES)
   const log = tx.objectStore(LOG)
   let count = 0
+  let failure: unknown
+  // A callback that throws aborts the whole transaction (the log is only cleared with its batches rewritten).
+  const step = (fn: () => void) =>
+    guarded(tx, fn, (error) => {
+      failure ??= error
+    })
   try {
     // Requests run in order and each callback issues the next: the transaction stays active throughout.
     const keysRequest = batches.getAllKeys()
     const logRequest = log.getAll()
-    logRequest.onsuccess = () => {
+    logRequest.onsuccess = step(() => {
       const keys = keysRequest.result as string[]
       const changes = lastChanges((logRequest.result as string[]).flatMap((text) => JSON.parse(text) as StoreChange[][]))
       log.clear()
@@ -306,18 +312,38 @@ async function compact(database: IDBDatabase, label: string): Promise<number> {
           if (old === undefined) replace([], undefined)
           else {
             const read = batches.get(old)
-            read.onsuccess = () => replace(parseBatch(read.result as string), old)
+            read.onsuccess = step(() => replace(parseBatch(read.result as string), old))
           }
         }
       }
       count += keys.length
-    }
+    })
   } catch (error) {
     abort(tx, finished)
     throw toStoreError(error, label)
   }
-  await finished
+  try {
+    await finished
+  } catch (error) {
+    throw failure === undefined ? error : toStoreError(failure, label)
+  }
   return count
+}
+
+/** A request callback that aborts its transaction when it throws (not every implementation does). */
+function guarded(tx: IDBTransaction, fn: () => void, onError?: (error: unknown) => void): () => void {
+  return () => {
+    try {
+      fn()
+    } catch (error) {
+      onError?.(error)
+      try {
+        tx.abort()
+      } catch {
+        // already aborting
+      }
+    }
+  }
 }
 
 function abort(tx: IDBTransaction, finished: Promise<void>): void {
