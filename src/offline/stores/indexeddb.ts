@@ -200,12 +200,18 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
       opened.onversionchange = () => lose('the database was upgraded or deleted by another connection')
       // Fired when the browser closes it (storage cleared, disk error).
       opened.onclose = () => lose('the browser closed the database')
-      const tx = transaction(opened, [LOG, BATCHES], 'readonly', label)
-      const log = tx.objectStore(LOG).getAll()
-      const count = tx.objectStore(BATCHES).count()
-      await done(tx, label)
-      logChars = (log.result as string[]).reduce((sum, text) => sum + text.length, 0)
-      batchCount = count.result
+      try {
+        // What the compaction threshold starts from.
+        const tx = transaction(opened, [LOG, BATCHES], 'readonly', label)
+        const log = tx.objectStore(LOG).getAll()
+        const count = tx.objectStore(BATCHES).count()
+        await done(tx, label)
+        logChars = (log.result as string[]).reduce((sum, text) => sum + text.length, 0)
+        batchCount = count.result
+      } catch (error) {
+        opened.close()
+        throw error
+      }
       db = opened
       lostReason = undefined
     },
