@@ -6,6 +6,7 @@
  * as 400 records of 250 ≈ 0.6 s (bench/RESULTS.md). Pure functions: no IndexedDB here.
  */
 import type { StoreChange, StoredValue, StoreTable } from '../store.js'
+import { prefixEnd } from './changes.js'
 
 export type Row = [string, StoredValue]
 
@@ -115,6 +116,21 @@ export function changesByBatch(firstKeys: readonly string[], changes: ReadonlyMa
     let group = out.get(at)
     if (!group) out.set(at, (group = new Map()))
     group.set(key, change)
+  }
+  return out
+}
+
+/**
+ * The batches (indexes into `firstKeys`, ascending) that can hold a key starting with `prefix`:
+ * batch i holds keys in [firstKeys[i], firstKeys[i + 1]), the keys with the prefix are in
+ * [prefix, prefixEnd(prefix)).
+ */
+export function batchesFor(firstKeys: readonly string[], prefix: string): number[] {
+  const end = prefixEnd(prefix)
+  const out: number[] = []
+  for (let i = 0; i < firstKeys.length; i++) {
+    const next = firstKeys[i + 1]
+    if ((next === undefined || next > prefix) && (end === undefined || firstKeys[i]! < end)) out.push(i)
   }
   return out
 }

@@ -22,7 +22,7 @@
 import { invalidArgument, PortabaseError } from '../../errors.js'
 import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue, type StoreErrorListener, type StoreTable } from '../store.js'
 import { tabCoordinator, type TabCoordinatorOptions } from '../tabs/coordinator.js'
-import { applyKeyChanges, BATCH_CHARS, changesByBatch, lastChanges, parseBatch, toBatches, type Row } from './batches.js'
+import { applyKeyChanges, BATCH_CHARS, batchesFor, changesByBatch, lastChanges, parseBatch, toBatches, type Row } from './batches.js'
 import { checkChanges, checkPrefix, checkTable, notOpen } from './changes.js'
 
 export interface IndexedDbStoreOptions {
@@ -227,17 +227,28 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
       await settled() // a read sees every commit called before it
       // One transaction: the batches and the log from the same snapshot.
       const tx = transaction(connection(), [BATCHES, LOG], 'readonly', label)
-      const range = tableRange(table)
-      const keys = range ? undefined : tx.objectStore(BATCHES).getAllKeys()
-      const batches = tx.objectStore(BATCHES).getAll(range)
-      const log = tx.objectStore(LOG).getAll()
-      await done(tx, label)
+      const store = tx.objectStore(BATCHES)
       const own = `${table}\u0000`
+      const range = tableRange(table)
+      const log = tx.objectStore(LOG).getAll()
+      let texts: () => string[]
+      if (range && prefix !== '') {
+        // One partition: only the batches whose key range can hold the prefix are read.
+        const keys = store.getAllKeys(range)
+        const reads: Array<IDBRequest<unknown>> = []
+        keys.onsuccess = guarded(tx, () => {
+          const firstKeys = (keys.result as string[]).map((key) => key.slice(own.length))
+          for (const i of batchesFor(firstKeys, prefix)) reads.push(store.get(keys.result[i]!))
+        })
+        texts = () => reads.map((read) => read.result as string)
+      } else {
+        const keys = range ? undefined : store.getAllKeys()
+        const batches = store.getAll(range)
+        texts = () => (batches.result as string[]).filter((_, i) => !keys || (keys.result[i] as string).startsWith(own))
+      }
+      await done(tx, label)
       const rows: Row[] = []
-      ;(batches.result as string[]).forEach((text, i) => {
-        if (keys && !(keys.result[i] as string).startsWith(own)) return
-        for (const row of parseBatch(text)) rows.push(row)
-      })
+      for (const text of texts()) for (const row of parseBatch(text)) rows.push(row)
       const changes = lastChanges((log.result as string[]).flatMap((text) => JSON.parse(text) as StoreChange[][])).get(table)
       const merged = applyKeyChanges(rows, changes)
       return prefix === '' ? merged : merged.filter(([key]) => key.startsWith(prefix))
