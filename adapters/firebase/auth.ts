@@ -20,7 +20,8 @@ import { PortabaseError, unsupported } from '../../src/errors.js'
 import type { AuthService } from '../../src/spi.js'
 import type { EmailPasswordCredentials, ProfileUpdate, User } from '../../src/types.js'
 import type { FirebaseContext, FirebaseServicePlugin } from './context.js'
-import { guard, mapFirebaseError, PROVIDER } from './errors.js'
+import { guard, mapError, PROVIDER } from './errors.js'
+import { authCodes } from './auth-errors.js'
 
 export interface FirebaseAuthOptions {
   /**
@@ -84,7 +85,7 @@ export class FirebaseAuthService implements AuthService {
     // Popup and redirect need a DOM window; there is no headless OAuth flow in the web SDK.
     if (typeof window === 'undefined' || typeof document === 'undefined') throw unsupported('OAuth sign-in outside a browser', PROVIDER)
     if (this.options.oauthFlow === 'redirect') {
-      await guard('OAuth sign-in', () => signInWithRedirect(this.auth, authProvider))
+      await guard('OAuth sign-in', () => signInWithRedirect(this.auth, authProvider), authCodes)
       // The page navigates away; the user arrives on user$ after the return.
       throw new PortabaseError('cancelled', 'Redirecting to the OAuth provider', { provider: PROVIDER })
     }
@@ -95,13 +96,13 @@ export class FirebaseAuthService implements AuthService {
     return guard('Sign-out', async () => {
       await signOut(this.auth)
       this.state$.next(null)
-    })
+    }, authCodes)
   }
 
   async getIdToken({ forceRefresh }: { forceRefresh: boolean }): Promise<string | null> {
     const user = this.auth.currentUser
     if (!user) return null
-    return guard('Getting the ID token', () => user.getIdToken(forceRefresh))
+    return guard('Getting the ID token', () => user.getIdToken(forceRefresh), authCodes)
   }
 
   async sendPasswordReset(email: string): Promise<void> {
@@ -110,7 +111,7 @@ export class FirebaseAuthService implements AuthService {
     } catch (error) {
       // Unknown accounts are not reported (no enumeration), as with Firebase's own protection on.
       if ((error as { code?: unknown }).code === 'auth/user-not-found') return
-      throw mapFirebaseError(error, 'Password reset')
+      throw mapError(error, 'Password reset', authCodes)
     }
   }
 
@@ -119,7 +120,7 @@ export class FirebaseAuthService implements AuthService {
     if (!user) throw new PortabaseError('unauthenticated', 'Sign in to update the profile', { provider: PROVIDER })
     // The auth emulator refuses null ("must be string"); '' clears the attribute on both.
     const clear = (v: string | null | undefined) => (v === null ? '' : v)
-    await guard('Profile update', () => updateProfile(user, { displayName: clear(update.displayName), photoURL: clear(update.photoURL) }))
+    await guard('Profile update', () => updateProfile(user, { displayName: clear(update.displayName), photoURL: clear(update.photoURL) }), authCodes)
     // onAuthStateChanged does not fire for profile changes.
     const mapped = toUser(user)!
     this.state$.next(mapped)
@@ -132,7 +133,7 @@ export class FirebaseAuthService implements AuthService {
   }
 
   private async session(what: string, run: () => Promise<{ user: FirebaseUser }>): Promise<User> {
-    const { user } = await guard(what, run)
+    const { user } = await guard(what, run, authCodes)
     const mapped = toUser(user)!
     this.state$.next(mapped)
     return mapped

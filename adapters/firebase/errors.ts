@@ -1,4 +1,8 @@
-/** Firebase error codes (`auth/…`, `storage/…`, `functions/…`, Firestore's bare codes) → PortabaseError. */
+/**
+ * Firebase errors → PortabaseError: what every service shares (the gRPC-style codes of Firestore and
+ * callable functions). Each service's own codes (`auth/…`, `storage/…`, `remoteconfig/…`) live in its
+ * errors module; `mapFirebaseError` (index.ts) maps them all.
+ */
 import { isAbortError, isPortabaseError, PortabaseError, type ErrorCode } from '../../src/errors.js'
 
 export const PROVIDER = 'firebase'
@@ -23,63 +27,6 @@ const CANONICAL: Record<string, ErrorCode> = {
   unauthenticated: 'unauthenticated',
 }
 
-/** Wrong password and unknown account share one code and one message: no account enumeration. */
-const BAD_CREDENTIALS = 'Invalid email or password'
-
-const AUTH: Record<string, [ErrorCode, string?]> = {
-  'auth/wrong-password': ['unauthenticated', BAD_CREDENTIALS],
-  'auth/invalid-credential': ['unauthenticated', BAD_CREDENTIALS],
-  'auth/invalid-login-credentials': ['unauthenticated', BAD_CREDENTIALS],
-  'auth/user-not-found': ['unauthenticated', BAD_CREDENTIALS],
-  'auth/user-disabled': ['permission-denied', 'This account is disabled'],
-  'auth/email-already-in-use': ['already-exists', 'An account with this email already exists'],
-  'auth/credential-already-in-use': ['already-exists'],
-  'auth/weak-password': ['invalid-argument', 'The password is too weak'],
-  'auth/invalid-email': ['invalid-argument', 'The email address is invalid'],
-  'auth/missing-password': ['invalid-argument', 'A password is required'],
-  'auth/missing-email': ['invalid-argument', 'An email address is required'],
-  'auth/argument-error': ['invalid-argument'],
-  'auth/network-request-failed': ['unavailable', 'Network error reaching Firebase Auth'],
-  'auth/too-many-requests': ['resource-exhausted', 'Too many attempts; try again later'],
-  'auth/quota-exceeded': ['resource-exhausted'],
-  'auth/timeout': ['deadline-exceeded'],
-  'auth/user-token-expired': ['unauthenticated', 'The session expired; sign in again'],
-  'auth/requires-recent-login': ['unauthenticated', 'Sign in again to do this'],
-  'auth/invalid-user-token': ['unauthenticated'],
-  'auth/user-mismatch': ['unauthenticated'],
-  'auth/operation-not-allowed': ['unsupported', 'This sign-in method is not enabled for the Firebase project'],
-  'auth/admin-restricted-operation': ['unsupported', 'This sign-in method is not enabled for the Firebase project'],
-  'auth/operation-not-supported-in-this-environment': ['unsupported', 'This sign-in flow does not work in this environment'],
-  'auth/popup-blocked': ['failed-precondition', 'The sign-in popup was blocked'],
-  'auth/popup-closed-by-user': ['cancelled', 'The sign-in popup was closed'],
-  'auth/cancelled-popup-request': ['cancelled'],
-  'auth/user-cancelled': ['cancelled'],
-  'auth/account-exists-with-different-credential': ['already-exists', 'An account with this email exists with another sign-in method'],
-  'auth/unauthorized-domain': ['permission-denied'],
-  'auth/invalid-api-key': ['failed-precondition', 'The Firebase API key is invalid'],
-  'auth/app-deleted': ['failed-precondition'],
-}
-
-const STORAGE: Record<string, ErrorCode> = {
-  'storage/object-not-found': 'not-found',
-  'storage/bucket-not-found': 'not-found',
-  'storage/project-not-found': 'not-found',
-  'storage/unauthorized': 'permission-denied',
-  'storage/unauthenticated': 'unauthenticated',
-  'storage/canceled': 'cancelled',
-  'storage/retry-limit-exceeded': 'unavailable',
-  'storage/quota-exceeded': 'resource-exhausted',
-  'storage/invalid-checksum': 'internal',
-  'storage/server-file-wrong-size': 'internal',
-  'storage/invalid-argument': 'invalid-argument',
-  'storage/invalid-url': 'invalid-argument',
-  'storage/invalid-default-bucket': 'failed-precondition',
-  'storage/no-default-bucket': 'failed-precondition',
-  'storage/cannot-slice-blob': 'invalid-argument',
-  'storage/app-deleted': 'failed-precondition',
-  'storage/unknown': 'internal',
-}
-
 /** HTTP statuses (Remote Config `fetch-status`, Installations `request-failed`, firebase-admin's REST calls) → neutral codes. */
 export function fromHttpStatus(status: number): ErrorCode {
   if (status === 400) return 'invalid-argument'
@@ -96,35 +43,6 @@ export function fromHttpStatus(status: number): ErrorCode {
   return 'internal'
 }
 
-/** Remote Config (`remoteconfig/…`) and the Installations service it depends on (`installations/…`). */
-const REMOTE_CONFIG: Record<string, ErrorCode> = {
-  'remoteconfig/fetch-client-network': 'unavailable',
-  'remoteconfig/fetch-timeout': 'deadline-exceeded',
-  // Timed out while backing off after 429/500/503/504 answers: the service is not answering.
-  'remoteconfig/fetch-throttle': 'unavailable',
-  'remoteconfig/fetch-client-parse': 'internal',
-  'remoteconfig/registration-window': 'unsupported',
-  'remoteconfig/indexed-db-unavailable': 'unsupported',
-  'remoteconfig/registration-project-id': 'failed-precondition',
-  'remoteconfig/registration-api-key': 'failed-precondition',
-  'remoteconfig/registration-app-id': 'failed-precondition',
-  'remoteconfig/already-initialized': 'failed-precondition',
-  'remoteconfig/storage-open': 'internal',
-  'remoteconfig/storage-get': 'internal',
-  'remoteconfig/storage-set': 'internal',
-  'remoteconfig/storage-delete': 'internal',
-  'installations/app-offline': 'unavailable',
-  'installations/missing-app-config-values': 'failed-precondition',
-  'installations/not-registered': 'unavailable',
-  'installations/installation-not-found': 'not-found',
-}
-
-function customNumber(error: unknown, key: string): number | undefined {
-  const data = typeof error === 'object' && error !== null ? (error as { customData?: unknown }).customData : undefined
-  const value = typeof data === 'object' && data !== null ? Number((data as Record<string, unknown>)[key]) : NaN
-  return Number.isFinite(value) ? value : undefined
-}
-
 function codeOf(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
   return typeof code === 'string' ? code : undefined
@@ -136,67 +54,45 @@ function vendorMessage(error: unknown): string {
   return message.replace(/^Firebase(Error)?:\s*/, '').slice(0, 300) || 'Firebase error'
 }
 
-/** The console link Firestore puts in a `failed-precondition` for a query that lacks its composite index. */
-const INDEX_URL = /https:\/\/console\.firebase\.google\.com\/\S*indexes\S*/
-
 /**
- * A query that needs a composite index that does not exist: `failed-precondition`, with the link
- * that creates it in the message (whole: vendorMessage would cut it) and in `details.indexUrl`.
+ * One service's own codes (`auth/…`, `storage/…`): its PortabaseError, or undefined for codes it
+ * does not own. Each service module brings its table, so an app bundles only the tables of the
+ * services it imports.
  */
-function missingIndex(error: unknown, what: string): PortabaseError | undefined {
-  // A sentence's closing punctuation is not part of the link.
-  const url = error instanceof Error ? INDEX_URL.exec(error.message)?.[0].replace(/[.,;)]+$/, '') : undefined
-  if (url === undefined) return undefined
-  return new PortabaseError('failed-precondition', `${what} needs a composite index that does not exist yet; create it here: ${url}`, {
-    provider: PROVIDER,
-    cause: error,
-    details: { vendorCode: 'failed-precondition', indexUrl: url },
-  })
+export type ServiceCodes = (error: unknown, code: string, what: string) => PortabaseError | undefined
+
+/** The mapped error of a service-specific code (`<service>/<code>`), with the vendor code in details. */
+export function serviceError(neutral: ErrorCode, message: string, error: unknown, code: string, details?: Record<string, unknown>): PortabaseError {
+  return new PortabaseError(neutral, message, { provider: PROVIDER, cause: error, details: { vendorCode: code, ...details } })
 }
 
-/** Maps anything a Firebase SDK throws; PortabaseErrors pass through. */
-export function mapFirebaseError(error: unknown, what = 'The request'): PortabaseError {
+/**
+ * Maps what a Firebase SDK throws: the service's own codes first (`codes`), then callable
+ * functions' and the gRPC-style codes every service shares. PortabaseErrors pass through.
+ */
+export function mapError(error: unknown, what = 'The request', codes?: ServiceCodes): PortabaseError {
   if (isPortabaseError(error)) return error
   if (isAbortError(error)) return new PortabaseError('cancelled', `${what} was cancelled`, { provider: PROVIDER, cause: error })
   const code = codeOf(error) ?? ''
-  if (code.startsWith('auth/')) {
-    const [neutral, message] = AUTH[code] ?? ['internal']
-    return new PortabaseError(neutral, message ?? `${what} failed (${code})`, { provider: PROVIDER, cause: error, details: { vendorCode: code } })
-  }
-  if (code.startsWith('storage/')) {
-    const neutral = STORAGE[code] ?? 'internal'
-    return new PortabaseError(neutral, `${what} failed (${code})`, { provider: PROVIDER, cause: error, details: { vendorCode: code } })
-  }
+  const own = codes?.(error, code, what)
+  if (own) return own
   if (code.startsWith('functions/')) {
     // Callable errors carry the function's own message (HttpsError), meant for the caller.
     const neutral = CANONICAL[code.slice('functions/'.length)] ?? 'internal'
-    const message = neutral === 'internal' ? `${what} failed` : vendorMessage(error)
-    return new PortabaseError(neutral, message, { provider: PROVIDER, cause: error, details: { vendorCode: code } })
-  }
-  if (code.startsWith('remoteconfig/') || code.startsWith('installations/')) {
-    // fetch-status carries the HTTP status; request-failed (Installations) the server's code.
-    const status = code === 'remoteconfig/fetch-status' ? customNumber(error, 'httpStatus') : code === 'installations/request-failed' ? customNumber(error, 'serverCode') : undefined
-    const neutral = status !== undefined ? fromHttpStatus(status) : (REMOTE_CONFIG[code] ?? 'internal')
-    return new PortabaseError(neutral, `${what} failed (${code}${status !== undefined ? ` ${status}` : ''})`, {
-      provider: PROVIDER,
-      cause: error,
-      details: { vendorCode: code, ...(status !== undefined ? { httpStatus: status } : {}) },
-    })
-  }
-  if (code === 'failed-precondition') {
-    const index = missingIndex(error, what)
-    if (index) return index
+    return serviceError(neutral, neutral === 'internal' ? `${what} failed` : vendorMessage(error), error, code)
   }
   const neutral = CANONICAL[code]
-  if (neutral) return new PortabaseError(neutral, `${what} failed: ${vendorMessage(error)}`, { provider: PROVIDER, cause: error, details: { vendorCode: code } })
+  if (neutral) return serviceError(neutral, `${what} failed: ${vendorMessage(error)}`, error, code)
+  // A service's code that its table does not know yet.
+  if (code.includes('/')) return serviceError('internal', `${what} failed (${code})`, error, code)
   return new PortabaseError('internal', `${what} failed unexpectedly`, { provider: PROVIDER, cause: error })
 }
 
-/** Runs a vendor call and maps its failure. */
-export async function guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+/** Runs a vendor call and maps its failure (with the service's own codes, if any). */
+export async function guard<T>(what: string, run: () => Promise<T>, codes?: ServiceCodes): Promise<T> {
   try {
     return await run()
   } catch (error) {
-    throw mapFirebaseError(error, what)
+    throw mapError(error, what, codes)
   }
 }

@@ -46,7 +46,8 @@ import { assertCheckpointFresh, assertChangesLimit, assertSyncWrite } from '../.
 import type { DocumentData } from '../../src/types.js'
 import { assertCollectionName, assertDocId } from '../../src/values.js'
 import { METADATA_FIELD, type FirestoreCodec } from './firestore-codec.js'
-import { guard, mapFirebaseError, PROVIDER } from './errors.js'
+import { guard, mapError, PROVIDER } from './errors.js'
+import { firestoreCodes } from './firestore-errors.js'
 
 /** Tombstones of collection `c` live in `_portabase_deleted_<c>`, one per deleted id. */
 export const TOMBSTONES_PREFIX = '_portabase_deleted_'
@@ -83,7 +84,7 @@ export class FirestoreSync implements SyncService {
         const found = new Set(live.map((r) => r.id))
         const gone = await this.byIds(TOMBSTONES_PREFIX + collectionName, unique.filter((id) => !found.has(id)))
         return [...live, ...gone]
-      }),
+      }, firestoreCodes),
       options?.signal,
     )
   }
@@ -96,7 +97,7 @@ export class FirestoreSync implements SyncService {
       guard(`Reading the changes of ${collectionName}`, async () => {
         const [live, gone] = await Promise.all([this.page(collectionName, after, limit), this.page(TOMBSTONES_PREFIX + collectionName, after, limit)])
         return [...live, ...gone].sort(byFeedOrder).slice(0, limit)
-      }),
+      }, firestoreCodes),
       options?.signal,
     )
   }
@@ -106,12 +107,12 @@ export class FirestoreSync implements SyncService {
     const outcomes: SyncWriteOutcome[] = []
     // In order, one transaction each: one outcome per write, and a later write sees the earlier ones.
     for (const op of ops) {
-      if (options?.signal?.aborted) throw mapFirebaseError(options.signal.reason, 'The sync write')
+      if (options?.signal?.aborted) throw mapError(options.signal.reason, 'The sync write', firestoreCodes)
       try {
         await this.applyOnce(op)
         outcomes.push({ ok: true })
       } catch (error) {
-        const mapped = error instanceof PortabaseError ? error : mapFirebaseError(error, `Writing ${op.collection}/${op.id}`)
+        const mapped = error instanceof PortabaseError ? error : mapError(error, `Writing ${op.collection}/${op.id}`, firestoreCodes)
         // The request itself failed (offline, a timeout): the caller retries, and the writeIds tell what landed.
         if (mapped.retryable) throw mapped
         outcomes.push({ ok: false, error: mapped })

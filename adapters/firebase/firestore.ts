@@ -43,7 +43,8 @@ import { FIRESTORE_VALUE_TYPES, FirestoreCodec } from './firestore-codec.js'
 import { FIRESTORE_LIMITS } from './firestore-limits.js'
 import { FirestoreSync, TOMBSTONES_PREFIX, type FirestoreSyncOptions } from './firestore-sync.js'
 import { FIRESTORE_QUERY_SEMANTICS, planQuery, tooManyReads, type QueryPlan } from './firestore-query.js'
-import { guard, mapFirebaseError, PROVIDER } from './errors.js'
+import { guard, mapError, PROVIDER } from './errors.js'
+import { firestoreCodes } from './firestore-errors.js'
 
 export interface FirestoreOptions {
   /** A named database; default `(default)`. */
@@ -85,7 +86,7 @@ export class FirestoreDocuments implements DocumentsService {
 
   get(collectionName: string, id: string, options?: CallOptions): Promise<Doc | null> {
     return raceAbort(
-      guard(`Reading ${collectionName}/${id}`, async () => this.codec.toDoc(await getDoc(doc(this.db, collectionName, id)))),
+      guard(`Reading ${collectionName}/${id}`, async () => this.codec.toDoc(await getDoc(doc(this.db, collectionName, id))), firestoreCodes),
       options?.signal,
     )
   }
@@ -120,7 +121,7 @@ export class FirestoreDocuments implements DocumentsService {
         const plan = planQuery(q)
         if (plan.mode === 'native') return snapshotDocs(await getDocs(this.toFirestore(collectionName, q, { paged: true })), this.codec)
         return runQuery(await this.candidates(collectionName, plan), compileDeclared(q, FIRESTORE_QUERY_SEMANTICS))
-      }),
+      }, firestoreCodes),
       options?.signal,
     )
   }
@@ -132,7 +133,7 @@ export class FirestoreDocuments implements DocumentsService {
         // The ordering stays: Firestore counts only documents holding every ordered field, as query() returns.
         if (plan.mode === 'native') return (await getCountFromServer(this.toFirestore(collectionName, q, { paged: false }))).data().count
         return countDeclared(await this.candidates(collectionName, plan), q, FIRESTORE_QUERY_SEMANTICS)
-      }),
+      }, firestoreCodes),
       options?.signal,
     )
   }
@@ -178,7 +179,7 @@ export class FirestoreDocuments implements DocumentsService {
         stage(tx)
       })
     }
-    return raceAbort(guard(ops.length === 1 ? `Writing ${ops[0]!.collection}/${ops[0]!.id}` : 'The batch', run), options.signal)
+    return raceAbort(guard(ops.length === 1 ? `Writing ${ops[0]!.collection}/${ops[0]!.id}` : 'The batch', run, firestoreCodes), options.signal)
   }
 
   watch(collectionName: string, q: Query): Observable<QuerySnapshot> {
@@ -189,7 +190,7 @@ export class FirestoreDocuments implements DocumentsService {
         plan = planQuery(q)
         target = this.toFirestore(collectionName, plan.mode === 'native' ? q : plan.server, { paged: true })
       } catch (error) {
-        subscriber.error(mapFirebaseError(error, `Watching ${collectionName}`))
+        subscriber.error(mapError(error, `Watching ${collectionName}`, firestoreCodes))
         return undefined
       }
       const local = plan.mode === 'client' ? { plan, compiled: compileDeclared(q, FIRESTORE_QUERY_SEMANTICS) } : undefined
@@ -212,7 +213,7 @@ export class FirestoreDocuments implements DocumentsService {
           last = meta
           subscriber.next({ docs, changes, ...meta })
         },
-        (error) => subscriber.error(mapFirebaseError(error, `Watching ${collectionName}`)),
+        (error) => subscriber.error(mapError(error, `Watching ${collectionName}`, firestoreCodes)),
       )
       return () => {
         this.watchers.delete(subscriber)

@@ -10,11 +10,15 @@
  */
 import { deleteApp, initializeApp, type FirebaseApp, type FirebaseOptions } from 'firebase/app'
 import { BehaviorSubject, Observable } from 'rxjs'
-import { invalidArgument, unsupported } from '../../src/errors.js'
+import { invalidArgument, unsupported, type PortabaseError } from '../../src/errors.js'
 import type { Adapter, AuthService, Capabilities, ConfigService, DocumentsService, FunctionsService, StorageService, SyncService } from '../../src/spi.js'
 import type { ConnectionState, User } from '../../src/types.js'
 import type { FirebaseContext, FirebaseEmulators, FirebaseServicePlugin } from './context.js'
-import { PROVIDER } from './errors.js'
+import { authCodes } from './auth-errors.js'
+import { mapError, PROVIDER } from './errors.js'
+import { firestoreCodes } from './firestore-errors.js'
+import { remoteConfigCodes } from './remote-config-errors.js'
+import { storageCodes } from './storage-errors.js'
 
 export interface FirebaseServices {
   auth?: FirebaseServicePlugin<AuthService>
@@ -169,9 +173,17 @@ export function firebase(options: FirebaseAdapterOptions): FirebaseAdapter {
 }
 
 export type { EmulatorHost, FirebaseContext, FirebaseEmulators, FirebaseServicePlugin } from './context.js'
-export { mapFirebaseError } from './errors.js'
 export { firebaseAuth, type FirebaseAuthOptions } from './auth.js'
 export { firestore, type FirestoreOptions } from './firestore.js'
 export { firebaseStorage, type FirebaseStorageOptions } from './storage.js'
 export { firebaseFunctions, type FirebaseFunctionsOptions } from './functions.js'
 export { firebaseRemoteConfig, type FirebaseRemoteConfigOptions } from './remote-config.js'
+
+/**
+ * Maps anything a Firebase SDK throws, of any service, to a PortabaseError (PortabaseErrors pass
+ * through): for app code that calls the Firebase SDK beside portabase. The adapter's services each
+ * map with their own codes only, so an app bundles just the tables of the services it uses.
+ */
+export function mapFirebaseError(error: unknown, what?: string): PortabaseError {
+  return mapError(error, what, (e, code, w) => authCodes(e, code, w) ?? storageCodes(e, code, w) ?? remoteConfigCodes(e, code, w) ?? firestoreCodes(e, code, w))
+}

@@ -9,7 +9,8 @@ import { raceAbort } from '../../src/links/abort.js'
 import type { CallOptions, ConfigService } from '../../src/spi.js'
 import type { ConfigScalar } from '../../src/types.js'
 import type { FirebaseContext, FirebaseServicePlugin } from './context.js'
-import { guard, mapFirebaseError, PROVIDER } from './errors.js'
+import { guard, mapError, PROVIDER } from './errors.js'
+import { remoteConfigCodes } from './remote-config-errors.js'
 
 /** What the Remote Config and Installations SDKs touch besides IndexedDB. */
 const BROWSER_GLOBALS = ['indexedDB', 'window', 'self', 'navigator'] as const
@@ -36,7 +37,7 @@ export class FirebaseConfigService implements ConfigService {
         await guard('Remote config fetch', async () => {
           await fetchConfig(rc)
           await activate(rc)
-        })
+        }, remoteConfigCodes)
         const values: Record<string, ConfigScalar> = {}
         for (const [key, value] of Object.entries(getAll(rc))) if (value.getSource() === 'remote') values[key] = value.asString()
         return values
@@ -59,7 +60,7 @@ export class FirebaseConfigService implements ConfigService {
       try {
         rc = getRemoteConfig(this.context.app)
       } catch (error) {
-        const mapped = mapFirebaseError(error, 'Remote Config start-up')
+        const mapped = mapError(error, 'Remote Config start-up', remoteConfigCodes)
         if (mapped.code !== 'internal') throw mapped
         throw new PortabaseError('unsupported', 'Remote Config could not start in this environment', { provider: PROVIDER, cause: error })
       }

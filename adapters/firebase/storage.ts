@@ -18,7 +18,8 @@ import { raceAbort } from '../../src/links/abort.js'
 import type { CallOptions, StorageService, UploadRequest } from '../../src/spi.js'
 import type { ListResult, StoredFile } from '../../src/types.js'
 import type { FirebaseServicePlugin } from './context.js'
-import { guard, mapFirebaseError, PROVIDER } from './errors.js'
+import { guard, mapError, PROVIDER } from './errors.js'
+import { storageCodes } from './storage-errors.js'
 
 export interface FirebaseStorageOptions {
   /** `gs://bucket` to use instead of the app config's `storageBucket`. */
@@ -67,7 +68,7 @@ export class FirebaseStorageService implements StorageService {
         (snapshot) => onProgress(snapshot.bytesTransferred),
         (error) => {
           signal?.removeEventListener('abort', onAbort)
-          reject(mapFirebaseError(error, `Upload of ${path}`))
+          reject(mapError(error, `Upload of ${path}`, storageCodes))
         },
         () => {
           signal?.removeEventListener('abort', onAbort)
@@ -79,14 +80,14 @@ export class FirebaseStorageService implements StorageService {
 
   download(path: string, options?: CallOptions): Promise<Uint8Array> {
     return raceAbort(
-      guard(`Download of ${path}`, async () => new Uint8Array(await getBytes(ref(this.storage, path)))),
+      guard(`Download of ${path}`, async () => new Uint8Array(await getBytes(ref(this.storage, path))), storageCodes),
       options?.signal,
     )
   }
 
   /** Download URLs carry a long-lived token, not an expiry (capability `signedUrls: false`). */
   getUrl(path: string): Promise<string> {
-    return guard(`URL of ${path}`, () => getDownloadURL(ref(this.storage, path)))
+    return guard(`URL of ${path}`, () => getDownloadURL(ref(this.storage, path)), storageCodes)
   }
 
   /**
@@ -110,7 +111,7 @@ export class FirebaseStorageService implements StorageService {
       const page = matching.slice(0, limit)
       const items = await Promise.all(page.map(async (path) => toStoredFile(await getMetadata(ref(this.storage, path)))))
       return { items, nextCursor: matching.length > limit ? encodeListCursor(page[page.length - 1]!) : null }
-    })
+    }, storageCodes)
   }
 
   /** Depth-first: the files of `folder`, then of each sub-folder whose path can start with `prefix`. */
@@ -124,11 +125,11 @@ export class FirebaseStorageService implements StorageService {
   }
 
   delete(path: string): Promise<void> {
-    return guard(`Delete of ${path}`, () => deleteObject(ref(this.storage, path)))
+    return guard(`Delete of ${path}`, () => deleteObject(ref(this.storage, path)), storageCodes)
   }
 
   getMetadata(path: string): Promise<StoredFile> {
-    return guard(`Metadata of ${path}`, async () => toStoredFile(await getMetadata(ref(this.storage, path))))
+    return guard(`Metadata of ${path}`, async () => toStoredFile(await getMetadata(ref(this.storage, path))), storageCodes)
   }
 }
 

@@ -1,5 +1,10 @@
 /** Firebase error codes → neutral codes, and messages without secrets or account enumeration. */
-import { mapFirebaseError } from '../../adapters/firebase/errors.js'
+import { authCodes } from '../../adapters/firebase/auth-errors.js'
+import { mapError, type ServiceCodes } from '../../adapters/firebase/errors.js'
+import { firestoreCodes } from '../../adapters/firebase/firestore-errors.js'
+import { mapFirebaseError } from '../../adapters/firebase/index.js'
+import { remoteConfigCodes } from '../../adapters/firebase/remote-config-errors.js'
+import { storageCodes } from '../../adapters/firebase/storage-errors.js'
 import { PortabaseError } from '../../src/errors.js'
 
 const vendor = (code: string, message = `Firebase: Error (${code}).`) => Object.assign(new Error(message), { code })
@@ -57,5 +62,46 @@ describe('mapFirebaseError', () => {
     const own = new PortabaseError('conflict', 'x')
     expect(mapFirebaseError(own)).toBe(own)
     expect(mapFirebaseError(Object.assign(new Error('aborted'), { name: 'AbortError' })).code).toBe('cancelled')
+  })
+})
+
+describe("each service's own codes, as its module maps them", () => {
+  // The adapter's services map with their own table only (an app bundles just the tables of the
+  // services it imports); each must agree with mapFirebaseError, which knows every table.
+  const owner: [prefix: string, codes: ServiceCodes][] = [
+    ['auth/', authCodes],
+    ['storage/', storageCodes],
+    ['remoteconfig/', remoteConfigCodes],
+    ['installations/', remoteConfigCodes],
+  ]
+  const codes = [
+    'auth/wrong-password',
+    'auth/user-disabled',
+    'auth/popup-closed-by-user',
+    'auth/something-new',
+    'storage/object-not-found',
+    'storage/something-new',
+    'remoteconfig/fetch-timeout',
+    'installations/app-offline',
+    'functions/invalid-argument',
+    'permission-denied',
+  ]
+  const fields = (error: PortabaseError) => ({ code: error.code, message: error.message, details: error.details, retryable: error.retryable })
+
+  it.each(codes)('%s: the owning service maps it as mapFirebaseError does', (code) => {
+    const service = owner.find(([prefix]) => code.startsWith(prefix))?.[1]
+    expect(fields(mapError(vendor(code), 'The call', service))).toEqual(fields(mapFirebaseError(vendor(code), 'The call')))
+  })
+
+  it('remote config keeps the HTTP status of a fetch-status failure', () => {
+    const error = Object.assign(vendor('remoteconfig/fetch-status'), { customData: { httpStatus: 403 } })
+    expect(mapError(error, 'Remote config fetch', remoteConfigCodes)).toMatchObject({ code: 'permission-denied', details: { vendorCode: 'remoteconfig/fetch-status', httpStatus: 403 } })
+  })
+
+  it("Firestore's missing composite index keeps its link, in the message and in details", () => {
+    const url = 'https://console.firebase.google.com/v1/r/project/demo/firestore/indexes?create_composite=abc'
+    const error = mapError(vendor('failed-precondition', `The query requires an index. You can create it here: ${url}.`), 'Querying todos', firestoreCodes)
+    expect(error).toMatchObject({ code: 'failed-precondition', details: { indexUrl: url } })
+    expect(error.message).toContain(url)
   })
 })

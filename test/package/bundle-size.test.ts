@@ -26,6 +26,7 @@ const CEILING: Record<string, number> = {
   memory: 25 * KB,
   parse: 19.4 * KB,
   firebase: 12 * KB,
+  'firebase: auth + firestore': 10.2 * KB,
   supabase: 10.8 * KB,
   amplify: 17.6 * KB,
 }
@@ -35,6 +36,8 @@ const OFFLINE_ENGINE = 'OfflineEngine'
 const SORTED_LIST = 'SortedList'
 
 const VENDORS = ['parse', 'firebase', 'supabase', 'amplify'] as const
+/** A vendor's app (`firebase`, or one of its variants `firebase: …`): measured over core, against the vendor target. */
+const isVendorApp = (name: string): boolean => VENDORS.some((vendor) => name === vendor || name.startsWith(`${vendor}:`))
 
 /** The typical apps: each imports what such an app imports and creates its client. */
 const APPS: Record<string, string> = {
@@ -49,6 +52,9 @@ const APPS: Record<string, string> = {
   firebase: `import { createClient } from 'portabase'
     import { firebase, firebaseAuth, firestore, firebaseStorage, firebaseFunctions, firebaseRemoteConfig } from 'portabase/firebase'
     export const start = (config) => createClient({ adapter: firebase({ config, services: { auth: firebaseAuth(), documents: firestore(), storage: firebaseStorage(), functions: firebaseFunctions(), config: firebaseRemoteConfig() } }) })`,
+  // The common Firebase app: Firestore and Auth only. It carries neither the other services nor their error tables.
+  'firebase: auth + firestore': `import { createClient } from 'portabase'; import { firebase, firebaseAuth, firestore } from 'portabase/firebase'
+    export const start = (config) => createClient({ adapter: firebase({ config, services: { auth: firebaseAuth(), documents: firestore() } }) })`,
 }
 
 /**
@@ -180,11 +186,11 @@ beforeAll(async () => {
   for (const [name, source] of Object.entries(APPS)) bundles.set(name, await bundle(source))
   const core = bundles.get('core')!
   const rows = [...bundles].map(([name, b]) => {
-    const vendor = (VENDORS as readonly string[]).includes(name)
+    const vendor = isVendorApp(name)
     const measured = vendor ? b.gzip - core.gzip : b.gzip
     const target = name === 'memory' ? TARGET.memory : vendor ? TARGET.vendor : undefined
     const cells = [
-      name.padEnd(18),
+      name.padEnd(26),
       `${kb(b.minified).padStart(9)} min`,
       `${kb(b.gzip).padStart(8)} gz`,
       name === 'core' ? ''.padEnd(16) : `+${kb(b.gzip - core.gzip)} vs core`.padEnd(16),
@@ -197,7 +203,7 @@ beforeAll(async () => {
   for (const vendor of VENDORS) {
     const own = get(vendor).gzip
     const all = withSdk.get(vendor)!
-    rows.push(`  ${vendor.padEnd(18)}  ${kb(all).padStart(8)} gz in all, portabase ${kb(own)} = ${((own / all) * 100).toFixed(1)}%`)
+    rows.push(`  ${vendor.padEnd(26)}  ${kb(all).padStart(8)} gz in all, portabase ${kb(own)} = ${((own / all) * 100).toFixed(1)}%`)
   }
   documentsOnly = await documentsOnlyFloor()
   rows.push(`  ${'floor: memory, documents only (other services stubbed, from src/)'}  ${kb(documentsOnly)} gz  target ${kb(TARGET.memory)}: ${documentsOnly <= TARGET.memory ? 'within' : 'over'}`)
@@ -208,14 +214,14 @@ const get = (name: string): Bundle => bundles.get(name)!
 
 describe('bundle budgets (dist/)', () => {
   test.each(Object.keys(CEILING))('%s stays under its ceiling (gzip; vendors: over core)', (name) => {
-    const size = (VENDORS as readonly string[]).includes(name) ? get(name).gzip - get('core').gzip : get(name).gzip
+    const size = isVendorApp(name) ? get(name).gzip - get('core').gzip : get(name).gzip
     expect(size).toBeLessThanOrEqual(CEILING[name]!)
   })
 
   test('the ceilings are no looser than the targets allow: where a target is met, the ceiling is the target', () => {
     for (const [name, ceiling] of Object.entries(CEILING)) {
-      const target = name === 'memory' ? TARGET.memory : (VENDORS as readonly string[]).includes(name) ? TARGET.vendor : undefined
-      const size = (VENDORS as readonly string[]).includes(name) ? get(name).gzip - get('core').gzip : get(name).gzip
+      const target = name === 'memory' ? TARGET.memory : isVendorApp(name) ? TARGET.vendor : undefined
+      const size = isVendorApp(name) ? get(name).gzip - get('core').gzip : get(name).gzip
       if (target !== undefined && size <= target) expect({ name, ceiling }).toEqual({ name, ceiling: target })
     }
   })
