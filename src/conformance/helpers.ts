@@ -53,15 +53,15 @@ export async function outcomeOf(action: () => unknown): Promise<Outcome> {
 }
 
 /**
- * Asserts the action fails with a PortabaseError of `code` (sync throw or rejection) and returns it.
- * A raw Error, another code, or success fails the test with a message saying which.
- */
-/**
  * Counts the refused calls in flight: the core run (core.test.ts) wraps its adapter so that any
  * adapter call made while one runs is recorded — core validation must refuse before the adapter.
  */
 export const refusalsInFlight = { count: 0 }
 
+/**
+ * Asserts the action fails with a PortabaseError of `code` (sync throw or rejection) and returns it.
+ * A raw Error, another code, or success fails the test with a message saying which.
+ */
 export async function expectError(action: () => unknown, code: ErrorCode, what = 'the call'): Promise<PortabaseError> {
   refusalsInFlight.count += 1
   const outcome = await outcomeOf(action).finally(() => (refusalsInFlight.count -= 1))
