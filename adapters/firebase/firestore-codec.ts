@@ -45,6 +45,8 @@ export const FIRESTORE_VALUE_TYPES: Readonly<Record<ValueTypeName, ValueTypeSupp
 
 /** The map field `writeMetadata` adds to every document: `{ updatedAt, writeId }` (the server time of the write, the offline write id or null). */
 export const METADATA_FIELD = '_portabase'
+/** Tombstones of collection `c` live in `_portabase_deleted_<c>`, one per deleted id (offline collections). */
+export const TOMBSTONES_PREFIX = '_portabase_deleted_'
 
 export interface FirestoreCodecOptions {
   /**

@@ -1,5 +1,5 @@
 /**
- * The SyncService of the Firestore plug-in (`firestore({ offline: true })`): what the offline engine
+ * The SyncService of the Firestore plug-in (`firestore({ offline: firestoreOffline() })`): what the offline engine
  * calls to push queued writes and pull changes. Built on three things Firestore has natively:
  *
  * - **a server-timestamped change field**: with `offline`, every write through the adapter stamps
@@ -45,12 +45,10 @@ import type { CallOptions, SyncCheckpoint, SyncRecord, SyncService, SyncWrite, S
 import { assertCheckpointFresh, assertChangesLimit, assertSyncWrite } from '../../src/sync-kit.js'
 import type { DocumentData } from '../../src/types.js'
 import { assertCollectionName, assertDocId } from '../../src/values.js'
-import { METADATA_FIELD, type FirestoreCodec } from './firestore-codec.js'
+import { METADATA_FIELD, TOMBSTONES_PREFIX, type FirestoreCodec } from './firestore-codec.js'
 import { guard, mapError, PROVIDER } from './errors.js'
 import { firestoreCodes } from './firestore-errors.js'
 
-/** Tombstones of collection `c` live in `_portabase_deleted_<c>`, one per deleted id. */
-export const TOMBSTONES_PREFIX = '_portabase_deleted_'
 const STAMP = `${METADATA_FIELD}.updatedAt`
 
 export interface FirestoreSyncOptions {
@@ -60,6 +58,21 @@ export interface FirestoreSyncOptions {
    * full. Default: forever (the adapter never purges).
    */
   tombstoneTtlMs?: number
+}
+
+/** What `firestore({ offline })` takes: made by `firestoreOffline()`. */
+export interface FirestoreOffline {
+  /** The sync service over the plug-in's database and codec (which stamps writes when offline is on). */
+  readonly createSync: (db: Firestore, codec: FirestoreCodec) => SyncService
+}
+
+/**
+ * Offline collections on Firestore: `firestore({ offline: firestoreOffline() })` gives the adapter
+ * this SyncService and makes every write stamp `_portabase` (see above). A value to import rather
+ * than a flag, so apps that never use offline collections do not bundle the sync service.
+ */
+export function firestoreOffline(options: FirestoreSyncOptions = {}): FirestoreOffline {
+  return { createSync: (db, codec) => new FirestoreSync(db, codec, options) }
 }
 
 interface Stamp {

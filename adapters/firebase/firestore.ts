@@ -39,9 +39,9 @@ import { DOC_ID, FILTER_OPERATORS, type FieldFilter, type Filter, type Query } f
 import type { CallOptions, DocumentsService, WriteOp, WriteOptions } from '../../src/spi.js'
 import type { Doc, QuerySnapshot, Value } from '../../src/types.js'
 import type { FirebaseServicePlugin } from './context.js'
-import { FIRESTORE_VALUE_TYPES, FirestoreCodec } from './firestore-codec.js'
+import { FIRESTORE_VALUE_TYPES, FirestoreCodec, TOMBSTONES_PREFIX } from './firestore-codec.js'
 import { FIRESTORE_LIMITS } from './firestore-limits.js'
-import { FirestoreSync, TOMBSTONES_PREFIX, type FirestoreSyncOptions } from './firestore-sync.js'
+import type { FirestoreOffline } from './firestore-sync.js'
 import { FIRESTORE_QUERY_SEMANTICS, planQuery, tooManyReads, type QueryPlan } from './firestore-query.js'
 import { guard, mapError, PROVIDER } from './errors.js'
 import { firestoreCodes } from './firestore-errors.js'
@@ -50,13 +50,13 @@ export interface FirestoreOptions {
   /** A named database; default `(default)`. */
   databaseId?: string
   /**
-   * Offline collections through portabase's engine (`createClient({ offline })`): adds the
-   * SyncService (firestore-sync.ts), and every write stamps the map field `_portabase` (`updatedAt`,
-   * `writeId`) that its change feed reads, and deletes leave tombstones in
-   * `_portabase_deleted_<collection>`. Security rules must allow both (README). `true` or the sync
-   * options. Off by default: documents then carry only the app's fields.
+   * Offline collections through portabase's engine (`createClient({ offline })`):
+   * `firestoreOffline()` adds the SyncService (firestore-sync.ts), and every write stamps the map
+   * field `_portabase` (`updatedAt`, `writeId`) that its change feed reads, and deletes leave
+   * tombstones in `_portabase_deleted_<collection>`. Security rules must allow both (README). Off by
+   * default: documents then carry only the app's fields, and the sync service is not bundled.
    */
-  offline?: boolean | FirestoreSyncOptions
+  offline?: FirestoreOffline
 }
 
 const fieldRef = (field: string) => (field === DOC_ID ? documentId() : field)
@@ -247,6 +247,15 @@ interface StagedWrites {
   delete(ref: DocumentReference): unknown
 }
 
+/** `offline` as given, or a clear error for what earlier versions took (`true`, the sync options). */
+function offlineOption(offline: unknown): FirestoreOffline | undefined {
+  if (offline === undefined || offline === false) return undefined
+  if (typeof (offline as Partial<FirestoreOffline>).createSync === 'function') return offline as FirestoreOffline
+  throw new PortabaseError('invalid-argument', "firestore({ offline }) takes firestoreOffline() (import { firestoreOffline } from 'portabase/firebase'), with the sync options as its argument", {
+    provider: PROVIDER,
+  })
+}
+
 /** The documents plug-in: Cloud Firestore, queries planned as firestore-query.ts describes. */
 export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin<FirestoreDocuments> {
   return {
@@ -255,12 +264,12 @@ export function firestore(options: FirestoreOptions = {}): FirebaseServicePlugin
       const db = options.databaseId ? getFirestore(context.app, options.databaseId) : getFirestore(context.app)
       const emulator = context.emulators.firestore
       if (emulator) connectFirestoreEmulator(db, emulator.host, emulator.port)
-      const offline = options.offline ? (options.offline === true ? {} : options.offline) : undefined
+      const offline = offlineOption(options.offline)
       const codec = new FirestoreCodec(db, { writeMetadata: offline !== undefined })
       const service = new FirestoreDocuments(db, codec)
       return {
         service,
-        ...(offline ? { sync: new FirestoreSync(db, codec, offline) } : {}),
+        ...(offline ? { sync: offline.createSync(db, codec) } : {}),
         capabilities: {
           queryOperators: FILTER_OPERATORS,
           orQueries: true,

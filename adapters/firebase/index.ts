@@ -175,6 +175,7 @@ export function firebase(options: FirebaseAdapterOptions): FirebaseAdapter {
 export type { EmulatorHost, FirebaseContext, FirebaseEmulators, FirebaseServicePlugin } from './context.js'
 export { firebaseAuth, type FirebaseAuthOptions } from './auth.js'
 export { firestore, type FirestoreOptions } from './firestore.js'
+export { firestoreOffline, type FirestoreOffline, type FirestoreSyncOptions } from './firestore-sync.js'
 export { firebaseStorage, type FirebaseStorageOptions } from './storage.js'
 export { firebaseFunctions, type FirebaseFunctionsOptions } from './functions.js'
 export { firebaseRemoteConfig, type FirebaseRemoteConfigOptions } from './remote-config.js'

@@ -65,4 +65,16 @@ describe('firebase adapter bundle', () => {
     expect(result.outputFiles[0]!.text).toContain('firebasestorage.googleapis.com')
     expect(inputs(result).some((f) => f.includes('@firebase/firestore/'))).toBe(false)
   })
+
+  it("a Firestore app bundles the sync service and the other services' error tables only when it imports them", async () => {
+    const app = (documents: string, imports = '') => `
+      import { firebase, firestore${imports} } from './adapters/firebase/index.ts'
+      export const adapter = firebase({ config: { apiKey: 'k', projectId: 'p', appId: 'a' }, services: { documents: ${documents} } })
+    `
+    const plain = inputs(await bundle(app('firestore()')))
+    expect(plain.filter((f) => /adapters\/firebase\/(firestore-sync|auth-errors|storage-errors|remote-config-errors)\.ts$/.test(f))).toEqual([])
+    // Positive control: the same check sees the sync service when the app asks for offline collections.
+    const offline = inputs(await bundle(app('firestore({ offline: firestoreOffline() })', ', firestoreOffline')))
+    expect(offline.some((f) => f.endsWith('adapters/firebase/firestore-sync.ts'))).toBe(true)
+  })
 })

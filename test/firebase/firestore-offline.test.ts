@@ -1,5 +1,5 @@
 /**
- * The offline suite (test/offline/suite.ts, every case) on `firestore({ offline: true })`,
+ * The offline suite (test/offline/suite.ts, every case) on `firestore({ offline: firestoreOffline() })`,
  * translation level: Firestore is the fake of fake-firestore.ts — the real SDK module with its
  * server calls answered by our reading of Firestore (queries, commits and FieldValues, the SDK's
  * behaviour without a connection, security rules checked per document). Auth is real: the Firebase
@@ -18,7 +18,7 @@
 jest.mock('firebase/firestore', () => (jest.requireActual('./fake-firestore') as typeof import('./fake-firestore.js')).fakeFirestoreModule())
 
 import * as sdk from 'firebase/firestore'
-import { firebase, firebaseAuth, firestore } from '../../adapters/firebase/index.js'
+import { firebase, firebaseAuth, firestore, firestoreOffline } from '../../adapters/firebase/index.js'
 import type { Adapter } from '../../src/spi.js'
 import { startFirebaseEmulators, type FirebaseEmulators } from '../backends/firebase/emulators.js'
 import { runOfflineSuite } from '../offline/suite.js'
@@ -48,7 +48,7 @@ runOfflineSuite({
     const adapter = firebase({
       config: { apiKey: 'demo-key', projectId, appId: 'demo-app' },
       emulators: { auth: { host, port: authPort } },
-      services: { auth: firebaseAuth(), documents: firestore({ offline: true }) },
+      services: { auth: firebaseAuth(), documents: firestore({ offline: firestoreOffline() }) },
     })
     const db = fake.getFirestore(adapter.app)
     return {

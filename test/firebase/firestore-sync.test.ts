@@ -10,8 +10,8 @@
 jest.mock('firebase/firestore', () => (jest.requireActual('./fake-firestore') as typeof import('./fake-firestore.js')).fakeFirestoreModule())
 
 import * as sdk from 'firebase/firestore'
-import { firebase, firestore } from '../../adapters/firebase/index.js'
-import { TOMBSTONES_PREFIX } from '../../adapters/firebase/firestore-sync.js'
+import { firebase, firestore, firestoreOffline } from '../../adapters/firebase/index.js'
+import { TOMBSTONES_PREFIX } from '../../adapters/firebase/firestore-codec.js'
 import { Bytes, createClient, GeoPoint, increment } from '../../src/index.js'
 import { offline, memoryStore } from '../../src/offline/index.js'
 import type { Adapter, SyncRecord, SyncService } from '../../src/spi.js'
@@ -22,7 +22,7 @@ const store = (sdk as unknown as { __store: FakeStore }).__store
 const opened: Adapter[] = []
 
 function adapter(offline: boolean): Adapter {
-  const created = firebase({ config: { apiKey: 'k', projectId: 'demo-sync', appId: 'a' }, services: { documents: firestore({ offline }) } })
+  const created = firebase({ config: { apiKey: 'k', projectId: 'demo-sync', appId: 'a' }, services: { documents: firestore(offline ? { offline: firestoreOffline() } : {}) } })
   opened.push(created)
   return created
 }
@@ -56,6 +56,17 @@ describe('firestore({ offline }) SyncService (translation, fake Firestore)', () 
     expect(stored('places', 'p')!.at).toBeInstanceOf(sdk.GeoPoint)
     expect((await app.db.collection('places').doc('p').get())?.data).toEqual(data)
     await app.dispose()
+  })
+
+  it("what earlier versions took, firestore({ offline: true }), is refused with invalid-argument naming firestoreOffline()", async () => {
+    for (const old of [true, { tombstoneTtlMs: 1000 }]) {
+      const error = await expectError(
+        () => firebase({ config: { apiKey: 'k', projectId: 'demo-sync', appId: 'a' }, services: { documents: firestore({ offline: old as never }) } }),
+        'invalid-argument',
+        `firestore({ offline: ${JSON.stringify(old)} })`,
+      )
+      expect(error.message).toContain('firestoreOffline()')
+    }
   })
 
   it('with offline: every write stamps _portabase { updatedAt, writeId }; a plain write resets the writeId to null', async () => {

@@ -1,12 +1,13 @@
 /**
  * Offline collections on Firebase against a real Firestore emulator (firebase-live.ts): the sync SPI
- * suite and the offline suite on `firestore({ offline: true })`. Each device reaches Firestore
+ * suite and the offline suite on `firestore({ offline: firestoreOffline() })`. Each device reaches Firestore
  * through its own TCP relay (test/backends/tcp-cut.ts) and goes offline when the relay cuts it off.
  * Not `disableNetwork()`: it stops the SDK's listen and write streams, but transactions (which the
  * SyncService writes with) still reach the server (the SDK's TransactionRunner calls the datastore
  * directly). `failNextWrites(n)` fails the device's next n sync writes with `internal` before they
  * reach the SDK (the emulator has no fault injection).
  */
+import { firestoreOffline } from '../../adapters/firebase/index.js'
 import { generateId } from '../../src/index.js'
 import type { Adapter } from '../../src/spi.js'
 import { sleep } from '../contract/helpers.js'
@@ -30,7 +31,7 @@ runSyncSpiSuite({
   setup: forSync.setup,
   teardown: forSync.teardown,
   async createAdapter(options) {
-    return forSync.adapter({ offline: { tombstoneTtlMs: options?.tombstoneTtlMs } })
+    return forSync.adapter({ offline: firestoreOffline({ tombstoneTtlMs: options?.tombstoneTtlMs }) })
   },
   freshCollection: fresh,
   ownedCollection: () => 'owned',
@@ -56,7 +57,7 @@ runOfflineSuite({
   async device() {
     const relay = await startTcpCut(firestoreHost())
     relays.push(relay)
-    const adapter = forOffline.adapter({ offline: true }, { host: '127.0.0.1', port: relay.port })
+    const adapter = forOffline.adapter({ offline: firestoreOffline() }, { host: '127.0.0.1', port: relay.port })
     return {
       adapter: adapter as Adapter,
       goOffline: async () => relay.cut(),
