@@ -87,6 +87,9 @@ export function isPlainObject(value: object): value is Record<string, unknown> {
 
 /** Deep copy of a value (Dates copied; neutral value types are immutable, so shared), so stored documents never alias app objects. */
 export function cloneValue<T extends Value>(value: T): T {
+  // -0 is stored as 0: JSON, PostgreSQL's jsonb and every vendor's wire lose the sign, so the
+  // reference must too, or the same write would read back differently by backend.
+  if (value === 0) return 0 as T
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Date) return new Date(value.getTime()) as T
   if (valueTypeOf(value) !== undefined) return value

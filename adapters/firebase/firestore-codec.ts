@@ -69,6 +69,7 @@ export class FirestoreCodec {
 
   /** A neutral value as a Firestore value, at any depth (also for query values and cursors). */
   toFirestore(value: Value): unknown {
+    if (value === 0) return 0 // Firestore would keep -0 as a double; every other backend stores 0 (cloneValue)
     if (value === null || typeof value !== 'object' || value instanceof Date) return value
     switch (valueTypeOf(value)) {
       case 'geoPoint':

@@ -177,6 +177,15 @@ export function documentTests(env: SuiteEnv): void {
       expect(await roundTrip(data)).toEqual(data)
     })
 
+    it('-0 is stored as 0 at every depth, as JSON and the vendors store it', async () => {
+      const { col } = await freshCollection()
+      await col.doc('z').set({ n: -0, nested: { n: -0 }, list: [-0, 1] })
+      await col.doc('z').update({ zero: -0 })
+      const data = (await col.doc('z').get())?.data
+      // toEqual tells -0 from 0, so this fails if any sign survives.
+      expect(data).toEqual({ n: 0, nested: { n: 0 }, list: [0, 1], zero: 0 })
+    })
+
     it('strings: empty, unicode, emoji and 10k characters', async () => {
       const data = { blank: '', unicode: 'héllo wörld ñ 中文 العربية', emoji: '😀👍🏽', long: 'x'.repeat(10_000), quotes: `'"\\\n\t` }
       expect(await roundTrip(data)).toEqual(data)
