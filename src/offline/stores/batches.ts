@@ -94,6 +94,11 @@ export function parseBatch(text: string): Row[] {
   return JSON.parse(text) as Row[]
 }
 
+/** The log's records (each the JSON text of a group of commits), as the commits in order. */
+export function parseLog(texts: readonly string[]): StoreChange[][] {
+  return texts.flatMap((text) => JSON.parse(text) as StoreChange[][])
+}
+
 /**
  * `changes` grouped by the batch each key falls in (index into `firstKeys`, the batches' first keys
  * ascending): the batch whose first key is the greatest not above the key; a key before every batch

@@ -20,9 +20,9 @@
  * one tab syncs, every tab writes, none sends a queued write twice.
  */
 import { invalidArgument, PortabaseError } from '../../errors.js'
-import { STORE_TABLES, type LocalStore, type StoreChange, type StoredValue, type StoreErrorListener, type StoreTable } from '../store.js'
+import { STORE_TABLES, type LocalStore, type StoredValue, type StoreErrorListener, type StoreTable } from '../store.js'
 import { tabCoordinator, type TabCoordinatorOptions } from '../tabs/coordinator.js'
-import { applyKeyChanges, BATCH_CHARS, batchesFor, changesByBatch, lastChanges, parseBatch, toBatches, type Row } from './batches.js'
+import { applyKeyChanges, BATCH_CHARS, batchesFor, changesByBatch, lastChanges, parseBatch, parseLog, toBatches, type Row } from './batches.js'
 import { checkChanges, checkPrefix, checkTable, notOpen } from './changes.js'
 
 export interface IndexedDbStoreOptions {
@@ -249,7 +249,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions): LocalStore {
       await done(tx, label)
       const rows: Row[] = []
       for (const text of texts()) for (const row of parseBatch(text)) rows.push(row)
-      const changes = lastChanges((log.result as string[]).flatMap((text) => JSON.parse(text) as StoreChange[][])).get(table)
+      const changes = lastChanges(parseLog(log.result as string[])).get(table)
       const merged = applyKeyChanges(rows, changes)
       return prefix === '' ? merged : merged.filter(([key]) => key.startsWith(prefix))
     },
@@ -307,7 +307,7 @@ async function compact(database: IDBDatabase, label: string): Promise<number> {
     const logRequest = log.getAll()
     logRequest.onsuccess = step(() => {
       const keys = keysRequest.result as string[]
-      const changes = lastChanges((logRequest.result as string[]).flatMap((text) => JSON.parse(text) as StoreChange[][]))
+      const changes = lastChanges(parseLog(logRequest.result as string[]))
       log.clear()
       for (const table of STORE_TABLES) {
         const own = `${table}\u0000`
